@@ -1,0 +1,174 @@
+"""``django-gates``: run gates and render reports, exactly as CI does.
+
+Exit codes (a stable contract): 0 every gate passed, 1 a gate failed,
+2 usage or configuration error, 3 a gate could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_django_gates import __version__, config, options, runner
+from pytest_django_gates.config import ConfigError
+from pytest_django_gates.gates import GateContext, gate_module, run_gate
+from pytest_django_gates.render import RENDERERS, render, summary_table
+from pytest_django_gates.report import (
+    EXIT_USAGE,
+    Report,
+    ReportError,
+    exit_code,
+    merge_reports,
+)
+
+# sub-command -> gate name, for the commands that run one gate.
+GATE_COMMANDS: dict[str, str] = {
+    "migrations": "migrations",
+    "deploy-check": "deploy",
+    "coverage": "coverage",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # pragma: no cover - argparse plumbing
+        self.print_usage(sys.stderr)
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=sorted(RENDERERS),
+        default="text",
+        help="How to print the result (default: text).",
+    )
+    parser.add_argument(
+        "--output", "-o", type=Path, help="Write the rendered result here instead of stdout."
+    )
+    parser.add_argument(
+        "--report", type=Path, help="Also write the JSON report (format 1) to this path."
+    )
+    parser.add_argument(
+        "--path-prefix",
+        default="",
+        metavar="DIR",
+        help="The project's directory inside the repository (e.g. backend/): put before "
+        "file paths in the markdown, sarif and github formats, which need repository paths.",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="django-gates", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=None,
+        help="Project directory (default: the nearest directory with a pyproject.toml).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    report = sub.add_parser("report", help="Render or merge JSON reports (shards merge into one).")
+    report.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    _add_output_arguments(report)
+
+    run = sub.add_parser(
+        "run", help="Run every enabled gate (ruff, mypy, gitleaks, pip-audit, the test suite)."
+    )
+    runner.add_arguments(run)
+    _add_output_arguments(run)
+
+    for command, gate in GATE_COMMANDS.items():
+        try:
+            module = gate_module(gate)
+        except ImportError:  # pragma: no cover - gate not built yet
+            continue
+        add_arguments = getattr(module, "add_arguments", None)
+        if add_arguments is None:  # pragma: no cover - gate without a command
+            continue
+        p = sub.add_parser(command, help=(module.__doc__ or "").strip().splitlines()[0])
+        add_arguments(p)
+        _add_output_arguments(p)
+    return parser
+
+
+def _emit(report: Report, args: argparse.Namespace) -> None:
+    text = render(report, args.format, path_prefix=args.path_prefix)
+    if args.output:
+        from pytest_django_gates.report import atomic_write_text
+
+        atomic_write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    if args.report:
+        report.write(args.report)
+
+
+def _project_dir(args: argparse.Namespace) -> tuple[Path, Path | None]:
+    if args.project is not None:
+        root = args.project.resolve()
+        if not root.is_dir():
+            raise ConfigError(f"--project {args.project}: not a directory")
+        pyproject = root / "pyproject.toml"
+        return root, pyproject if pyproject.is_file() else None
+    pyproject = config.find_pyproject(Path.cwd())
+    return (pyproject.parent if pyproject else Path.cwd()), pyproject
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "report":
+            reports = [Report.load(path) for path in args.files]
+            report = merge_reports(reports)
+        elif args.command == "run":
+            root, pyproject = _project_dir(args)
+            cfg = config.load(
+                options.OPTIONS,
+                cli=runner.cli_overrides(args),
+                environ=os.environ,
+                pyproject=pyproject,
+            )
+            outcome = runner.run_command(args, cfg, root)
+            report = outcome.report
+            _emit(report, args)
+            table = summary_table(report, outcome.durations)
+            if args.format == "text" and not args.output:
+                sys.stdout.write("\n" + table)
+            else:
+                sys.stderr.write(table)
+            return exit_code(report)
+        else:
+            gate = GATE_COMMANDS[args.command]
+            root, pyproject = _project_dir(args)
+            overrides: dict[str, Any] = gate_module(gate).cli_overrides(args)
+            cfg = config.load(
+                options.OPTIONS, cli=overrides, environ=os.environ, pyproject=pyproject
+            )
+            result, _ = run_gate(gate, GateContext(config=cfg, rootdir=root))
+            report = Report(gates=(result,))
+        _emit(report, args)
+    except (ConfigError, ReportError) as exc:
+        print(f"django-gates: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return exit_code(report)
+
+
+def entry_point() -> None:  # pragma: no cover - console script shim
+    raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""The ``queries`` gate: N+1 queries, query budgets and the query baseline.
+
+It judges tests while they run (see :mod:`pytest_django_gates.queries`), so it
+only runs inside ``pytest --django-gates``; :func:`run` assembles the per-test
+outcomes collected by the session into the gate result and reports allow
+entries that matched nothing (``DJG104``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_django_gates.gates import GateContext
+from pytest_django_gates.queries.evaluate import STALE_ALLOW_CODE, Outcome
+from pytest_django_gates.report import Finding, GateResult
+
+EXTRA_KEY = "queries"
+
+
+@dataclass
+class Collected:
+    """Outcomes gathered on the controller (from every xdist worker)."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    allow: Sequence[Mapping[str, Any]] = ()
+    allow_source: str = ""
+
+    def add(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+
+
+def run(ctx: GateContext) -> GateResult:
+    collected = ctx.extra.get(EXTRA_KEY)
+    if not isinstance(collected, Collected):
+        return GateResult(
+            name="queries",
+            status="error",
+            summary="the queries gate judges tests while they run: use pytest --django-gates",
+        )
+    findings: list[Finding] = [f for o in collected.outcomes for f in o.findings]
+    used = {i for o in collected.outcomes for i in o.allow_used}
+    for i, entry in enumerate(collected.allow):
+        if i in used:
+            continue
+        what = ", ".join(f"{k}={entry[k]!r}" for k in ("test", "location", "sql") if k in entry)
+        findings.append(
+            Finding(
+                code=STALE_ALLOW_CODE,
+                severity="warning",
+                message=f"N+1 allow entry #{i + 1} ({what}) matched nothing in this run",
+                object=f"queries.allow[{i}]",
+                path=collected.allow_source or None,
+                hint="remove the entry, or fix its patterns (test: node id glob, "
+                "location: path:line glob, sql: substring)",
+            )
+        )
+    tests = len(collected.outcomes)
+    queries = sum(o.count for o in collected.outcomes)
+    result = GateResult.from_findings("queries", findings)
+    summary = (
+        f"{tests} test{'s' if tests != 1 else ''} checked, {queries} queries; {result.summary}"
+    )
+    return GateResult(
+        name="queries", status=result.status, summary=summary, findings=result.findings
+    )

@@ -1,0 +1,86 @@
+"""``--since REF``: the files added since the merge-base of REF and HEAD.
+
+Added files are those ``git diff --diff-filter=A <merge-base>`` reports (tracked
+changes, committed or not) plus untracked files that are not ignored, so a
+migration just generated is checked before it is committed. Renames count as
+additions (``--no-renames``). Every failure is a :class:`ConfigError` naming the
+ref and the repository: a ref that does not exist, no merge-base (a shallow
+clone), not a git repository.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_django_gates.config import ConfigError
+
+
+@dataclass(frozen=True)
+class Since:
+    ref: str
+    merge_base: str
+    toplevel: Path
+    added: tuple[Path, ...]
+
+    @property
+    def label(self) -> str:
+        return f"added since {self.ref} (merge-base {self.merge_base[:10]})"
+
+
+def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    git = shutil.which("git")
+    if git is None:
+        raise ConfigError("--since needs git, and git is not on PATH")
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    return subprocess.run(
+        [git, *args], cwd=cwd, capture_output=True, text=True, env=env, check=False
+    )
+
+
+def in_git_work_tree(root: Path) -> bool:
+    if shutil.which("git") is None:
+        return False
+    proc = _git(["rev-parse", "--is-inside-work-tree"], root)
+    return proc.returncode == 0 and proc.stdout.strip() == "true"
+
+
+def added_since(root: Path, ref: str) -> Since:
+    top = _git(["rev-parse", "--show-toplevel"], root)
+    if top.returncode != 0:
+        raise ConfigError(
+            f"--since {ref}: {root} is not inside a git repository "
+            f"({top.stderr.strip() or 'git rev-parse failed'}); use --all or --unapplied"
+        )
+    toplevel = Path(top.stdout.strip())
+    verify = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], toplevel)
+    if verify.returncode != 0:
+        raise ConfigError(
+            f"--since {ref}: no such git ref in {toplevel}; fetch it first "
+            f"(for example: git fetch origin {ref.split('/', 1)[-1]}) or pass another ref"
+        )
+    head = _git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], toplevel)
+    if head.returncode != 0:
+        raise ConfigError(f"--since {ref}: the repository {toplevel} has no commit at HEAD yet")
+    base = _git(["merge-base", ref, "HEAD"], toplevel)
+    if base.returncode != 0 or not base.stdout.strip():
+        raise ConfigError(
+            f"--since {ref}: {ref} and HEAD have no merge-base in {toplevel} (a shallow "
+            "clone? check out with full history, e.g. actions/checkout with fetch-depth: 0)"
+        )
+    merge_base = base.stdout.strip()
+    diff = _git(
+        ["diff", "--name-only", "--no-renames", "--diff-filter=A", "-z", merge_base, "--"],
+        toplevel,
+    )
+    if diff.returncode != 0:
+        raise ConfigError(f"--since {ref}: git diff failed: {diff.stderr.strip()}")
+    untracked = _git(["ls-files", "--others", "--exclude-standard", "--full-name", "-z"], toplevel)
+    names = [n for n in diff.stdout.split("\0") if n]
+    if untracked.returncode == 0:
+        names.extend(n for n in untracked.stdout.split("\0") if n)
+    added = tuple(sorted({(toplevel / name).resolve() for name in names if name.endswith(".py")}))
+    return Since(ref=ref, merge_base=merge_base, toplevel=toplevel, added=added)

@@ -1,0 +1,159 @@
+"""What one run of the gate is asked to do, resolved from the configuration.
+
+A :class:`Request` is plain data (JSON-serialisable) so it can be handed to the
+analysis subprocess the CLI starts. Building it never imports Django.
+
+Which migrations are checked (first match wins):
+
+1. ``migrations.since`` / ``migrations.all`` / ``migrations.unapplied`` from the
+   command line, then the environment, then ``pyproject.toml``: two of them
+   set at the same level is a configuration error;
+2. in GitHub Actions pull requests (``GITHUB_BASE_REF`` set and non-empty):
+   the migrations added since ``origin/$GITHUB_BASE_REF`` (when the project is
+   not in a git work tree at all, this implicit default falls back to 3);
+3. otherwise every migration of the project's apps (``--all``).
+
+``--update-baseline`` always analyses every migration.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_django_gates.config import ConfigError, GatesConfig
+
+MODES = ("all", "since", "unapplied", "keys")
+
+
+@dataclass(frozen=True)
+class Request:
+    rootdir: str
+    mode: str
+    mode_label: str
+    pyproject: str | None = None
+    changed_files: tuple[str, ...] = ()
+    keys: tuple[tuple[str, str], ...] = ()
+    database: str = "default"
+    pg_version: int | None = None
+    backend: str = "auto"
+    baseline: str | None = None
+    update_baseline: bool = False
+    third_party: bool = False
+    ignores: tuple[dict[str, Any], ...] = ()
+    project_rules: bool = True
+    apply_baseline: bool = True
+    in_pytest: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Request:
+        values = dict(data)
+        values["changed_files"] = tuple(values.get("changed_files", ()))
+        values["keys"] = tuple(tuple(k) for k in values.get("keys", ()))
+        values["ignores"] = tuple(values.get("ignores", ()))
+        return cls(**values)
+
+    @property
+    def root(self) -> Path:
+        return Path(self.rootdir)
+
+
+_RANK = {"command line": 3, "environment": 2, "default": 0}
+
+
+def _rank(source: str) -> int:
+    for prefix, rank in _RANK.items():
+        if source.startswith(prefix):
+            return rank
+    return 1  # pyproject.toml
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    ref: str | None = None
+    why: str = field(default="")
+
+
+def resolve_mode(config: GatesConfig, environ: Mapping[str, str]) -> Mode:
+    given: list[tuple[str, str, Any]] = []
+    if config["migrations.since"]:
+        given.append(("since", config.source("migrations.since"), config["migrations.since"]))
+    if config["migrations.all"]:
+        given.append(("all", config.source("migrations.all"), True))
+    if config["migrations.unapplied"]:
+        given.append(("unapplied", config.source("migrations.unapplied"), True))
+    if given:
+        top = max(_rank(source) for _, source, _ in given)
+        winners = [g for g in given if _rank(g[1]) == top]
+        if len(winners) > 1:
+            described = " and ".join(
+                f"migrations.{name} (from {source})" for name, source, _ in winners
+            )
+            raise ConfigError(
+                f"{described} are mutually exclusive: choose one of --since REF, --all, --unapplied"
+            )
+        name, source, value = winners[0]
+        return Mode(name, ref=value if name == "since" else None, why=source)
+    base_ref = environ.get("GITHUB_BASE_REF", "").strip()
+    if base_ref:
+        return Mode("since", ref=f"origin/{base_ref}", why="GITHUB_BASE_REF")
+    return Mode("all", why="default")
+
+
+def build_request(
+    config: GatesConfig,
+    rootdir: Path,
+    *,
+    in_pytest: bool,
+    environ: Mapping[str, str] | None = None,
+) -> Request:
+    from pytest_django_gates.migrations.gitdiff import added_since, in_git_work_tree
+
+    environ = os.environ if environ is None else environ
+    update = bool(config["migrations.update_baseline"])
+    baseline = config.path("migrations.baseline")
+    if update and baseline is None:
+        raise ConfigError(
+            "--update-baseline needs a baseline file: pass --baseline PATH or set "
+            "[tool.django-gates.migrations] baseline"
+        )
+    mode = Mode("all", why="--update-baseline") if update else resolve_mode(config, environ)
+    if mode.name == "unapplied" and in_pytest:
+        raise ConfigError(
+            f"migrations.unapplied (from {mode.why}) is not available under pytest, where the "
+            "database is the test database; run: django-gates migrations --unapplied"
+        )
+    changed: tuple[str, ...] = ()
+    if mode.name == "since" and mode.why == "GITHUB_BASE_REF" and not in_git_work_tree(rootdir):
+        mode = Mode("all", why="default (GITHUB_BASE_REF set, but not a git work tree)")
+    if mode.name == "since":
+        assert mode.ref is not None
+        since = added_since(rootdir, mode.ref)
+        changed = tuple(str(p) for p in since.added)
+        label = since.label
+    elif mode.name == "unapplied":
+        label = f"not applied to database {config['migrations.database']!r}"
+    else:
+        label = "all migrations of the project's apps"
+    return Request(
+        rootdir=str(rootdir.resolve()),
+        mode=mode.name,
+        mode_label=label,
+        pyproject=str(config.pyproject) if config.pyproject else None,
+        changed_files=changed,
+        database=config["migrations.database"],
+        pg_version=config["migrations.pg_version"],
+        backend=config["migrations.backend"],
+        baseline=str(baseline.resolve()) if baseline is not None else None,
+        update_baseline=update,
+        third_party=bool(config["migrations.third_party"]),
+        ignores=tuple(dict(entry) for entry in config["migrations.ignore"]),
+        in_pytest=in_pytest,
+    )

@@ -1,0 +1,1 @@
+"""One module per rule; :mod:`pytest_django_gates.migrations.registry` collects them."""

@@ -1,0 +1,55 @@
+"""DJG207: AlterModelTable (or a many-to-many db_table change) renaming a table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pytest_django_gates.migrations import facts
+from pytest_django_gates.migrations.base import Hit, OpContext, Rule
+from pytest_django_gates.migrations.rules._helpers import existing_model, table
+
+
+def check(ctx: OpContext) -> Iterator[Hit]:
+    snap = existing_model(ctx)
+    if snap is None:
+        return
+    if ctx.is_("AlterModelTable"):
+        after = ctx.after
+        if after is None:
+            return
+        old_table, new_table = table(ctx, snap), table(ctx, after)
+        if old_table != new_table:
+            yield Hit(
+                f"renames table {old_table!r} to {new_table!r} ({snap.label}): the "
+                f"previous release's code still queries {old_table!r}"
+            )
+        return
+    name = ctx.operation.name
+    old = snap.fields.get(name)
+    new = ctx.operation.field
+    if old is None or not (facts.is_m2m(old) and facts.is_m2m(new)) or ctx.field_is_new(name):
+        return
+    if getattr(old.remote_field, "through", None) or getattr(new.remote_field, "through", None):
+        return
+    default = f"{table(ctx, snap)}_{name}"
+    old_table = getattr(old, "db_table", None) or default
+    new_table = getattr(new, "db_table", None) or default
+    if old_table != new_table:
+        yield Hit(
+            f"renames the many-to-many table {old_table!r} to {new_table!r}: the previous "
+            "release's code still uses the old name"
+        )
+
+
+RULE = Rule(
+    code="DJG207",
+    name="rename-table",
+    severity="error",
+    title="Renaming a table breaks the code still running during the deploy.",
+    hint=(
+        "Keep the table name (leave db_table as it is); if the table already has the "
+        "new name, record it with SeparateDatabaseAndState(state_operations=[...])."
+    ),
+    operations=frozenset({"AlterModelTable", "AlterField"}),
+    check_operation=check,
+)

@@ -1,0 +1,78 @@
+"""DJG208: a column type change that rewrites the table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pytest_django_gates.migrations.base import Hit, OpContext, Rule
+from pytest_django_gates.migrations.rules._helpers import alter_facts, table
+
+_VARCHAR = re.compile(r"^varchar(?:\((\d+)\))?$")
+_NUMERIC = re.compile(r"^numeric\((\d+),\s*(\d+)\)$")
+
+
+def binary_compatible(old: str, new: str) -> bool:
+    """Whether PostgreSQL changes the type without rewriting or scanning the table."""
+    old, new = _normalize(old), _normalize(new)
+    if old == new:
+        return True
+    old_varchar, new_varchar = _VARCHAR.match(old), _VARCHAR.match(new)
+    if old_varchar and new_varchar:
+        if new_varchar.group(1) is None:
+            return True  # to unbounded varchar
+        if old_varchar.group(1) is None:
+            return False  # unbounded to bounded: every row is checked
+        return int(new_varchar.group(1)) >= int(old_varchar.group(1))
+    if old_varchar and new == "text":
+        return True
+    if old == "text" and new_varchar and new_varchar.group(1) is None:
+        return True
+    old_numeric, new_numeric = _NUMERIC.match(old), _NUMERIC.match(new)
+    if old_numeric and new_numeric:
+        return old_numeric.group(2) == new_numeric.group(2) and int(new_numeric.group(1)) >= int(
+            old_numeric.group(1)
+        )
+    return False
+
+
+def _normalize(db_type: str) -> str:
+    return " ".join(db_type.lower().split()).replace("character varying", "varchar")
+
+
+def check(ctx: OpContext) -> Iterator[Hit]:
+    alter = alter_facts(ctx)
+    if alter is None or not alter.changed or ctx.field_is_new(alter.name):
+        return
+    old_type, new_type = alter.old_type, alter.new_type
+    if old_type is None or new_type is None or binary_compatible(old_type, new_type):
+        return
+    column = f'"{table(ctx, alter.snap)}"."{alter.name}"'
+    extra = ""
+    if getattr(alter.new, "primary_key", False):
+        extra = " (and every foreign key column that references it)"
+    yield Hit(
+        f"changes the type of {alter.snap.label}.{alter.name} ({column}) from {old_type} to "
+        f"{new_type}: PostgreSQL rewrites the table{extra} and rebuilds its indexes under an "
+        "ACCESS EXCLUSIVE lock that blocks reads and writes"
+    )
+
+
+RULE = Rule(
+    code="DJG208",
+    name="alter-column-type",
+    severity="error",
+    title=(
+        "Changing a column type rewrites the table under an ACCESS EXCLUSIVE lock "
+        "(except varchar growth, varchar to text, numeric precision growth)."
+    ),
+    hint=(
+        "Add a new field of the new type, write both and backfill in batches, switch "
+        "reads, then drop the old column in later deploys; binary-compatible changes "
+        "(longer max_length, CharField to TextField, more max_digits at the same "
+        "decimal_places) are safe."
+    ),
+    postgresql_only=True,
+    operations=frozenset({"AlterField"}),
+    check_operation=check,
+)

@@ -1,0 +1,463 @@
+"""Capturing every query, with where it came from and which relation caused it.
+
+:func:`install` patches, once per process:
+
+* ``CursorWrapper._execute_with_wrappers`` — every statement on every
+  connection and thread (ORM, raw cursors, ``executemany``) passes here;
+* ``SQLCompiler.execute_sql`` — to know which ORM ``Query`` is running;
+* the relation descriptors and related-manager factories — to name the
+  relation (``Book.author``, ``Author.books``, ``Book.tags``, a generic
+  foreign key, a deferred field) that a lazy load came from;
+* ``QuerySet._fetch_all`` / ``_iterator`` / ``get`` — to mark instances that
+  came from a multi-row queryset (for the *latent* N+1 rule);
+* asgiref's ``SyncToAsync.__call__`` — so queries run in its thread pool are
+  attributed to the awaiting user code, not to a pool thread.
+
+The patches do nothing but a truthiness check while no :class:`Recorder` is
+active. Recorders are process-global (not thread-local) so that queries from
+``sync_to_async`` threads and ``AsyncClient`` requests are counted.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from pytest_django_gates.queries.stack import Classifier, Site, async_origin
+
+_lock = threading.Lock()
+_installed = False
+_recorders: list[Recorder] = []
+_ignore_callers: tuple[str, ...] = ("factory", "model_bakery", "mixer")
+_classifier: Classifier | None = None  # built on install (it imports Django)
+_tls = threading.local()
+_request = 0  # id of the HTTP request being handled (0 = none)
+_request_counter = 0
+
+MULTI_FLAG = "_django_gates_multi"
+
+
+@dataclass(frozen=True)
+class Relation:
+    """The relation (or deferred field) whose lazy load ran a query."""
+
+    model: str  # "catalog.Book"
+    name: str  # attribute / accessor: "author", "reviews", "tags"
+    kind: str  # forward | reverse_one_to_one | reverse_many | many_to_many | generic | deferred
+    from_multi: bool  # the instance came from a multi-row queryset
+    prefetched: bool = False  # a prefetch cache existed and was bypassed (.filter() on it)
+
+
+@dataclass(frozen=True)
+class QueryEvent:
+    alias: str
+    sql: str
+    many: bool
+    site: Site
+    relation: Relation | None
+    request: int
+
+
+class Recorder:
+    """Collects the queries run while it is active (``with recorder:``)."""
+
+    def __init__(self, aliases: frozenset[str] | None = None) -> None:
+        self.aliases = aliases
+        self.events: list[QueryEvent] = []
+
+    def __enter__(self) -> Recorder:
+        start(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        stop(self)
+
+
+def configure(ignore_callers: list[str]) -> None:
+    """Set the modules whose queries are never N+1 candidates."""
+    global _ignore_callers, _classifier
+    _ignore_callers = tuple(ignore_callers)
+    _classifier = Classifier(_ignore_callers) if _installed else None
+
+
+def start(recorder: Recorder) -> None:
+    install()
+    with _lock:
+        _recorders.append(recorder)
+
+
+def stop(recorder: Recorder) -> None:
+    with _lock:
+        if recorder in _recorders:
+            _recorders.remove(recorder)
+
+
+def active() -> bool:
+    return bool(_recorders)
+
+
+# --------------------------------------------------------------------- recording
+
+
+def _current_relation() -> Relation | None:
+    stack: list[Relation] | None = getattr(_tls, "relations", None)
+    if stack:
+        return stack[-1]
+    query = getattr(_tls, "query", None)
+    if query is not None:
+        tag = getattr(query, "_django_gates_rel", None)
+        if isinstance(tag, _RelTag):
+            return tag.resolve()
+    return None
+
+
+def _record(alias: str, sql: Any, many: bool) -> None:
+    text = sql if isinstance(sql, str) else str(sql)
+    assert _classifier is not None
+    site = _classifier.site(sys._getframe(1))
+    event = QueryEvent(
+        alias=alias,
+        sql=text,
+        many=many,
+        site=site,
+        relation=_current_relation(),
+        request=_request,
+    )
+    for recorder in list(_recorders):
+        if recorder.aliases is None or alias in recorder.aliases:
+            recorder.events.append(event)
+
+
+class _push_relation:
+    """Context manager: queries inside are attributed to ``relation``."""
+
+    __slots__ = ("relation",)
+
+    def __init__(self, relation: Relation) -> None:
+        self.relation = relation
+
+    def __enter__(self) -> None:
+        stack = getattr(_tls, "relations", None)
+        if stack is None:
+            stack = _tls.relations = []
+        stack.append(self.relation)
+
+    def __exit__(self, *exc: object) -> None:
+        _tls.relations.pop()
+
+
+class _RelTag:
+    """Stored on a related manager's ``Query``; resolved when the query runs."""
+
+    __slots__ = ("cache_key", "instance", "kind", "model", "name")
+
+    def __init__(self, instance: Any, name: str, kind: str, cache_key: str | None) -> None:
+        self.instance = instance
+        self.model = instance._meta.label
+        self.name = name
+        self.kind = kind
+        self.cache_key = cache_key
+
+    def resolve(self) -> Relation:
+        cache = self.instance.__dict__.get("_prefetched_objects_cache") or {}
+        return Relation(
+            model=self.model,
+            name=self.name,
+            kind=self.kind,
+            from_multi=_is_multi(self.instance),
+            prefetched=self.cache_key is not None and self.cache_key in cache,
+        )
+
+
+def _is_multi(instance: Any) -> bool:
+    state = getattr(instance, "_state", None)
+    return bool(getattr(state, MULTI_FLAG, False))
+
+
+def _mark_multi(instances: Any) -> None:
+    for obj in instances:
+        state = getattr(obj, "_state", None)
+        if state is not None:
+            setattr(state, MULTI_FLAG, True)
+
+
+def _rel_cache_name(rel: Any) -> str | None:
+    try:
+        return str(rel.cache_name)  # Django 5.1+
+    except AttributeError:  # Django 4.2 / 5.0
+        return str(rel.get_cache_name())
+
+
+# ----------------------------------------------------------------------- patches
+
+
+def install() -> None:
+    """Patch Django once per process. Safe to call many times."""
+    global _installed, _classifier
+    with _lock:
+        if _installed:
+            return
+        _classifier = Classifier(_ignore_callers)
+        _install_cursor()
+        _install_compiler()
+        _install_descriptors()
+        _install_querysets()
+        _install_asgiref()
+        _install_signals()
+        _reset_manager_classes()
+        _installed = True
+
+
+def _install_cursor() -> None:
+    from django.db.backends.utils import CursorWrapper
+
+    original = getattr(CursorWrapper, "_execute_with_wrappers")  # noqa: B009 - private API
+
+    @wraps(original)
+    def _execute_with_wrappers(
+        self: Any, sql: Any, params: Any, many: bool, executor: Callable[..., Any]
+    ) -> Any:
+        if _recorders:
+            _record(self.db.alias, sql, many)
+        return original(self, sql, params, many, executor)
+
+    setattr(CursorWrapper, "_execute_with_wrappers", _execute_with_wrappers)  # noqa: B010
+
+
+def _install_compiler() -> None:
+    from django.db.models.sql.compiler import SQLCompiler
+
+    original = SQLCompiler.execute_sql
+
+    @wraps(original)
+    def execute_sql(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _recorders:
+            return original(self, *args, **kwargs)
+        previous = getattr(_tls, "query", None)
+        _tls.query = self.query
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _tls.query = previous
+
+    SQLCompiler.execute_sql = execute_sql  # type: ignore[method-assign]
+
+
+def _install_descriptors() -> None:
+    from django.db.models import Model
+    from django.db.models.fields import related_descriptors as rd
+    from django.db.models.query_utils import DeferredAttribute
+
+    forward_get_object = rd.ForwardManyToOneDescriptor.get_object
+
+    @wraps(forward_get_object)
+    def get_object(self: Any, instance: Any) -> Any:
+        if not _recorders:
+            return forward_get_object(self, instance)
+        relation = Relation(
+            model=instance._meta.label,
+            name=self.field.name,
+            kind="forward",
+            from_multi=_is_multi(instance),
+        )
+        with _push_relation(relation):
+            return forward_get_object(self, instance)
+
+    rd.ForwardManyToOneDescriptor.get_object = get_object  # type: ignore[method-assign]
+
+    reverse_one_get = rd.ReverseOneToOneDescriptor.__get__
+
+    @wraps(reverse_one_get)
+    def reverse_one_to_one_get(self: Any, instance: Any, cls: Any = None) -> Any:
+        if instance is None or not _recorders:
+            return reverse_one_get(self, instance, cls)
+        relation = Relation(
+            model=instance._meta.label,
+            name=self.related.get_accessor_name(),
+            kind="reverse_one_to_one",
+            from_multi=_is_multi(instance),
+        )
+        with _push_relation(relation):
+            return reverse_one_get(self, instance, cls)
+
+    rd.ReverseOneToOneDescriptor.__get__ = reverse_one_to_one_get  # type: ignore[method-assign]
+
+    def tag_manager_factory(
+        factory: Callable[..., Any], kind_of: Callable[[Any], tuple[str, str, str | None]]
+    ) -> Callable[..., Any]:
+        @wraps(factory)
+        def create(*args: Any, **kwargs: Any) -> Any:
+            cls = factory(*args, **kwargs)
+            original = cls._apply_rel_filters
+            if getattr(original, "_django_gates", False):
+                return cls
+
+            def _apply_rel_filters(self: Any, queryset: Any) -> Any:
+                result = original(self, queryset)
+                name, kind, cache_key = kind_of(self)
+                result.query._django_gates_rel = _RelTag(self.instance, name, kind, cache_key)
+                return result
+
+            _apply_rel_filters._django_gates = True  # type: ignore[attr-defined]
+            cls._apply_rel_filters = _apply_rel_filters
+            return cls
+
+        return create
+
+    def reverse_many_kind(manager: Any) -> tuple[str, str, str | None]:
+        rel = manager.field.remote_field
+        return rel.get_accessor_name(), "reverse_many", _rel_cache_name(rel)
+
+    def many_to_many_kind(manager: Any) -> tuple[str, str, str | None]:
+        name = manager.prefetch_cache_name
+        return name, "many_to_many", name
+
+    rd.create_reverse_many_to_one_manager = tag_manager_factory(
+        rd.create_reverse_many_to_one_manager, reverse_many_kind
+    )
+    rd.create_forward_many_to_many_manager = tag_manager_factory(
+        rd.create_forward_many_to_many_manager, many_to_many_kind
+    )
+
+    deferred_get = DeferredAttribute.__get__
+    refresh_from_db = Model.refresh_from_db
+
+    @wraps(refresh_from_db)
+    def refresh(self: Any, using: Any = None, fields: Any = None, *args: Any, **kwargs: Any) -> Any:
+        caller = sys._getframe(1).f_code
+        if _recorders and fields and caller is deferred_get.__code__:
+            relation = Relation(
+                model=self._meta.label,
+                name=str(next(iter(fields))),
+                kind="deferred",
+                from_multi=_is_multi(self),
+            )
+            with _push_relation(relation):
+                return refresh_from_db(self, using, fields, *args, **kwargs)
+        return refresh_from_db(self, using, fields, *args, **kwargs)
+
+    Model.refresh_from_db = refresh  # type: ignore[method-assign]
+
+    try:
+        from django.contrib.contenttypes.fields import GenericForeignKey
+    except Exception:  # pragma: no cover - contenttypes not importable
+        return
+    gfk_get = GenericForeignKey.__get__
+
+    @wraps(gfk_get)
+    def generic_get(self: Any, instance: Any, cls: Any = None) -> Any:
+        if instance is None or not _recorders:
+            return gfk_get(self, instance, cls)
+        relation = Relation(
+            model=instance._meta.label,
+            name=self.name,
+            kind="generic",
+            from_multi=_is_multi(instance),
+        )
+        with _push_relation(relation):
+            return gfk_get(self, instance, cls)
+
+    GenericForeignKey.__get__ = generic_get  # type: ignore[method-assign,assignment]
+
+
+def _reset_manager_classes() -> None:
+    """Forget related-manager classes built before the factories were patched."""
+    from django.apps import apps
+    from django.db.models.fields import related_descriptors as rd
+
+    if not apps.ready:  # pragma: no cover - capture starts inside tests
+        return
+    for model in apps.get_models(include_auto_created=True):
+        for klass in model.__mro__:
+            for value in vars(klass).values():
+                if isinstance(value, (rd.ReverseManyToOneDescriptor, rd.ManyToManyDescriptor)):
+                    value.__dict__.pop("related_manager_cls", None)
+
+
+def _install_querysets() -> None:
+    from django.db.models.query import ModelIterable, QuerySet
+
+    fetch_all = QuerySet._fetch_all
+
+    @wraps(fetch_all)
+    def _fetch_all(self: Any) -> None:
+        loading = self._result_cache is None
+        fetch_all(self)
+        if (
+            loading
+            and _recorders
+            and self._iterable_class is ModelIterable
+            and not getattr(_tls, "in_get", 0)
+            and self._result_cache
+        ):
+            query = self.query
+            if query.high_mark is None or query.high_mark - query.low_mark > 1:
+                _mark_multi(self._result_cache)
+
+    QuerySet._fetch_all = _fetch_all  # type: ignore[method-assign]
+
+    iterator = getattr(QuerySet, "_iterator")  # noqa: B009 - private API
+
+    @wraps(iterator)
+    def _iterator(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        mark = self._iterable_class is ModelIterable
+        for obj in iterator(self, *args, **kwargs):
+            if mark and _recorders:
+                _mark_multi((obj,))
+            yield obj
+
+    setattr(QuerySet, "_iterator", _iterator)  # noqa: B010
+
+    get = QuerySet.get
+
+    @wraps(get)
+    def _get(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _tls.in_get = getattr(_tls, "in_get", 0) + 1
+        try:
+            return get(self, *args, **kwargs)
+        finally:
+            _tls.in_get -= 1
+
+    QuerySet.get = _get  # type: ignore[method-assign]
+
+
+def _install_asgiref() -> None:
+    try:
+        from asgiref.sync import SyncToAsync
+    except ImportError:  # pragma: no cover - asgiref is a Django dependency
+        return
+    call: Callable[..., Any] = SyncToAsync.__call__
+
+    @wraps(call)
+    async def __call__(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _recorders:
+            return await call(self, *args, **kwargs)
+        assert _classifier is not None
+        site = _classifier.site(sys._getframe(1))
+        token = async_origin.set(site if site.frames else async_origin.get())
+        try:
+            return await call(self, *args, **kwargs)
+        finally:
+            async_origin.reset(token)
+
+    SyncToAsync.__call__ = __call__  # type: ignore[method-assign]
+
+
+def _install_signals() -> None:
+    from django.core.signals import request_finished, request_started
+
+    def started(**kwargs: Any) -> None:
+        global _request, _request_counter
+        _request_counter += 1
+        _request = _request_counter
+
+    def finished(**kwargs: Any) -> None:
+        global _request
+        _request = 0
+
+    request_started.connect(started, weak=False, dispatch_uid="django_gates_request_started")
+    request_finished.connect(finished, weak=False, dispatch_uid="django_gates_request_finished")

@@ -1,0 +1,190 @@
+"""Judging one test's queries: N+1s, its budget and its baseline.
+
+Codes (stable):
+
+* ``DJG101`` N+1 query (repeated or latent), ``object`` = the test node id;
+* ``DJG102`` query budget (``@pytest.mark.query_budget``) exceeded;
+* ``DJG103`` query count grew beyond the committed baseline;
+* ``DJG104`` an N+1 allow (marker or config entry) that matched nothing (warning).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_django_gates.queries import budget, detect
+from pytest_django_gates.queries.capture import QueryEvent
+from pytest_django_gates.report import Finding, Severity
+
+BASELINE_CODE = "DJG103"
+STALE_ALLOW_CODE = "DJG104"
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str  # fail | report | off
+    threshold: int
+    allow: Sequence[Mapping[str, Any]]
+    root: Path
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    nodeid: str
+    path: str
+    line: int | None
+    budget: int | None = None
+    budget_using: frozenset[str] | None = None
+    allow_reason: str | None = None
+    baseline: int | None = None
+
+
+@dataclass
+class Outcome:
+    """What one test produced; ``to_dict`` travels from xdist workers to the controller."""
+
+    nodeid: str
+    count: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    allow_used: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nodeid": self.nodeid,
+            "count": self.count,
+            "findings": [f.to_dict() for f in self.findings],
+            "allow_used": list(self.allow_used),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Outcome:
+        return cls(
+            nodeid=data["nodeid"],
+            count=data["count"],
+            findings=[Finding.from_dict(f, data["nodeid"]) for f in data["findings"]],
+            allow_used=list(data["allow_used"]),
+        )
+
+
+def _allow_matches(
+    entry: Mapping[str, Any], nodeid: str, path: str | None, line: int | None, shape: str
+) -> bool:
+    pattern = entry.get("test")
+    if pattern and not fnmatch.fnmatchcase(nodeid, pattern):
+        return False
+    pattern = entry.get("location")
+    if pattern:
+        where = f"{path}:{line}" if path else ""
+        if not (fnmatch.fnmatchcase(where, pattern) or fnmatch.fnmatchcase(path or "", pattern)):
+            return False
+    needle = entry.get("sql")
+    return not (needle and needle.lower() not in shape.lower())
+
+
+def evaluate(
+    spec: TestSpec, events: Sequence[QueryEvent], settings: Settings, *, passed: bool
+) -> Outcome:
+    """Judge the queries of one test's call phase.
+
+    ``passed`` is whether the test body itself passed: a budget or baseline is
+    only judged on a complete run, N+1s are reported either way.
+    """
+    counted = budget.counted(events)
+    outcome = Outcome(nodeid=spec.nodeid, count=len(counted))
+
+    if settings.mode != "off":
+        severity: Severity = "error" if settings.mode == "fail" else "warning"
+        problems = detect.find(events, settings.threshold)
+        marker_used = False
+        for problem in problems:
+            path, line = problem.location(settings.root)
+            if spec.allow_reason is not None:
+                marker_used = True
+                continue
+            allowed = [
+                i
+                for i, entry in enumerate(settings.allow)
+                if _allow_matches(entry, spec.nodeid, path, line, problem.shape)
+            ]
+            if allowed:
+                outcome.allow_used.extend(allowed)
+                continue
+            message = problem.message(settings.root)
+            outcome.findings.append(
+                Finding(
+                    code=detect.CODE,
+                    severity=severity,
+                    message=message,
+                    object=spec.nodeid,
+                    path=path,
+                    line=line,
+                    hint=problem.hint(),
+                )
+            )
+            if severity == "error":
+                outcome.failures.append(f"{message}\nfix: {problem.hint()}")
+        if spec.allow_reason is not None and not marker_used:
+            outcome.findings.append(
+                Finding(
+                    code=STALE_ALLOW_CODE,
+                    severity="warning",
+                    message=(
+                        "@pytest.mark.allow_n_plus_one matched no N+1 in this test "
+                        f"(reason: {spec.allow_reason})"
+                    ),
+                    object=spec.nodeid,
+                    path=spec.path,
+                    line=spec.line,
+                    hint="remove the marker: the N+1 it allowed is gone",
+                )
+            )
+
+    if passed and spec.budget is not None:
+        in_budget = (
+            counted if spec.budget_using is None else budget.counted(events, spec.budget_using)
+        )
+        if len(in_budget) > spec.budget:
+            message = budget.exceeded_message(
+                spec.budget, in_budget, spec.budget_using, settings.root, "in test body"
+            )
+            outcome.findings.append(
+                Finding(
+                    code=budget.CODE,
+                    severity="error",
+                    message=message.splitlines()[0],
+                    object=spec.nodeid,
+                    path=spec.path,
+                    line=spec.line,
+                    hint="remove the extra queries, or raise query_budget(n) if they are intended",
+                )
+            )
+            outcome.failures.append(message)
+
+    if passed and spec.baseline is not None and outcome.count > spec.baseline:
+        grew = outcome.count - spec.baseline
+        message = (
+            f"query count grew beyond the baseline: expected at most {spec.baseline} "
+            f"(baseline), ran {outcome.count} (+{grew})"
+        )
+        hint = (
+            "remove the new queries, or accept them by rewriting the baseline "
+            "with --gates-update-baseline"
+        )
+        outcome.findings.append(
+            Finding(
+                code=BASELINE_CODE,
+                severity="error",
+                message=message,
+                object=spec.nodeid,
+                path=spec.path,
+                line=spec.line,
+                hint=hint,
+            )
+        )
+        outcome.failures.append(f"{message}\nnext step: {hint}")
+    return outcome

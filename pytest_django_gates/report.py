@@ -1,0 +1,369 @@
+"""The one report model shared by every gate, and its versioned JSON form.
+
+Shape (``format`` 1, a stable contract)::
+
+    {"format": 1,
+     "tool": {"name": "pytest-django-gates", "version": ..., ...},
+     "gates": [{"name": ..., "status": "passed|failed|error|skipped", "summary": ...,
+                "findings": [{"code", "severity": "error|warning", "message",
+                              "object", "path", "line", "hint"}]}]}
+
+``object`` names what a finding is about: ``app_label.migration_name`` for a
+migration, the pytest node id for a test, the setting name for a setting.
+
+Gates build :class:`GateResult` objects and never print or exit; rendering lives
+in :mod:`pytest_django_gates.render`, exit codes in :func:`exit_code`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from pytest_django_gates import __version__
+
+FORMAT_VERSION = 1
+
+Status = Literal["passed", "failed", "error", "skipped"]
+Severity = Literal["error", "warning"]
+
+STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "skipped")
+SEVERITIES: tuple[Severity, ...] = ("error", "warning")
+
+# Exit codes of ``django-gates`` (a stable contract).
+EXIT_PASSED = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_ERROR = 3
+
+# When shards are merged, the worst status wins, in this order.
+_STATUS_RANK: dict[Status, int] = {"skipped": 0, "passed": 1, "failed": 2, "error": 3}
+
+
+class ReportError(ValueError):
+    """A report file that cannot be read: names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a gate found. ``code`` never changes meaning once released."""
+
+    code: str
+    severity: Severity
+    message: str
+    object: str
+    path: str | None = None
+    line: int | None = None
+    hint: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "object": self.object,
+            "path": self.path,
+            "line": self.line,
+            "hint": self.hint,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str) -> Finding:
+        _require_keys(data, ("code", "severity", "message", "object"), where)
+        severity = data["severity"]
+        if severity not in SEVERITIES:
+            raise ReportError(
+                f"{where}: severity {severity!r} is not one of {', '.join(SEVERITIES)}"
+            )
+        line = data.get("line")
+        if line is not None and (not isinstance(line, int) or isinstance(line, bool)):
+            raise ReportError(f"{where}: line must be an integer or null, got {line!r}")
+        path = data.get("path")
+        if path is not None and not isinstance(path, str):
+            raise ReportError(f"{where}: path must be a string or null, got {path!r}")
+        for key in ("code", "message", "object"):
+            if not isinstance(data[key], str):
+                raise ReportError(f"{where}: {key} must be a string, got {data[key]!r}")
+        hint = data.get("hint") or ""
+        if not isinstance(hint, str):
+            raise ReportError(f"{where}: hint must be a string, got {hint!r}")
+        return cls(
+            code=data["code"],
+            severity=cast(Severity, severity),
+            message=data["message"],
+            object=data["object"],
+            path=path,
+            line=line,
+            hint=hint,
+        )
+
+    def sort_key(self) -> tuple[str, int, str, str, str]:
+        return (self.path or "", self.line or 0, self.code, self.object, self.message)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The outcome of one gate.
+
+    A gate that could not look (crash, missing tool, unreachable data) is
+    ``error``, never ``passed``: gates fail closed.
+    """
+
+    name: str
+    status: Status
+    summary: str
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
+        if self.status == "passed" and any(f.severity == "error" for f in self.findings):
+            raise ValueError(f"gate {self.name!r} cannot pass with error findings")
+
+    @classmethod
+    def from_findings(
+        cls, name: str, findings: Iterable[Finding], *, summary: str | None = None
+    ) -> GateResult:
+        """``failed`` when any finding is an error, else ``passed``."""
+        ordered = tuple(sorted(findings, key=Finding.sort_key))
+        errors = sum(1 for f in ordered if f.severity == "error")
+        warnings = len(ordered) - errors
+        status: Status = "failed" if errors else "passed"
+        if summary is None:
+            summary = _count_summary(errors, warnings)
+        return cls(name=name, status=status, summary=summary, findings=ordered)
+
+    @classmethod
+    def crashed(cls, name: str, exc: BaseException) -> GateResult:
+        """The result of a gate that raised: an ``error``, with the exception."""
+        return cls(
+            name=name,
+            status="error",
+            summary=f"gate could not run: {type(exc).__name__}: {exc}",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "summary": self.summary,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str) -> GateResult:
+        _require_keys(data, ("name", "status", "summary", "findings"), where)
+        status = data["status"]
+        if status not in STATUSES:
+            raise ReportError(f"{where}: status {status!r} is not one of {', '.join(STATUSES)}")
+        raw_findings = data["findings"]
+        if not isinstance(raw_findings, list):
+            raise ReportError(f"{where}: findings must be a list")
+        findings = tuple(
+            Finding.from_dict(item, f"{where}.findings[{i}]")
+            for i, item in enumerate(_mappings(raw_findings, f"{where}.findings"))
+        )
+        try:
+            return cls(
+                name=str(data["name"]),
+                status=cast(Status, status),
+                summary=str(data["summary"]),
+                findings=findings,
+            )
+        except ValueError as exc:
+            raise ReportError(f"{where}: {exc}") from exc
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+
+@dataclass(frozen=True)
+class Report:
+    gates: tuple[GateResult, ...]
+    tool: Mapping[str, Any] = field(default_factory=lambda: tool_info())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "tool": dict(self.tool),
+            "gates": [g.to_dict() for g in self.gates],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> Report:
+        if not isinstance(data, dict):
+            raise ReportError(f"{where}: a report is a JSON object, got {type(data).__name__}")
+        fmt = data.get("format")
+        if fmt != FORMAT_VERSION:
+            raise ReportError(
+                f"{where}: report format {fmt!r} is not supported "
+                f"(expected {FORMAT_VERSION}); regenerate it with this version"
+            )
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ReportError(f"{where}: tool must be an object")
+        gates = data.get("gates")
+        if not isinstance(gates, list):
+            raise ReportError(f"{where}: gates must be a list")
+        return cls(
+            gates=tuple(
+                GateResult.from_dict(g, f"{where}: gates[{i}]")
+                for i, g in enumerate(_mappings(gates, f"{where}: gates"))
+            ),
+            tool=tool,
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Report:
+        return cls.from_dict(read_json(path, what="report"), str(path))
+
+    def write(self, path: Path) -> None:
+        atomic_write_text(path, self.to_json())
+
+    def gate(self, name: str) -> GateResult | None:
+        for g in self.gates:
+            if g.name == name:
+                return g
+        return None
+
+
+def tool_info() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "name": "pytest-django-gates",
+        "version": __version__,
+        "python": platform.python_version(),
+    }
+    try:
+        from importlib.metadata import version
+
+        info["django"] = version("django")
+    except Exception:  # pragma: no cover - Django is a dependency
+        info["django"] = None
+    return info
+
+
+def merge_reports(reports: Sequence[Report]) -> Report:
+    """Merge shard reports: same-named gates are combined, the worst status wins.
+
+    Findings that appear in several shards (same code, object, path, line and
+    message) are kept once.
+    """
+    order: list[str] = []
+    merged: dict[str, list[GateResult]] = {}
+    for report in reports:
+        for gate in report.gates:
+            if gate.name not in merged:
+                order.append(gate.name)
+                merged[gate.name] = []
+            merged[gate.name].append(gate)
+    gates: list[GateResult] = []
+    for name in order:
+        parts = merged[name]
+        if len(parts) == 1:
+            gates.append(parts[0])
+            continue
+        status = max((p.status for p in parts), key=_STATUS_RANK.__getitem__)
+        seen: dict[tuple[Any, ...], Finding] = {}
+        for part in parts:
+            for f in part.findings:
+                seen.setdefault((f.code, f.object, f.path, f.line, f.message, f.severity), f)
+        findings = tuple(sorted(seen.values(), key=Finding.sort_key))
+        summaries = sorted({p.summary for p in parts})
+        summary = "; ".join(summaries) if len(summaries) <= 3 else f"{len(parts)} shards"
+        if status == "passed" and any(f.severity == "error" for f in findings):
+            status = "failed"
+        gates.append(GateResult(name=name, status=status, summary=summary, findings=findings))
+    tool = reports[0].tool if reports else tool_info()
+    return Report(gates=tuple(gates), tool=tool)
+
+
+def exit_code(report: Report) -> int:
+    """3 when any gate could not run, else 1 when any failed, else 0."""
+    statuses = {g.status for g in report.gates}
+    if "error" in statuses:
+        return EXIT_ERROR
+    if "failed" in statuses:
+        return EXIT_FAILED
+    return EXIT_PASSED
+
+
+def read_json(
+    path: Path, *, what: str, next_step: str = "", error: type[ValueError] = ReportError
+) -> Any:
+    """Parse the JSON file at ``path``.
+
+    A file that cannot be read or parsed raises ``error`` naming ``what``, the
+    file, the line and column of a syntax error, and ``next_step`` when given.
+    """
+    label = f"{what} {path}"
+    suffix = f"; {next_step}" if next_step else ""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(f"{label}: cannot read: {exc.strerror or exc}{suffix}") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(
+            f"{label}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}){suffix}"
+        ) from exc
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so readers see the old file or the new one, never half.
+
+    The parent directory is created. On any error the temporary file is removed
+    and the exception propagates: nothing is half-written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _count_summary(errors: int, warnings: int) -> str:
+    if not errors and not warnings:
+        return "no findings"
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return ", ".join(parts)
+
+
+def _require_keys(data: Mapping[str, Any], keys: Sequence[str], where: str) -> None:
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise ReportError(f"{where}: missing key(s) {', '.join(missing)}")
+
+
+def _mappings(items: list[Any], where: str) -> list[Mapping[str, Any]]:
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ReportError(f"{where}[{i}]: expected an object, got {type(item).__name__}")
+    return cast(list[Mapping[str, Any]], items)

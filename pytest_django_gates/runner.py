@@ -1,0 +1,361 @@
+"""``django-gates run``: every enabled gate, in the project it is started in, in one report.
+
+Order: the external tools first (ruff, mypy, gitleaks, pip-audit, each a real
+process, see :mod:`pytest_django_gates.gates._tools`), then the project's test
+suite, once, as ``python -m pytest --django-gates --gates-report <tmp.json>``
+(plus ``--cov`` when the coverage gate is selected and the run's pytest arguments
+do not already choose), whose report (queries, migrations, deploy, coverage) is
+merged in.
+
+Which gates run: ``[tool.django-gates] gates`` (default: all), narrowed by
+``--only`` / widened or narrowed by ``--skip``; ``--only`` may name gates that
+the configuration leaves out (an explicit request wins).
+
+The ``tests`` gate: whenever the suite runs, its outcome is a gate too, so a test
+failure that is not a gate finding still fails the run. Its findings are the
+failed tests (``tests:failed``), errors in a test's setup or teardown
+(``tests:error``) and collection errors (``tests:collection-error``), with the
+node id as ``object`` and the test's file and line; a failed test that a gate
+already reports (an N+1 that fails its test) is not counted twice. A suite that
+collects no test is ``tests:no-tests``. ``tests`` is not a name for ``--only`` /
+``--skip``: it is reported exactly when a test-time gate runs.
+
+Fail closed: a suite that cannot start, crashes, is interrupted, is stopped by
+the timeout or writes no report makes every selected test-time gate, and
+``tests``, an ``error``; a selected gate missing from the report is an ``error``.
+
+With ``--fail-on-warnings`` (``[tool.django-gates.run] fail_on_warnings``), a gate
+whose findings are only warnings is ``failed`` instead of ``passed``.
+
+Progress goes to stderr, one line when a gate starts and one when it ends; the
+result is printed in the chosen ``--format`` and, for ``text``, followed by the
+summary table (gate, status, findings, time), which otherwise goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pytest_django_gates import options
+from pytest_django_gates.config import ConfigError, GatesConfig
+from pytest_django_gates.gates import GateContext, run_gate
+from pytest_django_gates.gates._tools import tail
+from pytest_django_gates.report import Finding, GateResult, Report, ReportError
+
+# Where the run_outcomes plugin (loaded into the pytest subprocess) writes the
+# test outcomes. Defined here, not there: that plugin imports pytest, which the
+# django-gates command must not pay for at start-up.
+OUTCOMES_ENV = "DJANGO_GATES_RUN_OUTCOMES"
+
+TOOL_GATES = ("ruff", "mypy", "gitleaks", "pip-audit")
+TESTS_GATE = "tests"
+# Options of the test-time gates that take the change's base ref, when those gates
+# define them: ``django-gates run --since REF`` passes REF on through the environment.
+_SINCE_KEYS = ("migrations.since", "coverage.since")
+
+_PYTEST_EXIT = {
+    2: "interrupted",
+    3: "an internal error",
+    4: "a usage error",
+}
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    report: Report
+    durations: dict[str, float] = field(default_factory=dict)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GATE[,GATE]",
+        help=f"Run only these gates (of: {', '.join(options.ALL_GATES)}).",
+    )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="GATE[,GATE]",
+        help="Do not run these gates.",
+    )
+    parser.add_argument(
+        "--since",
+        metavar="REF",
+        help="Base git ref of the change (e.g. origin/main): gitleaks scans REF..HEAD, and the "
+        "migrations and coverage gates get it as their base (config: [tool.django-gates.run] "
+        "since).",
+    )
+    parser.add_argument(
+        "--fail-on-warnings",
+        action="store_true",
+        default=None,
+        help="A gate with warnings fails (config: [tool.django-gates.run] fail_on_warnings).",
+    )
+
+
+def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {"run.since": args.since, "run.fail_on_warnings": args.fail_on_warnings}
+
+
+def _names(values: Sequence[str], flag: str) -> list[str]:
+    names = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    unknown = [n for n in names if n not in options.ALL_GATES]
+    if unknown:
+        hint = " ('tests' runs whenever a test-time gate does)" if TESTS_GATE in unknown else ""
+        raise ConfigError(
+            f"{flag}: unknown gate(s) {', '.join(map(repr, unknown))}; "
+            f"choose from: {', '.join(options.ALL_GATES)}{hint}"
+        )
+    return names
+
+
+def select(cfg: GatesConfig, only: Sequence[str], skip: Sequence[str]) -> list[str]:
+    """The gates to run, in the documented order."""
+    only_names = _names(only, "--only")
+    skip_names = _names(skip, "--skip")
+    chosen = set(only_names) if only_names else set(cfg["gates"])
+    chosen -= set(skip_names)
+    selected = [g for g in options.ALL_GATES if g in chosen]
+    if not selected:
+        raise ConfigError(
+            "no gate selected: [tool.django-gates] gates, --only and --skip leave nothing to run"
+        )
+    return selected
+
+
+def run(
+    cfg: GatesConfig,
+    rootdir: Path,
+    gates: Sequence[str],
+    *,
+    progress: Progress,
+    environ: Mapping[str, str] | None = None,
+) -> RunResult:
+    environ = dict(os.environ if environ is None else environ)
+    tool_gates = [g for g in gates if g in TOOL_GATES]
+    test_gates = [g for g in gates if g in options.PYTEST_GATES]
+    steps = len(tool_gates) + (1 if test_gates else 0)
+    result = RunResult(report=Report(gates=()))
+    progress(f"django-gates run: {', '.join(gates)} in {rootdir}")
+    results: list[GateResult] = []
+    ctx = GateContext(config=cfg, rootdir=rootdir)
+    for number, name in enumerate(tool_gates, start=1):
+        progress(f"[{number}/{steps}] {name} ...")
+        gate_result, seconds = run_gate(name, ctx)
+        result.durations[name] = seconds
+        results.append(gate_result)
+        progress(f"[{number}/{steps}] {name}: {gate_result.status} in {seconds:.1f} s")
+    if test_gates:
+        label = f"tests ({', '.join(test_gates)})"
+        progress(f"[{steps}/{steps}] {label}: python -m pytest --django-gates ...")
+        start = time.perf_counter()
+        test_results = run_test_suite(cfg, rootdir, test_gates, environ=environ)
+        seconds = time.perf_counter() - start
+        # The gates inside the suite share its time: it is shown once, on ``tests``.
+        result.durations[TESTS_GATE] = seconds
+        results.extend(test_results)
+        statuses = ", ".join(f"{g.name} {g.status}" for g in test_results)
+        progress(f"[{steps}/{steps}] {label}: {statuses} in {seconds:.1f} s")
+    if cfg["run.fail_on_warnings"]:
+        results = [_warnings_fail(g) for g in results]
+    result.report = Report(gates=tuple(results))
+    return result
+
+
+def _warnings_fail(gate: GateResult) -> GateResult:
+    if gate.status == "passed" and gate.warnings:
+        return replace(
+            gate, status="failed", summary=f"{gate.summary} (warnings fail: fail_on_warnings)"
+        )
+    return gate
+
+
+def pytest_command(cfg: GatesConfig, gates: Sequence[str], report: Path) -> list[str]:
+    python = str(cfg["run.python"] or sys.executable)
+    extra = [str(a) for a in cfg["run.pytest_args"]]
+    argv = [
+        python,
+        "-m",
+        "pytest",
+        "--django-gates",
+        "--gates-report",
+        str(report),
+        "-p",
+        "pytest_django_gates.run_outcomes",
+        *extra,
+    ]
+    if "coverage" in gates and not any(a.startswith(("--cov", "--no-cov")) for a in extra):
+        argv.append("--cov")
+    return argv
+
+
+def run_test_suite(
+    cfg: GatesConfig, rootdir: Path, gates: Sequence[str], *, environ: Mapping[str, str]
+) -> list[GateResult]:
+    """Run the suite once under ``--django-gates``; the selected gates' results plus ``tests``."""
+    with tempfile.TemporaryDirectory(prefix="django-gates-run-") as tmp:
+        report_path = Path(tmp) / "gates-report.json"
+        outcomes_path = Path(tmp) / "outcomes.json"
+        env = dict(environ)
+        env["DJANGO_GATES_GATES"] = ",".join(gates)
+        env[OUTCOMES_ENV] = str(outcomes_path)
+        env.pop(options.OPTIONS["report"].env_name, None)
+        since = str(cfg["run.since"] or "")
+        for key in _SINCE_KEYS:
+            opt = options.OPTIONS.get(key)
+            if since and opt is not None and opt.env_name not in env:
+                env[opt.env_name] = since
+        argv = pytest_command(cfg, gates, report_path)
+        timeout = float(cfg["run.timeout"])
+        try:
+            proc = subprocess.run(
+                argv,
+                cwd=rootdir,
+                env=env,
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return _all_error(gates, f"the test suite did not finish within {timeout:g} s")
+        except OSError as exc:
+            return _all_error(gates, f"cannot run {argv[0]}: {exc.strerror or exc}")
+        output = proc.stdout + proc.stderr
+        if not report_path.is_file():
+            why = _PYTEST_EXIT.get(proc.returncode, f"exit {proc.returncode}")
+            return _all_error(
+                gates,
+                f"pytest --django-gates wrote no report ({why}); is pytest-django-gates "
+                f"installed in {argv[0]}? {tail(output, 1200)}",
+            )
+        try:
+            suite_report = Report.load(report_path)
+        except ReportError as exc:
+            return _all_error(gates, f"the report of pytest --django-gates is unusable: {exc}")
+        outcomes = _load_outcomes(outcomes_path)
+    results: list[GateResult] = []
+    for name in gates:
+        found = suite_report.gate(name)
+        if found is None:
+            found = GateResult(
+                name=name,
+                status="error",
+                summary=f"pytest --django-gates did not report the {name} gate "
+                f"(pytest exit {proc.returncode})",
+            )
+        results.append(found)
+    return [gate_from_suite(proc.returncode, outcomes, results, output), *results]
+
+
+def _all_error(gates: Sequence[str], why: str) -> list[GateResult]:
+    return [GateResult(name=g, status="error", summary=why) for g in (*gates, TESTS_GATE)]
+
+
+def _load_outcomes(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def gate_from_suite(
+    exit_status: int,
+    outcomes: Mapping[str, Any] | None,
+    gate_results: Sequence[GateResult],
+    output: str,
+) -> GateResult:
+    """The ``tests`` gate from pytest's exit status and the recorded failures."""
+    if exit_status in _PYTEST_EXIT:
+        return GateResult(
+            name=TESTS_GATE,
+            status="error",
+            summary=f"pytest stopped with {_PYTEST_EXIT[exit_status]} (exit {exit_status}): "
+            f"{tail(output, 1200)}",
+        )
+    if outcomes is None:
+        return GateResult(
+            name=TESTS_GATE,
+            status="error",
+            summary=f"pytest (exit {exit_status}) recorded no test outcomes: {tail(output, 800)}",
+        )
+    collected = int(outcomes.get("collected") or 0)
+    if exit_status == 5 or (collected == 0 and not outcomes.get("failures")):
+        return GateResult.from_findings(
+            TESTS_GATE,
+            [
+                Finding(
+                    code="tests:no-tests",
+                    severity="error",
+                    message="pytest collected no test, so nothing was tested",
+                    object="pytest",
+                    hint="Check testpaths / python_files in the pytest configuration.",
+                )
+            ],
+            summary="no test collected",
+        )
+    reported = {f.object for g in gate_results for f in g.findings}
+    findings = []
+    covered = 0
+    for failure in outcomes.get("failures", []):
+        nodeid = str(failure.get("nodeid", ""))
+        if nodeid in reported:
+            covered += 1
+            continue
+        when = failure.get("when")
+        code = {"call": "tests:failed", "collect": "tests:collection-error"}.get(
+            str(when), "tests:error"
+        )
+        phase = "" if when in ("call", "collect") else f" (in {when})"
+        line = failure.get("line")
+        findings.append(
+            Finding(
+                code=code,
+                severity="error",
+                message=f"{failure.get('message') or 'failed'}{phase}",
+                object=nodeid or "pytest",
+                path=failure.get("path") or None,
+                line=line if isinstance(line, int) else None,
+                hint="Run it alone: python -m pytest " + (nodeid or "") if nodeid else "",
+            )
+        )
+    gate_failed = any(g.status in ("failed", "error") for g in gate_results)
+    if exit_status == 1 and not findings and not covered and not gate_failed:
+        return GateResult(
+            name=TESTS_GATE,
+            status="error",
+            summary=f"pytest exited 1 but no test and no gate failed: {tail(output, 800)}",
+        )
+    note = f"{collected} test{'s' if collected != 1 else ''}"
+    if covered:
+        note += f"; {covered} failure{'s' if covered != 1 else ''} reported by the gates above"
+    result = GateResult.from_findings(TESTS_GATE, findings)
+    return replace(result, summary=f"{note}: {result.summary}" if findings else note)
+
+
+def run_command(args: argparse.Namespace, cfg: GatesConfig, rootdir: Path) -> RunResult:
+    """What ``django-gates run`` does between parsing and printing."""
+    gates = select(cfg, args.only, args.skip)
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    return run(cfg, rootdir, gates, progress=progress)

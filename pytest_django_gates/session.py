@@ -1,0 +1,202 @@
+"""The per-session gate machinery, registered only under ``--django-gates``.
+
+Without the flag this object is never registered, so none of these hooks run.
+With pytest-xdist each worker judges its own tests and attaches the outcome to
+the test report (``report.django_gates``); the controller collects outcomes
+from the reports, runs the session gates once, writes the report and the
+baseline.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_django_gates import render
+from pytest_django_gates.config import ConfigError, GatesConfig
+from pytest_django_gates.gates import GateContext, run_gate
+from pytest_django_gates.gates.queries import EXTRA_KEY, Collected
+from pytest_django_gates.markers import query_marks
+from pytest_django_gates.options import PYTEST_GATES
+from pytest_django_gates.queries import baseline, capture
+from pytest_django_gates.queries.evaluate import Outcome, Settings, TestSpec, evaluate
+from pytest_django_gates.report import GateResult, Report
+
+OUTCOME_KEY = pytest.StashKey[Outcome]()
+REPORT_ATTR = "django_gates"
+
+# Gates that run once per session, on the controller, after the tests.
+SESSION_GATES = tuple(g for g in PYTEST_GATES if g != "queries")
+
+
+class GatesSession:
+    def __init__(self, config: pytest.Config, gates_config: GatesConfig) -> None:
+        self.config = config
+        self.gates_config = gates_config
+        self.root = Path(config.rootpath)
+        self.is_worker = hasattr(config, "workerinput")
+        self.enabled = set(gates_config["gates"])
+        allow = list(gates_config["queries.allow"])
+        self.settings = Settings(
+            mode=gates_config["queries.n_plus_one"],
+            threshold=gates_config["queries.threshold"],
+            allow=allow,
+            root=self.root,
+        )
+        self.update_baseline: bool = gates_config["queries.update_baseline"]
+        self.baseline_path = gates_config.path("queries.baseline")
+        if self.update_baseline and self.baseline_path is None:
+            raise ConfigError(
+                "--gates-update-baseline needs a baseline file: pass --gates-query-baseline PATH "
+                "or set baseline in [tool.django-gates.queries]"
+            )
+        self.baseline: dict[str, int] = {}
+        if self.baseline_path is not None:
+            if not self.baseline_path.exists() and not self.update_baseline:
+                raise ConfigError(
+                    f"query baseline {self.baseline_path} does not exist; create it with "
+                    "--gates-update-baseline"
+                )
+            self.baseline = baseline.load(self.baseline_path)
+        pyproject = gates_config.pyproject
+        self.collected = Collected(
+            allow=allow,
+            allow_source=_relative(pyproject, self.root) if pyproject else "",
+        )
+        self.results: list[GateResult] = []
+        self.report_path: Path | None = gates_config.path("report")
+        capture.configure(list(gates_config["queries.ignore_callers"]))
+
+    # ------------------------------------------------------------------ per test
+
+    def _spec(self, item: pytest.Item) -> TestSpec:
+        marks = query_marks(item)
+        path, lineno, _ = item.location
+        return TestSpec(
+            nodeid=item.nodeid,
+            path=path,
+            line=(lineno + 1) if lineno is not None else None,
+            budget=marks.budget,
+            budget_using=marks.using,
+            allow_reason=marks.allow_reason,
+            baseline=None if self.update_baseline else self.baseline.get(item.nodeid),
+        )
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        spec = self._spec(item)
+        recorder = capture.Recorder()
+        capture.start(recorder)
+        try:
+            result = yield
+        except BaseException as exc:
+            capture.stop(recorder)
+            if not isinstance(exc, pytest.skip.Exception):
+                item.stash[OUTCOME_KEY] = evaluate(
+                    spec, recorder.events, self.settings, passed=False
+                )
+            raise
+        capture.stop(recorder)
+        outcome = evaluate(spec, recorder.events, self.settings, passed=True)
+        item.stash[OUTCOME_KEY] = outcome
+        if outcome.failures:
+            pytest.fail("\n\n".join(outcome.failures), pytrace=False)
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if call.when == "call":
+            outcome = item.stash.get(OUTCOME_KEY, None)
+            if outcome is not None:
+                setattr(report, REPORT_ATTR, outcome.to_dict())
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.is_worker or report.when != "call":
+            return
+        data = getattr(report, REPORT_ATTR, None)
+        if data:
+            self.collected.add(Outcome.from_dict(data))
+
+    # --------------------------------------------------------------- session end
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.is_worker:
+            return
+        results: list[GateResult] = []
+        if "queries" in self.enabled:
+            ctx = GateContext(
+                config=self.gates_config,
+                rootdir=self.root,
+                in_pytest=True,
+                extra={EXTRA_KEY: self.collected},
+            )
+            results.append(run_gate("queries", ctx)[0])
+        for name in SESSION_GATES:
+            if name not in self.enabled:
+                continue
+            result = self._session_gate(name, session)
+            if result is not None:
+                results.append(result)
+        self.results = results
+        if self.update_baseline and self.baseline_path is not None:
+            counts = {o.nodeid: o.count for o in self.collected.outcomes if o.count}
+            baseline.write(self.baseline_path, self.baseline, counts)
+        if self.report_path is not None:
+            Report(gates=tuple(results)).write(self.report_path)
+        if session.exitstatus == 0 and any(r.status in ("failed", "error") for r in results):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _session_gate(self, name: str, session: pytest.Session) -> GateResult | None:
+        """Run one of the once-per-session gates (migrations, deploy, coverage)."""
+        extra: dict[str, Any] = {"pytest_session": session}
+        ctx = GateContext(config=self.gates_config, rootdir=self.root, in_pytest=True, extra=extra)
+        try:
+            return run_gate(name, ctx)[0]
+        except ConfigError as exc:
+            return GateResult(name=name, status="error", summary=f"configuration error: {exc}")
+
+    # ------------------------------------------------------------------- output
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        cfg = self.gates_config
+        lines = [f"django-gates: on (config: {cfg.pyproject or 'no pyproject.toml'})"]
+        for key in cfg.options:
+            value = cfg.values[key]
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                shown = f"{len(value)} entr{'y' if len(value) == 1 else 'ies'}"
+            else:
+                shown = repr(value)
+            lines.append(f"  {key} = {shown}  [{cfg.source(key)}]")
+        return lines
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.is_worker or not self.results:
+            return
+        tr = terminalreporter
+        tr.section("django-gates")
+        for gate in self.results:
+            markup = {"passed": {"green": True}, "skipped": {"yellow": True}}.get(
+                gate.status, {"red": True, "bold": True}
+            )
+            tr.write_line(render.gate_line(gate), **markup)
+            for finding in gate.findings:
+                tr.write_line(render.finding_text(finding))
+        if self.report_path is not None:
+            tr.write_line(f"report written to {_relative(self.report_path, Path(os.getcwd()))}")
+        if self.update_baseline and self.baseline_path is not None:
+            tr.write_line(f"query baseline updated: {self.baseline_path}")
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)

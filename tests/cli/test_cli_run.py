@@ -1,0 +1,213 @@
+"""``django-gates run``: selection, progress, the summary table, exit codes, the ``tests`` gate."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_django_gates.cli import main
+from pytest_django_gates.report import Finding, GateResult, Report
+from pytest_django_gates.runner import gate_from_suite
+from tests.cli.cli_support import OsvServer
+
+MINI_SETTINGS = """
+SECRET_KEY = "tests-only-not-a-secret"
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+USE_TZ = True
+"""
+
+PYPROJECT = """
+[tool.pytest.ini_options]
+DJANGO_SETTINGS_MODULE = "mini_settings"
+pythonpath = ["."]
+testpaths = ["tests"]
+
+[tool.ruff.lint]
+select = ["F"]
+"""
+
+
+def project(root: Path, files: dict[str, str]) -> Path:
+    base = {
+        "pyproject.toml": PYPROJECT,
+        "mini_settings.py": MINI_SETTINGS,
+        "tests/__init__.py": "",
+        "tests/test_ok.py": "def test_ok() -> None:\n    assert True\n",
+    }
+    base.update(files)
+    for name, text in base.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def run(root: Path, *args: str) -> int:
+    return main(["--project", str(root), "run", *args])
+
+
+def test_run_selected_tools_prints_progress_and_the_summary_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(tmp_path, {"app.py": "import os\n"})
+    code = run(tmp_path, "--only", "ruff", "--report", str(tmp_path / "r.json"))
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "[1/1] ruff ..." in err
+    assert "[1/1] ruff: failed in" in err
+    assert "ruff: FAILED - ruff 0." in out
+    assert "ruff:F401 [error] app.py:1:8 (app.py:1)" in out
+    table = out[out.index("gate ") :].splitlines()
+    assert table[0].split() == ["gate", "status", "errors", "warnings", "time"]
+    assert table[1].split()[:4] == ["ruff", "failed", "1", "0"]
+    assert table[-1].split()[:4] == ["overall", "failed", "1", "0"]
+    report = Report.load(tmp_path / "r.json")
+    assert [g.name for g in report.gates] == ["ruff"]
+
+
+def test_run_json_format_keeps_stdout_pure_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(tmp_path, {})
+    assert run(tmp_path, "--only", "ruff", "--format", "json") == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["gates"][0]["status"] == "passed"
+    assert "overall" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--only", "ruff,nope"], "--only: unknown gate(s) 'nope'"),
+        (["--skip", "tests"], "'tests' runs whenever a test-time gate does"),
+        (["--only", "ruff", "--skip", "ruff"], "no gate selected"),
+    ],
+)
+def test_run_bad_selection_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    project(tmp_path, {})
+    assert run(tmp_path, *args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_run_gates_come_from_the_configuration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(tmp_path, {})
+    with (tmp_path / "pyproject.toml").open("a") as fh:
+        fh.write('\n[tool.django-gates]\ngates = ["ruff"]\n')
+    assert run(tmp_path) == 0
+    assert "django-gates run: ruff in" in capsys.readouterr().err
+
+
+def test_run_fail_on_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], osv_server: OsvServer
+) -> None:
+    project(
+        tmp_path,
+        {
+            "requirements.txt": "Django==4.2.1\n",
+            "pyproject.toml": PYPROJECT
+            + f"""
+[tool.django-gates.pip-audit]
+service = "osv"
+osv_url = "{osv_server.url}"
+
+[[tool.django-gates.pip-audit.ignore]]
+id = "PYSEC-0000-0000"
+reason = "kept from an old audit"
+""",
+        },
+    )
+    assert run(tmp_path, "--only", "pip-audit") == 0
+    capsys.readouterr()
+    assert run(tmp_path, "--only", "pip-audit", "--fail-on-warnings") == 1
+    assert "warnings fail: fail_on_warnings" in capsys.readouterr().out
+
+
+def test_run_test_suite_failures_are_the_tests_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(
+        tmp_path,
+        {
+            "tests/test_bad.py": """
+                import pytest
+
+
+                def test_arithmetic() -> None:
+                    assert 1 + 1 == 3
+
+
+                @pytest.fixture
+                def broken() -> None:
+                    raise RuntimeError("fixture exploded")
+
+
+                def test_uses_broken(broken: None) -> None:
+                    pass
+            """,
+        },
+    )
+    report_path = tmp_path / "report.json"
+    assert run(tmp_path, "--only", "queries", "--report", str(report_path)) == 1
+    err = capsys.readouterr().err
+    assert "[1/1] tests (queries): python -m pytest --django-gates" in err
+    report = Report.load(report_path)
+    assert [g.name for g in report.gates] == ["tests", "queries"]
+    tests, queries = report.gates
+    assert queries.status == "passed"
+    assert tests.status == "failed"
+    assert tests.summary.startswith("3 tests: 2 errors")
+    failed = {f.code: f for f in tests.findings}
+    assert failed["tests:failed"].object == "tests/test_bad.py::test_arithmetic"
+    assert (failed["tests:failed"].path, failed["tests:failed"].line) == ("tests/test_bad.py", 4)
+    assert "assert (1 + 1) == 3" in failed["tests:failed"].message
+    assert "fixture exploded (in setup)" in failed["tests:error"].message
+
+
+def test_run_test_suite_that_cannot_start_fails_closed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(tmp_path, {"tests/conftest.py": "import this_module_does_not_exist\n"})
+    report_path = tmp_path / "report.json"
+    assert run(tmp_path, "--only", "queries", "--report", str(report_path)) == 3
+    report = Report.load(report_path)
+    assert {g.name: g.status for g in report.gates} == {"tests": "error", "queries": "error"}
+    assert "this_module_does_not_exist" in report.gates[0].summary
+
+
+def test_tests_gate_does_not_count_a_failure_a_gate_reports() -> None:
+    n_plus_one = Finding(
+        code="DJG101",
+        severity="error",
+        message="N+1",
+        object="tests/test_views.py::test_list",
+        path="app/views.py",
+        line=9,
+    )
+    gates = [GateResult.from_findings("queries", [n_plus_one])]
+    outcomes = {
+        "collected": 4,
+        "failures": [
+            {"nodeid": "tests/test_views.py::test_list", "when": "call", "path": "t", "line": 1}
+        ],
+    }
+    result = gate_from_suite(1, outcomes, gates, "")
+    assert result.status == "passed"
+    assert result.summary == "4 tests; 1 failure reported by the gates above"
+
+
+def test_tests_gate_without_tests_or_outcomes() -> None:
+    empty = gate_from_suite(5, {"collected": 0, "failures": []}, [], "")
+    assert (empty.status, empty.findings[0].code) == ("failed", "tests:no-tests")
+    lost = gate_from_suite(0, None, [], "boom")
+    assert lost.status == "error"
+    silent = gate_from_suite(1, {"collected": 3, "failures": []}, [], "out")
+    assert silent.status == "error"
+    assert "no test and no gate failed" in silent.summary

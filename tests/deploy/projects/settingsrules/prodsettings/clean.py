@@ -1,0 +1,3 @@
+"""The clean production settings."""
+
+from .base import *  # noqa: F403

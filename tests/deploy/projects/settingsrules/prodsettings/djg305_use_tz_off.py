@@ -1,0 +1,5 @@
+"""DJG305."""
+
+from .base import *  # noqa: F403
+
+USE_TZ = False

@@ -1,0 +1,7 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import re_path
+
+urlpatterns = i18n_patterns(
+    re_path(r"^admin/", admin.site.urls),
+)

@@ -1,0 +1,62 @@
+"""Helpers for end-to-end tests: run pytest or django-gates as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_GATES_", "PYTEST_"))}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DATABASE_URL", None)
+    env.pop("GITHUB_BASE_REF", None)  # would switch gates to "changed since the PR base"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run(
+    args: list[str], cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args,
+        cwd=cwd,
+        env=clean_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_pytest(
+    cwd: Path, *args: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd, env)
+
+
+def copy_project(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3"))
+    return dest
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def gate(report: Mapping[str, Any], name: str) -> dict[str, Any]:
+    for g in report["gates"]:
+        if g["name"] == name:
+            return dict(g)
+    raise AssertionError(f"no gate {name!r} in report: {[g['name'] for g in report['gates']]}")

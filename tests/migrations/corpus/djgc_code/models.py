@@ -1,0 +1,8 @@
+from django.db import models
+
+
+class Ticket(models.Model):
+    title = models.CharField(max_length=50)
+    status = models.CharField(max_length=20, default="open")
+    score = models.IntegerField(null=True)
+    priority = models.IntegerField(null=True)

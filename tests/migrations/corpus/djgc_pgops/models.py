@@ -1,0 +1,24 @@
+from django.db import models
+
+from corpus_compat import check_constraint
+
+
+class Buyer(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Order(models.Model):
+    ref = models.CharField(max_length=20)
+    code = models.CharField(max_length=20, db_index=True, db_collation="C")
+    total = models.IntegerField(null=True)
+    note = models.CharField(max_length=30, db_collation="C")
+    email = models.CharField(max_length=50)
+    placed = models.DateTimeField()
+    buyer = models.ForeignKey(Buyer, null=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        constraints = [
+            check_constraint(models.Q(total__gte=0), "djgc_order_total_gte_0"),
+            check_constraint(models.Q(email__isnull=False), "djgc_order_email_nn"),
+            check_constraint(models.Q(total__lte=1000000), "djgc_order_total_max"),
+        ]

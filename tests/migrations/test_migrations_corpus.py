@@ -1,0 +1,229 @@
+"""The labelled corpus: the gate reports exactly each migration's ``expected_codes``,
+and the corpus applies for real on SQLite and PostgreSQL (the unsafe migrations are
+real migrations, not strings)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import django
+import pytest
+
+from pytest_django_gates.migrations.registry import RULES
+from tests.migrations.migrations_support import (
+    CORPUS,
+    POSTGRESQL_ONLY,
+    cli_json,
+    codes_by_object,
+    corpus_env,
+    corpus_migrations,
+    must,
+    probe,
+)
+
+# Tested outside the corpus (they need a broken or changing project).
+ELSEWHERE = {"DJG230", "DJG231", "DJG291"}
+
+
+def _corpus_apps(*, pg_apps: bool = True, broken: bool = False) -> set[str]:
+    apps = {p.name for p in CORPUS.glob("djgc_*") if p.is_dir()}
+    if django.VERSION < (5, 0):
+        apps.discard("djgc_dbdefault")
+    if not pg_apps:
+        apps.discard("djgc_pgops")
+    if not broken:
+        apps.discard("djgc_broken")
+    return apps
+
+
+def test_every_rule_is_labelled_unsafe_and_safe_in_the_corpus() -> None:
+    labelled = corpus_migrations()
+    flagged = set().union(*(codes for _, codes in labelled.values()))
+    assert set(RULES) - ELSEWHERE <= flagged, "rules without an unsafe corpus migration"
+    safe = [label for label, (_, codes) in labelled.items() if not codes]
+    # every scenario app has migrations the gate must accept
+    assert {label.split(".")[0] for label in safe} >= {p.name for p in CORPUS.glob("djgc_*")} - {
+        "djgc_broken"
+    }
+
+
+def test_postgresql_rules_report_exactly_the_labels() -> None:
+    code, report = cli_json(
+        ["--project", str(CORPUS), "migrations", "--all", "--backend", "postgresql"],
+        env=corpus_env(broken=True),
+    )
+    gate = report["gates"][0]
+    assert gate["name"] == "migrations"
+    assert code == 1
+    assert gate["status"] == "failed"
+    labels = corpus_migrations(apps=_corpus_apps(broken=True))
+    found = codes_by_object(gate)
+    assert set(found) <= set(labels), "findings about migrations outside the corpus"
+    mismatches = {
+        label: {"expected": sorted(expected), "reported": sorted(found.get(label, set()))}
+        for label, (_, expected) in labels.items()
+        if found.get(label, set()) != expected
+    }
+    assert mismatches == {}
+    assert f"{len(labels)} of {len(labels)} migrations checked" in gate["summary"]
+    assert "rules for PostgreSQL 1" in gate["summary"]
+
+
+def test_each_finding_points_at_its_operation_line() -> None:
+    _, report = cli_json(
+        ["--project", str(CORPUS), "migrations", "--all", "--backend", "postgresql"],
+        env=corpus_env(broken=True),
+    )
+    for finding in report["gates"][0]["findings"]:
+        path = CORPUS / finding["path"]
+        assert path.is_file(), finding
+        line = path.read_text(encoding="utf-8").splitlines()[finding["line"] - 1]
+        if finding["code"] == "DJG290":
+            assert "gates_ignore" in line, finding
+        else:
+            # the line of the operation: migrations.X(, AddIndexConcurrently(, IgnoreRule(...
+            assert re.search(r"\b[A-Z][A-Za-z]+\(", line), (finding, line)
+
+
+def test_on_sqlite_postgresql_rules_are_skipped_and_the_summary_says_so() -> None:
+    code, report = cli_json(
+        ["--project", str(CORPUS), "migrations", "--all"], env=corpus_env(broken=True)
+    )
+    gate = report["gates"][0]
+    labels = corpus_migrations(apps=_corpus_apps(broken=True))
+    found = codes_by_object(gate)
+    for label, (_, expected) in labels.items():
+        assert found.get(label, set()) == expected - POSTGRESQL_ONLY, label
+    assert (
+        "PostgreSQL-only rules skipped on sqlite (database 'default'): DJG202, DJG208-DJG212"
+        in gate["summary"]
+    )
+    assert code == 1
+
+
+def test_pg_version_changes_the_version_dependent_rules() -> None:
+    _, report = cli_json(
+        [
+            "--project",
+            str(CORPUS),
+            "migrations",
+            "--all",
+            "--backend",
+            "postgresql",
+            "--pg-version",
+            "10",
+        ],
+        env=corpus_env(),
+    )
+    found = codes_by_object(report["gates"][0])
+    # before 11 any default rewrites the table (Django's transient default included)
+    assert "DJG202" in found["djgc_columns.0002_add_status_not_null"]
+    # before 12 a validated CHECK does not spare SET NOT NULL its scan
+    assert "DJG210" in found["djgc_pgops.0008_email_required"]
+    assert "rules for PostgreSQL 10" in report["gates"][0]["summary"]
+
+
+def test_corpus_applies_on_sqlite_and_old_code_breaks_where_the_gate_says(tmp_path: Path) -> None:
+    db = tmp_path / "corpus.sqlite3"
+    steps = [
+        # (app, target, old-code statement, breaks?)
+        ("djgc_columns", "0001_initial", None, None),
+        (
+            "djgc_columns",
+            "0002_add_status_not_null",
+            "INSERT INTO djgc_columns_customer (name) VALUES ('old')",
+            True,
+        ),
+        (
+            "djgc_columns",
+            "0003_add_nullable",
+            "INSERT INTO djgc_columns_customer (name, status) VALUES ('old', 'x')",
+            False,
+        ),
+        (
+            "djgc_columns",
+            "0004_remove_nickname",
+            "SELECT id, name, status, nickname FROM djgc_columns_customer",
+            True,
+        ),
+        (
+            "djgc_columns",
+            "0005_remove_legacy_from_state",
+            "SELECT id, name, status, legacy FROM djgc_columns_customer",
+            False,
+        ),
+        ("djgc_columns", "0006_rename_name", "SELECT name FROM djgc_columns_customer", True),
+        (
+            "djgc_columns",
+            "0007_rename_keeping_column",
+            "SELECT full_name, status FROM djgc_columns_customer",
+            False,
+        ),
+        ("djgc_tables", "0001_initial", None, None),
+        ("djgc_tables", "0002_delete_draft", "SELECT title FROM djgc_tables_draft", True),
+        ("djgc_tables", "0003_delete_legacy_from_state", "SELECT x FROM djgc_tables_legacy", False),
+        ("djgc_tables", "0004_rename_note", "SELECT text FROM djgc_tables_note", True),
+        (
+            "djgc_tables",
+            "0005_rename_archive_keeping_table",
+            "SELECT label FROM djgc_archive_table",
+            False,
+        ),
+        ("djgc_tables", "0006_alter_invoice_table", "SELECT number FROM djgc_tables_invoice", True),
+        (
+            "djgc_tables",
+            "0007_alter_vault_table_unchanged",
+            "SELECT label FROM djgc_archive_table",
+            False,
+        ),
+    ]
+    with probe(corpus_env(sqlite=db, pg_apps=False)) as running:
+        assert running.vendor == "sqlite"
+        for app, target, statement, breaks in steps:
+            must(running.migrate(app, target))
+            if statement is None:
+                continue
+            with sqlite3.connect(db) as conn:
+                try:
+                    conn.execute(statement)
+                    broke = False
+                except sqlite3.DatabaseError:
+                    broke = True
+            assert broke is breaks, (target, statement)
+        # and then every other corpus migration applies
+        must(running.migrate(None))
+    with sqlite3.connect(db) as conn:
+        applied = {
+            f"{app}.{name}" for app, name in conn.execute("SELECT app, name FROM django_migrations")
+        }
+    assert set(corpus_migrations(apps=_corpus_apps(pg_apps=False))) <= applied
+
+
+@pytest.mark.postgres
+def test_corpus_applies_on_postgresql(postgres_db: str) -> None:
+    import psycopg
+
+    with probe(corpus_env(postgres_db)) as running:
+        assert running.vendor == "postgresql"
+        must(running.migrate(None))
+    with psycopg.connect(postgres_db) as conn:
+        applied = {f"{a}.{n}" for a, n in conn.execute("SELECT app, name FROM django_migrations")}
+    assert set(corpus_migrations(apps=_corpus_apps())) <= applied
+
+
+@pytest.mark.postgres
+def test_migrations_the_gate_says_cannot_run_do_not_run(postgres_db: str) -> None:
+    with probe(corpus_env(postgres_db, broken=True)) as running:
+        must(running.migrate("djgc_broken", "0001_initial"))
+        answer = running.migrate("djgc_broken", "0002_concurrently_in_atomic")
+        assert not answer["ok"]
+        assert "cannot be executed inside a transaction" in answer["error"]
+        must(running.migrate("djgc_broken", "0002_concurrently_in_atomic", fake=True))
+        answer = running.migrate("djgc_broken", "0003_runsql_concurrently_in_atomic")
+        assert not answer["ok"]
+        assert "cannot run inside a transaction block" in answer["error"]
+        # the safe variants (atomic = False) run
+        must(running.migrate("djgc_pgops", "0002_index_concurrently"))
+        must(running.migrate("djgc_pgops", "0013_runsql_concurrently"))

@@ -1,0 +1,31 @@
+"""Settings of the N+1 scenario project (SQLite, or PostgreSQL when DATABASE_URL is set)."""
+
+import os
+
+SECRET_KEY = "scenario-project-not-a-secret"
+USE_TZ = True
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "shop"]
+ROOT_URLCONF = "shop.urls"
+MIDDLEWARE: list[str] = []
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+    }
+]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+_url = os.environ.get("DATABASE_URL")
+if _url:
+    import dj_database_url
+
+    DATABASES = {
+        "default": dj_database_url.parse(_url),
+        "other": dj_database_url.parse(_url),
+    }
+    DATABASES["other"]["TEST"] = {"NAME": DATABASES["default"]["NAME"] + "_other"}
+else:
+    DATABASES = {
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+        "other": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+    }

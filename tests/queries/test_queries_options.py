@@ -1,0 +1,404 @@
+"""Budgets, allows, the baseline ratchet, report-only mode and configuration, end to end."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import gate, load_report
+
+SETTINGS = """
+SECRET_KEY = "x"
+USE_TZ = True
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]
+DATABASES = {
+    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+    "other": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+}
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+"""
+
+PYPROJECT = """
+[tool.pytest.ini_options]
+DJANGO_SETTINGS_MODULE = "gates_settings"
+pythonpath = ["."]
+"""
+
+N_PLUS_ONE = """
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+@pytest.fixture
+def groups(db):
+    perms = list(Permission.objects.all()[:2])
+    for i in range(3):
+        Group.objects.create(name=f"g{i}").permissions.set(perms)
+
+def test_loop(groups):
+    for group in Group.objects.all():
+        list(group.permissions.all())
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    monkeypatch.setenv("DJANGO_GATES_GATES", "queries")
+    pytester.makepyfile(gates_settings=SETTINGS)
+    pytester.makefile(".toml", pyproject=PYPROJECT)
+    return pytester
+
+
+def _pyproject(p: pytest.Pytester, extra: str) -> None:
+    p.makefile(".toml", pyproject=PYPROJECT + textwrap.dedent(extra))
+
+
+def _report(p: pytest.Pytester) -> dict[str, object]:
+    return load_report(p.path / "report.json")
+
+
+def test_budget_marker_fails_with_expected_vs_actual(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_budget="""
+        import pytest
+        from django.contrib.auth.models import Group
+
+        @pytest.mark.query_budget(1)
+        @pytest.mark.django_db
+        def test_over():
+            Group.objects.create(name="a")
+            assert Group.objects.count() == 1
+
+        @pytest.mark.query_budget(2)
+        @pytest.mark.django_db
+        def test_within():
+            Group.objects.create(name="a")
+            assert Group.objects.count() == 1
+        """
+    )
+    result = project.runpytest_subprocess("--django-gates", "--gates-report", "report.json")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*query budget exceeded in test body: expected at most 1 query on all databases,"
+            " ran 2 (+1)*",
+            '*1. INSERT INTO "auth_group"*(test_budget.py:7)*',
+            "*2. SELECT COUNT(*)*(test_budget.py:8)*",
+            "*next step:*",
+        ]
+    )
+    findings = gate(_report(project), "queries")["findings"]
+    assert [(f["code"], f["object"], f["line"]) for f in findings] == [
+        ("DJG102", "test_budget.py::test_over", 4)
+    ]
+
+
+def test_budget_ignores_savepoints_and_counts_only_using(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_budget="""
+        import pytest
+        from django.db import transaction
+        from django.contrib.auth.models import Group
+
+        @pytest.mark.query_budget(1)
+        @pytest.mark.django_db
+        def test_savepoints():
+            for _ in range(5):
+                with transaction.atomic():
+                    pass
+            assert Group.objects.count() == 0
+
+        @pytest.mark.query_budget(0, using="other")
+        @pytest.mark.django_db(databases=["default", "other"])
+        def test_default_not_counted():
+            assert Group.objects.count() == 0
+            assert Group.objects.count() == 0
+
+        @pytest.mark.query_budget(0, using=["other"])
+        @pytest.mark.django_db(databases=["default", "other"])
+        def test_other_counted():
+            assert Group.objects.using("other").count() == 0
+        """
+    )
+    result = project.runpytest_subprocess("--django-gates")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*test_other_counted*", "*expected at most 0 queries on other*"])
+
+
+def test_query_budget_fixture(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_fixture="""
+        import pytest
+        from django.contrib.auth.models import Group
+
+        @pytest.mark.django_db
+        def test_block(query_budget):
+            with query_budget(1) as block:
+                Group.objects.count()
+            assert block.count == 1
+            with query_budget(1):
+                Group.objects.count()
+                Group.objects.count()
+        """
+    )
+    # The fixture works without --django-gates too: using it is opting in.
+    result = project.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*QueryBudgetExceeded: query budget exceeded in block: expected at most 1 query*ran 2*"]
+    )
+
+
+def test_bad_marker_argument_is_a_usage_error(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_bad="""
+        import pytest
+
+        @pytest.mark.query_budget("three")
+        def test_x():
+            pass
+        """
+    )
+    result = project.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*test_bad.py::test_x: @pytest.mark.query_budget: the budget must be a whole number"
+            " >= 0,"
+            " got 'three'*"
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [
+        ("allow_n_plus_one()", "*allow_n_plus_one: give a non-empty reason*"),
+        ("query_budget(1, usin='x')", "*unknown argument(s) usin*"),
+        ("query_budget(1, using=3)", "*using=3 is not allowed*"),
+        ("query_budget()", "*expected exactly one budget*"),
+    ],
+)
+def test_marker_validation(project: pytest.Pytester, marker: str, message: str) -> None:
+    project.makepyfile(test_bad=f"import pytest\n@pytest.mark.{marker}\ndef test_x():\n    pass\n")
+    result = project.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_report_only_mode_passes_with_warnings(project: pytest.Pytester) -> None:
+    project.makepyfile(test_loop=N_PLUS_ONE)
+    result = project.runpytest_subprocess(
+        "--django-gates", "--gates-n-plus-one=report", "--gates-report", "report.json"
+    )
+    result.assert_outcomes(passed=1)
+    queries = gate(_report(project), "queries")
+    assert queries["status"] == "passed"
+    assert [f["severity"] for f in queries["findings"]] == ["warning"]
+    result.stdout.fnmatch_lines(["*queries: PASSED*1 warning*", "*DJG101 [[]warning[]]*"])
+
+
+def test_without_the_flag_nothing_is_judged(project: pytest.Pytester) -> None:
+    project.makepyfile(test_loop=N_PLUS_ONE)
+    result = project.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+    assert "django-gates:" not in result.stdout.str()
+    assert "DJG101" not in result.stdout.str()
+
+
+def test_allow_marker_and_stale_marker(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_loop=N_PLUS_ONE.replace(
+            "def test_loop", "@pytest.mark.allow_n_plus_one(reason='admin only')\ndef test_loop"
+        )
+        + """
+@pytest.mark.allow_n_plus_one(reason="was slow once")
+def test_clean(groups):
+    assert Group.objects.count() == 3
+"""
+    )
+    result = project.runpytest_subprocess("--django-gates", "--gates-report", "report.json")
+    result.assert_outcomes(passed=2)
+    findings = gate(_report(project), "queries")["findings"]
+    assert [(f["code"], f["severity"], f["object"]) for f in findings] == [
+        ("DJG104", "warning", "test_loop.py::test_clean")
+    ]
+
+
+def test_config_allow_entries_and_unused_entry(project: pytest.Pytester) -> None:
+    _pyproject(
+        project,
+        """
+        [[tool.django-gates.queries.allow]]
+        test = "test_loop.py::*"
+        sql = "auth_permission"
+        reason = "permissions are cached in production"
+
+        [[tool.django-gates.queries.allow]]
+        location = "nowhere/*.py:*"
+        reason = "stale"
+        """,
+    )
+    project.makepyfile(test_loop=N_PLUS_ONE)
+    result = project.runpytest_subprocess("--django-gates", "--gates-report", "report.json")
+    result.assert_outcomes(passed=1)
+    findings = gate(_report(project), "queries")["findings"]
+    assert [(f["code"], f["object"], f["path"]) for f in findings] == [
+        ("DJG104", "queries.allow[1]", "pyproject.toml")
+    ]
+    assert "matched nothing" in findings[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[tool.django-gates]\nreprot = "x"\n', "*unknown key 'reprot'; allowed keys:*report*"),
+        (
+            '[tool.django-gates.queries]\nn_plus_one = "warn"\n',
+            "*[[]tool.django-gates.queries[]] n_plus_one: 'warn' is not allowed;"
+            " choose one of: fail,"
+            " report, off*",
+        ),
+        ("[tool.django-gates.queries]\nthreshold = 1\n", "*threshold: must be at least 2*"),
+        (
+            '[[tool.django-gates.queries.allow]]\ntest = "x"\n',
+            "*every allow entry needs a non-empty 'reason'*",
+        ),
+    ],
+)
+def test_bad_configuration_is_a_usage_error(
+    project: pytest.Pytester, table: str, message: str
+) -> None:
+    project.makefile(".toml", pyproject=PYPROJECT + table)
+    project.makepyfile(test_x="def test_x():\n    pass\n")
+    result = project.runpytest_subprocess("--django-gates")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines([message])
+
+
+def test_bad_command_line_value_is_a_usage_error(project: pytest.Pytester) -> None:
+    project.makepyfile(test_x="def test_x():\n    pass\n")
+    result = project.runpytest_subprocess("--django-gates", "--gates-n-plus-one=maybe")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*command line --gates-n-plus-one: 'maybe' is not allowed; choose one of: fail, report,"
+            " off*"
+        ]
+    )
+
+
+def test_header_shows_each_value_and_its_source(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _pyproject(project, '[tool.django-gates.queries]\nthreshold = 3\nn_plus_one = "report"\n')
+    project.makepyfile(test_x="def test_x():\n    pass\n")
+    monkeypatch.setenv("DJANGO_GATES_QUERIES_N_PLUS_ONE", "off")
+    result = project.runpytest_subprocess("--django-gates", "--gates-report=r.json")
+    result.stdout.fnmatch_lines(
+        [
+            "django-gates: on (config: *pyproject.toml)",
+            "  report = 'r.json'  [[]command line (--gates-report)[]]",
+            "  queries.n_plus_one = 'off'  [[]environment (DJANGO_GATES_QUERIES_N_PLUS_ONE)[]]",
+            "  queries.threshold = 3  "
+            "[[]pyproject.toml ([[]tool.django-gates.queries[]] threshold)[]]",
+            "  queries.update_baseline = False  [[]default[]]",
+        ]
+    )
+
+
+def test_baseline_ratchet(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_counts="""
+        import pytest
+        from django.contrib.auth.models import Group
+
+        @pytest.mark.django_db
+        def test_a():
+            assert Group.objects.count() == 0
+        """
+    )
+    missing = project.runpytest_subprocess("--django-gates", "--gates-query-baseline=q.json")
+    assert missing.ret == pytest.ExitCode.USAGE_ERROR
+    missing.stderr.fnmatch_lines(
+        ["*q.json does not exist; create it with --gates-update-baseline*"]
+    )
+
+    created = project.runpytest_subprocess(
+        "--django-gates", "--gates-query-baseline=q.json", "--gates-update-baseline"
+    )
+    created.assert_outcomes(passed=1)
+    assert json.loads((project.path / "q.json").read_text()) == {
+        "format": 1,
+        "tests": {"test_counts.py::test_a": 1},
+    }
+    project.makepyfile(
+        test_counts="""
+        import pytest
+        from django.contrib.auth.models import Group
+
+        @pytest.mark.django_db
+        def test_a():
+            assert Group.objects.count() == 0
+            assert not Group.objects.exists()
+        """
+    )
+    grew = project.runpytest_subprocess(
+        "--django-gates", "--gates-query-baseline=q.json", "--gates-report=report.json"
+    )
+    grew.assert_outcomes(failed=1)
+    grew.stdout.fnmatch_lines(
+        ["*query count grew beyond the baseline: expected at most 1 (baseline), ran 2 (+1)*"]
+    )
+    assert [f["code"] for f in gate(_report(project), "queries")["findings"]] == ["DJG103"]
+
+    (project.path / "q.json").write_text('{"format": 1, "tests": {"x": -1}}')
+    broken = project.runpytest_subprocess("--django-gates", "--gates-query-baseline=q.json")
+    assert broken.ret == pytest.ExitCode.USAGE_ERROR
+    broken.stderr.fnmatch_lines(["*q.json: count for 'x' must be a whole number >= 0, got -1*"])
+
+    (project.path / "q.json").write_text('{"format": 1,\n "tests": {')
+    corrupt = project.runpytest_subprocess("--django-gates", "--gates-query-baseline=q.json")
+    assert corrupt.ret == pytest.ExitCode.USAGE_ERROR
+    corrupt.stderr.fnmatch_lines(["*q.json:2:*: not valid JSON*"])
+
+
+def test_async_test_is_counted_at_the_user_line(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_async="""
+        import pytest
+        from django.contrib.auth.models import Group, Permission
+
+        @pytest.mark.asyncio
+        @pytest.mark.django_db(transaction=True)
+        async def test_async_loop():
+            perms = [p async for p in Permission.objects.all()[:2]]
+            groups = await Group.objects.abulk_create([Group(name=f"g{i}") for i in range(3)])
+            through = Group.permissions.through
+            await through.objects.abulk_create(
+                [through(group=g, permission=p) for g in groups for p in perms]
+            )
+            async for group in Group.objects.all():
+                names = [p.name async for p in group.permissions.all()]
+                assert names
+        """
+    )
+    result = project.runpytest_subprocess(
+        "--django-gates", "--gates-report", "report.json", "-p", "asyncio"
+    )
+    result.assert_outcomes(failed=1)
+    findings = gate(_report(project), "queries")["findings"]
+    assert [(f["code"], f["path"], f["line"]) for f in findings] == [
+        ("DJG101", "test_async.py", 14)
+    ], findings
+
+
+def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
+    from pytest_django_gates import config, options
+
+    bad = tmp_path / "pyproject.toml"
+    bad.write_text("[tool.django-gates\n")
+    with pytest.raises(config.ConfigError, match=r"pyproject.toml: not valid TOML"):
+        config.load(options.OPTIONS, pyproject=bad, environ={})

@@ -1,0 +1,163 @@
+"""N+1 detection end to end: the scenario project, run by real pytest processes.
+
+Every ``test_catch_*`` scenario must produce a DJG101 finding and fail; every
+``test_ok_*`` scenario must pass without one. The same holds with
+pytest-xdist (``-n 2``) and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import copy_project, gate, load_report, run_pytest
+
+PROJECT = Path(__file__).parent / "nplusone_project"
+SCENARIOS = [
+    node.name
+    for node in ast.parse((PROJECT / "test_scenarios.py").read_text()).body
+    if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+]
+CATCH = [s for s in SCENARIOS if s.startswith("test_catch_")]
+OK = [s for s in SCENARIOS if s.startswith("test_ok_")]
+
+
+def _run(tmp: Path, *args: str, env: dict[str, str] | None = None) -> tuple[Any, dict[str, Any]]:
+    project = copy_project(PROJECT, tmp / "project")
+    result = run_pytest(project, "--django-gates", "--gates-report", "report.json", *args, env=env)
+    assert (project / "report.json").exists(), result.stdout + result.stderr
+    return result, load_report(project / "report.json")
+
+
+@pytest.fixture(scope="module")
+def sqlite_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, Any]]:
+    return _run(tmp_path_factory.mktemp("sqlite"))
+
+
+def _by_test(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for finding in gate(report, "queries")["findings"]:
+        found.setdefault(finding["object"].split("::")[-1], []).append(finding)
+    return found
+
+
+def test_scenario_lists_are_not_empty() -> None:
+    assert len(CATCH) >= 20
+    assert len(OK) >= 14
+
+
+@pytest.mark.parametrize("scenario", CATCH)
+def test_catches(sqlite_run: tuple[Any, dict[str, Any]], scenario: str) -> None:
+    result, report = sqlite_run
+    findings = _by_test(report).get(scenario)
+    assert findings, f"{scenario} was not caught\n{result.stdout[-3000:]}"
+    assert {f["code"] for f in findings} == {"DJG101"}
+    assert all(f["severity"] == "error" for f in findings)
+    assert f"FAILED test_scenarios.py::{scenario} " in result.stdout
+
+
+@pytest.mark.parametrize("scenario", OK)
+def test_does_not_flag(sqlite_run: tuple[Any, dict[str, Any]], scenario: str) -> None:
+    result, report = sqlite_run
+    assert scenario not in _by_test(report), _by_test(report).get(scenario)
+    assert f"test_scenarios.py::{scenario} " not in result.stdout.split("short test summary")[-1]
+
+
+def test_gate_fails_and_pytest_exits_1(sqlite_run: tuple[Any, dict[str, Any]]) -> None:
+    result, report = sqlite_run
+    assert result.returncode == 1
+    queries = gate(report, "queries")
+    assert queries["status"] == "failed"
+    assert report["format"] == 1
+    assert report["tool"]["name"] == "pytest-django-gates"
+
+
+def test_message_leads_with_count_shape_and_user_line(
+    sqlite_run: tuple[Any, dict[str, Any]],
+) -> None:
+    _, report = sqlite_run
+    fk = _by_test(report)["test_catch_fk_in_service"][0]
+    assert fk["message"].startswith('N+1: 3 x SELECT "shop_author"."id"')
+    assert " at shop/services.py:9 (in author_names" in fk["message"].splitlines()[0]
+    assert (fk["path"], fk["line"]) == ("shop/services.py", 9)
+    assert "relation: shop.Book.author (foreign key)" in fk["message"]
+    assert fk["hint"] == "Book.objects.select_related('author')"
+    assert fk["object"] == "test_scenarios.py::test_catch_fk_in_service"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "hint"),
+    [
+        ("test_catch_m2m", "Book.objects.prefetch_related('tags')"),
+        ("test_catch_reverse_fk", "Author.objects.prefetch_related('books')"),
+        ("test_catch_reverse_one_to_one", "Author.objects.select_related('profile')"),
+        ("test_catch_generic_fk", "Note.objects.prefetch_related('target')"),
+        ("test_catch_count_in_loop", "Count('books')"),
+        ("test_catch_deferred_field", "add it to .only(...)"),
+        ("test_catch_filter_on_prefetched", "Prefetch('reviews'"),
+        ("test_catch_prefetch_per_instance", "once on the whole list"),
+        ("test_catch_get_in_loop", ".in_bulk(ids)"),
+        ("test_catch_raw_cursor_in_loop", "ANY(%s)"),
+    ],
+)
+def test_fix_names_the_relation(
+    sqlite_run: tuple[Any, dict[str, Any]], scenario: str, hint: str
+) -> None:
+    _, report = sqlite_run
+    assert hint in _by_test(report)[scenario][0]["hint"]
+
+
+def test_latent_n_plus_one_with_one_row(sqlite_run: tuple[Any, dict[str, Any]]) -> None:
+    _, report = sqlite_run
+    latent = _by_test(report)["test_catch_latent_single_row"][0]
+    assert latent["message"].startswith("latent N+1: 1 x SELECT")
+    assert "runs once per row in production" in latent["message"]
+
+
+def test_template_and_async_locations_are_user_code(
+    sqlite_run: tuple[Any, dict[str, Any]],
+) -> None:
+    _, report = sqlite_run
+    by_test = _by_test(report)
+    template = by_test["test_catch_template_loop"][0]
+    assert (template["path"], template["line"]) == ("shop/templates/shop/books.html", 3)
+    assert "rendered for shop/urls.py:18 (in books_template)" in template["message"]
+    async_view = by_test["test_catch_async_view"][0]
+    assert async_view["path"] == "shop/urls.py", async_view
+    assert "asgiref" not in async_view["message"]
+    assert "concurrent" not in async_view["message"]
+    other = by_test["test_catch_other_alias"][0]
+    assert "database: other" in other["message"]
+
+
+def _keys(report: dict[str, Any]) -> set[tuple[Any, ...]]:
+    return {
+        (f["code"], f["object"], f["path"], f["line"], f["severity"])
+        for f in gate(report, "queries")["findings"]
+    }
+
+
+@pytest.mark.slow
+def test_xdist_gives_the_same_report(
+    sqlite_run: tuple[Any, dict[str, Any]], tmp_path: Path
+) -> None:
+    result, report = _run(tmp_path, "-n", "2")
+    assert "2 workers" in result.stdout or "gw1" in result.stdout, result.stdout[-2000:]
+    assert _keys(report) == _keys(sqlite_run[1])
+    assert gate(report, "queries")["summary"] == gate(sqlite_run[1], "queries")["summary"]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_postgresql_gives_the_same_findings(
+    sqlite_run: tuple[Any, dict[str, Any]],
+    tmp_path: Path,
+    postgres_server: dict[str, object],
+) -> None:
+    url = f"postgres://{postgres_server['user']}@{postgres_server['host']}:{postgres_server['port']}/djg_scenarios"
+    result, report = _run(tmp_path, env={"DATABASE_URL": url})
+    assert "postgresql" in result.stdout or result.returncode == 1
+    assert _keys(report) == _keys(sqlite_run[1]), result.stdout[-3000:]
