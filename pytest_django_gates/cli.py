@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_django_gates import __version__, config, options, runner
+from pytest_django_gates import __version__, config, options
 from pytest_django_gates.config import ConfigError
 from pytest_django_gates.gates import GateContext, gate_module, run_gate
 from pytest_django_gates.render import RENDERERS, render, summary_table
@@ -30,6 +30,21 @@ GATE_COMMANDS: dict[str, str] = {
     "migrations": "migrations",
     "deploy-check": "deploy",
     "coverage": "coverage",
+}
+
+# The one-line help of each command. It is the first line of the module's
+# docstring (a test keeps them equal); it is written here so that the parser
+# imports only the module of the command being run: ``django-gates migrations``
+# does not pay for importing the coverage gate, the runner, or pytest.
+COMMAND_HELP: dict[str, str] = {
+    "report": "Render or merge JSON reports (shards merge into one).",
+    "run": "Run every enabled gate (ruff, mypy, gitleaks, pip-audit, the test suite).",
+    "migrations": "Check migrations for zero-downtime safety on PostgreSQL (locks, rewrites, "
+    "old code).",
+    "deploy-check": "Check production settings: Django's deployment checks plus production "
+    "rules it lacks.",
+    "coverage": "Check coverage floors: global, per Django app, per glob, on changed lines, "
+    "and a ratchet.",
 }
 
 
@@ -65,7 +80,23 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The sub-command named in ``argv`` (the first word that is not an option)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--project":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``django-gates`` parser; the arguments of ``command`` only (all when None).
+
+    Every command is listed (for ``--help``), but only the chosen one's module is
+    imported to add its arguments.
+    """
     parser = _Parser(prog="django-gates", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
@@ -76,26 +107,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    report = sub.add_parser("report", help="Render or merge JSON reports (shards merge into one).")
-    report.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    def wanted(name: str) -> bool:
+        return command is None or command == name
+
+    report = sub.add_parser("report", help=COMMAND_HELP["report"])
+    if wanted("report"):
+        report.add_argument("files", nargs="+", type=Path, metavar="FILE")
     _add_output_arguments(report)
 
-    run = sub.add_parser(
-        "run", help="Run every enabled gate (ruff, mypy, gitleaks, pip-audit, the test suite)."
-    )
-    runner.add_arguments(run)
+    run = sub.add_parser("run", help=COMMAND_HELP["run"])
+    if wanted("run"):
+        from pytest_django_gates import runner
+
+        runner.add_arguments(run)
     _add_output_arguments(run)
 
-    for command, gate in GATE_COMMANDS.items():
-        try:
-            module = gate_module(gate)
-        except ImportError:  # pragma: no cover - gate not built yet
-            continue
-        add_arguments = getattr(module, "add_arguments", None)
-        if add_arguments is None:  # pragma: no cover - gate without a command
-            continue
-        p = sub.add_parser(command, help=(module.__doc__ or "").strip().splitlines()[0])
-        add_arguments(p)
+    for name, gate in GATE_COMMANDS.items():
+        p = sub.add_parser(name, help=COMMAND_HELP[name])
+        if wanted(name):
+            gate_module(gate).add_arguments(p)
         _add_output_arguments(p)
     return parser
 
@@ -124,9 +154,10 @@ def _project_dir(args: argparse.Namespace) -> tuple[Path, Path | None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(chosen_command(words) or "")
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except _UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
@@ -138,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             reports = [Report.load(path) for path in args.files]
             report = merge_reports(reports)
         elif args.command == "run":
+            from pytest_django_gates import runner
+
             root, pyproject = _project_dir(args)
             cfg = config.load(
                 options.OPTIONS,

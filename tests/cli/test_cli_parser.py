@@ -1,0 +1,64 @@
+"""The ``django-gates`` parser: one module imported per command, help kept in step."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+from pytest_django_gates import cli
+from pytest_django_gates.gates import GATE_MODULES
+
+
+@pytest.mark.parametrize("command", sorted(cli.GATE_COMMANDS))
+def test_command_help_is_the_gate_docstring(command: str) -> None:
+    module = importlib.import_module(GATE_MODULES[cli.GATE_COMMANDS[command]])
+    assert module.__doc__ is not None
+    assert cli.COMMAND_HELP[command] == module.__doc__.strip().splitlines()[0]
+
+
+def test_every_command_has_help() -> None:
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    assert sorted(subparsers.choices) == sorted(cli.COMMAND_HELP)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["migrations", "--all"], "migrations"),
+        (["--project", "migrations", "coverage"], "coverage"),
+        (["--project=x", "deploy-check"], "deploy-check"),
+        (["--version"], None),
+        ([], None),
+    ],
+)
+def test_chosen_command(argv: list[str], expected: str | None) -> None:
+    assert cli.chosen_command(argv) == expected
+
+
+def test_a_command_imports_only_its_own_gate() -> None:
+    # `django-gates migrations --help` must not import the coverage gate, the
+    # runner or pytest: their import time is paid by every migrations run.
+    code = (
+        "import sys\n"
+        "from pytest_django_gates.cli import main\n"
+        "try:\n"
+        "    main(['migrations', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = [m for m in ('pytest', 'pytest_django_gates.gates.coverage',\n"
+        "          'pytest_django_gates.runner', 'pytest_django_gates.gates.deploy')\n"
+        "          if m in sys.modules]\n"
+        "print('LOADED', loaded)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "--since REF" in proc.stdout
+    assert "LOADED []" in proc.stdout
+
+
+def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["nonsense"]) == 2
+    assert "invalid choice: 'nonsense'" in capsys.readouterr().err
