@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import platform
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -248,6 +249,10 @@ def tool_info() -> dict[str, Any]:
         "version": __version__,
         "python": platform.python_version(),
     }
+    django = sys.modules.get("django")
+    if django is not None:  # already imported: no metadata lookup (start-up time)
+        info["django"] = django.get_version()
+        return info
     try:
         from importlib.metadata import version
 

@@ -55,7 +55,10 @@ def relpath(path: Path | str | None, root: Path) -> str | None:
 
 @functools.lru_cache(maxsize=8192)
 def _relpath(path: str, root: str) -> str:
-    resolved = Path(os.path.realpath(path))
+    return _relative(Path(os.path.realpath(path)), root)
+
+
+def _relative(resolved: Path, root: str) -> str:
     try:
         return resolved.relative_to(root).as_posix()
     except ValueError:
@@ -244,7 +247,8 @@ def _to_finding(raw: RawFinding, sources: _Sources) -> Finding:
         severity=raw.severity,
         message=raw.message,
         object=ref.label,
-        path=relpath(ref.file, sources.root),
+        # ref.file is already resolved (engine.migration_file): no second realpath
+        path=_relative(ref.file, str(sources.root)) if ref.file is not None else None,
         line=line,
         hint=raw.hint,
     )

@@ -17,17 +17,12 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_django_gates.config import ConfigError, GatesConfig
-
-if sys.version_info >= (3, 11):  # pragma: no cover - version dependent
-    import tomllib
-else:  # pragma: no cover - version dependent
-    import tomli as tomllib
 
 
 @dataclass(frozen=True)
@@ -40,6 +35,10 @@ class Project:
 def _pytest_ini(pyproject: Path | None) -> dict[str, Any]:
     if pyproject is None:
         return {}
+    if sys.version_info >= (3, 11):  # pragma: no cover - version dependent
+        import tomllib
+    else:  # pragma: no cover - version dependent
+        import tomli as tomllib
     try:
         with pyproject.open("rb") as fh:
             data = tomllib.load(fh)
@@ -135,13 +134,17 @@ def resolve_project(config: GatesConfig, root: Path, environ: Mapping[str, str])
         path = (root / str(entry)).resolve()
         if str(path) not in paths:
             paths.append(str(path))
-    candidates: list[tuple[str | None, str]] = [
-        (config["migrations.settings"], config.source("migrations.settings")),
-        (environ.get("DJANGO_SETTINGS_MODULE"), "environment (DJANGO_SETTINGS_MODULE)"),
-        (ini.get("DJANGO_SETTINGS_MODULE"), "[tool.pytest.ini_options] DJANGO_SETTINGS_MODULE"),
-        (manage_py_settings(manage) if manage else None, f"{manage}" if manage else ""),
+    candidates: list[tuple[Callable[[], str | None], str]] = [
+        (lambda: config["migrations.settings"], config.source("migrations.settings")),
+        (lambda: environ.get("DJANGO_SETTINGS_MODULE"), "environment (DJANGO_SETTINGS_MODULE)"),
+        (
+            lambda: ini.get("DJANGO_SETTINGS_MODULE"),
+            "[tool.pytest.ini_options] DJANGO_SETTINGS_MODULE",
+        ),
+        (lambda: manage_py_settings(manage) if manage else None, f"{manage}" if manage else ""),
     ]
-    for value, source in candidates:
+    for get, source in candidates:  # in order; manage.py is parsed only when needed
+        value = get()
         if value:
             return Project(settings=str(value), settings_source=source, paths=tuple(paths))
     raise ConfigError(

@@ -13,6 +13,7 @@ import functools
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 
 
 @dataclass
@@ -117,15 +118,24 @@ def models_used_by(func: object, models_modules: frozenset[str]) -> list[ModelUs
     module_name = getattr(inner, "__module__", None)
     if code is None:
         return []
+    return list(_models_used_by_code(code, module_name, models_modules))
+
+
+@functools.lru_cache(maxsize=4096)
+def _models_used_by_code(
+    code: CodeType, module_name: object, models_modules: frozenset[str]
+) -> tuple[ModelUse, ...]:
+    """Memoised per function: ``RunPython.noop`` (Django's own, in every other
+    migration) is looked at once, not once per operation."""
     path = Path(code.co_filename)
     if not _may_use_models(path, models_modules):
-        return []
+        return ()
     tree = parse_file(path)
     if tree is None:
-        return []
+        return ()
     target = _find_function(tree, code.co_firstlineno, code.co_name)
     if target is None:
-        return []
+        return ()
     package = module_name.rpartition(".")[0] if isinstance(module_name, str) else ""
     bound = _module_level_model_names(tree, models_modules, package)
     for local in _local_names(target):
@@ -164,7 +174,7 @@ def models_used_by(func: object, models_modules: frozenset[str]) -> list[ModelUs
         if (use.line, use.what) not in seen:
             seen.add((use.line, use.what))
             unique.append(use)
-    return unique
+    return tuple(unique)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -62,3 +62,20 @@ def test_a_command_imports_only_its_own_gate() -> None:
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["nonsense"]) == 2
     assert "invalid choice: 'nonsense'" in capsys.readouterr().err
+
+
+def test_tool_info_names_the_installed_django_with_or_without_importing_it() -> None:
+    from importlib import metadata
+
+    from pytest_django_gates.report import tool_info
+
+    expected = metadata.version("django")
+    assert tool_info()["django"] == expected  # Django imported by this test session
+    code = (
+        "import sys\n"
+        "from pytest_django_gates.report import tool_info\n"
+        "info = tool_info()\n"
+        "print(info['django'], 'django' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == [expected, "False"]
