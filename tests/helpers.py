@@ -45,6 +45,13 @@ def run_pytest(
     return run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd, env)
 
 
+def python_c(code: str) -> str:
+    """Run ``code`` in a fresh interpreter (clean environment); its stdout. Fails on exit != 0."""
+    proc = run([sys.executable, "-c", code], Path.cwd())
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
 def copy_project(src: Path, dest: Path) -> Path:
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3"))
     return dest

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import subprocess
-import sys
 
 import pytest
 
 from pytest_django_gates import cli
 from pytest_django_gates.gates import GATE_MODULES
+from tests.helpers import python_c
 
 
 @pytest.mark.parametrize("command", sorted(cli.GATE_COMMANDS))
@@ -54,9 +53,9 @@ def test_a_command_imports_only_its_own_gate() -> None:
         "          if m in sys.modules]\n"
         "print('LOADED', loaded)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "--since REF" in proc.stdout
-    assert "LOADED []" in proc.stdout
+    out = python_c(code)
+    assert "--since REF" in out
+    assert "LOADED []" in out
 
 
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,5 +76,4 @@ def test_tool_info_names_the_installed_django_with_or_without_importing_it() -> 
         "info = tool_info()\n"
         "print(info['django'], 'django' in sys.modules)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert proc.stdout.split() == [expected, "False"]
+    assert python_c(code).split() == [expected, "False"]

@@ -162,8 +162,7 @@ def test_rules_have_stable_codes_an_explanation_and_a_safe_alternative() -> None
 
 
 def test_the_package_does_not_import_django_at_import_time() -> None:
-    import subprocess
-    import sys
+    from tests.helpers import python_c
 
     code = (
         "import sys; import pytest_django_gates.migrations, "
@@ -171,8 +170,7 @@ def test_the_package_does_not_import_django_at_import_time() -> None:
         "pytest_django_gates.migrations.registry, pytest_django_gates.gates.migrations; "
         "print('django' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert python_c(code).strip() == "False"
 
 
 # -- options and modes ------------------------------------------------------------------------
