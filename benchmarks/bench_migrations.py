@@ -14,7 +14,10 @@ so the times include Python and Django start-up:
 Bytecode is compiled beforehand (the generated projects and this package's
 own modules, as a pip install would); each tool runs ``--repeat`` times (best
 kept). Prints a Markdown table: wall time, the ratio, and the time per
-migration (flat per-migration time means linear growth).
+migration (flat per-migration time means linear growth). It also times the
+floor that any tool reading the migrations with Django pays (interpreter
+start-up, ``django.setup()``, ``MigrationLoader.build_graph()``, nothing else),
+and the ratio against the linter that a tool with zero analysis cost would reach.
 
 Run: python benchmarks/bench_migrations.py [--sizes 100 300 1000] [--repeat 3]
 """
@@ -217,6 +220,21 @@ def gates_cmd(project: Path) -> list[str]:
     ]
 
 
+# What any tool that reads the migrations with Django pays before it analyses
+# anything: interpreter start-up, django.setup() and loading the migration graph
+# (importing every migration module). It bounds the ratio a tool can reach.
+FLOOR = (
+    "import django\n"
+    "django.setup()\n"
+    "from django.db.migrations.loader import MigrationLoader\n"
+    "MigrationLoader(None, load=False, ignore_no_migrations=True).build_graph()\n"
+)
+
+
+def floor_cmd(project: Path) -> list[str]:
+    return [sys.executable, "-c", FLOOR]
+
+
 def linter_cmd(project: Path) -> list[str]:
     return [sys.executable, "manage.py", "lintmigrations", "--no-cache"]
 
@@ -246,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-corpus", action="store_true")
     args = parser.parse_args(argv)
 
-    rows: list[tuple[str, int, Timing | None, Timing | None]] = []
+    rows: list[tuple[str, int, Timing | None, Timing | None, Timing | None]] = []
     # An installed package has its bytecode compiled by pip; an editable checkout
     # (PYTHONDONTWRITEBYTECODE is common in CI) may not: compile it so that both
     # tools start from bytecode, like the Django and linter packages do.
@@ -267,19 +285,20 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+            floor = _time(floor_cmd(project), project, args.repeat, timeout=600)
             theirs = _time(linter_cmd(project), project, args.linter_repeat, args.linter_timeout)
             print(
                 f"  linter: {theirs.seconds if theirs else 'timeout'}", file=sys.stderr, flush=True
             )
-            rows.append((label, n, ours, theirs))
+            rows.append((label, n, ours, theirs, floor))
 
     print(
         "| project | migrations | django-gates | ms per added migration "
-        "| django-migration-linter | ratio |"
+        "| django-migration-linter | ratio | floor: set-up + graph load | highest ratio possible |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     previous: tuple[int, float] | None = None
-    for label, n, ours, theirs in rows:
+    for label, n, ours, theirs, floor in rows:
         ours_s = f"{ours.seconds:.2f} s" if ours else "timeout"
         slope = "-"
         if ours and label.startswith("chain"):
@@ -288,7 +307,11 @@ def main(argv: list[str] | None = None) -> int:
             previous = (n, ours.seconds)
         theirs_s = f"{theirs.seconds:.2f} s" if theirs else f"> {args.linter_timeout:.0f} s"
         ratio = f"{theirs.seconds / ours.seconds:.1f}x" if ours and theirs else "-"
-        print(f"| {label} | {n} | {ours_s} | {slope} | {theirs_s} | {ratio} |")
+        floor_s = f"{floor.seconds:.2f} s" if floor else "-"
+        ceiling = f"{theirs.seconds / floor.seconds:.1f}x" if floor and theirs else "-"
+        print(
+            f"| {label} | {n} | {ours_s} | {slope} | {theirs_s} | {ratio} | {floor_s} | {ceiling} |"
+        )
     return 0
 
 

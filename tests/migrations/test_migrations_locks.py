@@ -17,10 +17,14 @@ Each test uses a fresh database (``postgres_db``) and one probe process.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import django
 import pytest
 
 from tests.migrations.migrations_support import (
+    Probe,
     attempt,
     built_index,
     connect,
@@ -48,6 +52,55 @@ ORDER_INSERT = (
 ORDER_READ = "SELECT count(*) FROM djgc_pgops_order"
 
 
+EVENTS = {"read": EVENT_READ, "write": EVENT_INSERT}
+ORDERS = {"read": ORDER_READ, "write": ORDER_INSERT}
+AUTHORS = {
+    "read": "SELECT count(*) FROM djgc_constraints_author",
+    "write": "INSERT INTO djgc_constraints_author (name) VALUES ('new')",
+}
+BOOKS = {
+    "read": "SELECT count(*) FROM djgc_constraints_book",
+    "write": "INSERT INTO djgc_constraints_book (title, pages) VALUES ('x', 1)",
+}
+READS_ONLY = {"read": "ok", "write": "blocked"}
+NOTHING = {"read": "ok", "write": "ok"}
+EVERYTHING = {"read": "blocked", "write": "blocked"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """Apply ``app.target`` while ``hold`` is locked; which attempts were blocked."""
+
+    why: str
+    app: str
+    target: str
+    hold: str
+    attempts: Mapping[str, str]
+    expected: Mapping[str, str]
+    before: str | None = None
+    """A migration of ``app`` applied first, not observed."""
+    scans: bool | None = None
+    """Whether PostgreSQL reports "verifying table" for ``hold`` (None: not looked at)."""
+
+
+def _observe(url: str, running: Probe, steps: list[Step]) -> None:
+    for step in steps:
+        if step.before is not None:
+            must(running.migrate(step.app, step.before))
+        seen, answer = while_migrating(
+            url,
+            running,
+            step.app,
+            step.target,
+            hold=step.hold,
+            attempts=step.attempts,
+            notices=step.scans is not None,
+        )
+        assert seen == step.expected, step.why
+        if step.scans is not None:
+            assert verified(answer, step.hold) is step.scans, (step.why, notices_of(answer))
+
+
 def _fill(url: str, sql: str, rows: int = 50) -> None:
     with connect(url, autocommit=True) as conn:
         for _ in range(rows):
@@ -56,72 +109,41 @@ def _fill(url: str, sql: str, rows: int = 50) -> None:
 
 def test_index_creation_and_removal(postgres_db: str) -> None:
     url = postgres_db
+    event, order = "djgc_indexes_event", "djgc_pgops_order"
+    steps = [
+        Step(
+            "DJG211 AddIndex: CREATE INDEX takes SHARE: writes wait, reads go on",
+            *("djgc_indexes", "0002_add_index", event, EVENTS, READS_ONLY),
+        ),
+        Step(
+            "safe: AddIndexConcurrently (SHARE UPDATE EXCLUSIVE) blocks neither",
+            *("djgc_pgops", "0002_index_concurrently", order, ORDERS, NOTHING),
+        ),
+        Step(
+            "DJG211 UniqueConstraint: ALTER TABLE ... ADD CONSTRAINT UNIQUE blocks reads too",
+            *("djgc_indexes", "0006_unique_constraint", event, EVENTS, EVERYTHING),
+            before="0005_unique_together",
+        ),
+        Step(
+            "DJG212 RemoveIndex: DROP INDEX takes ACCESS EXCLUSIVE",
+            *("djgc_indexes", "0007_remove_index", event, EVENTS, EVERYTHING),
+        ),
+        Step(
+            "safe: RemoveIndexConcurrently blocks neither",
+            *("djgc_pgops", "0003_remove_index_concurrently", order, ORDERS, NOTHING),
+        ),
+    ]
     with probe(corpus_env(url)) as running:
         must(running.migrate("djgc_indexes", "0001_initial"))
         must(running.migrate("djgc_pgops", "0001_initial"))
         _fill(url, EVENT_INSERT)
         _fill(url, ORDER_INSERT)
-        attempts = {"read": EVENT_READ, "write": EVENT_INSERT}
-
-        # DJG211 AddIndex: CREATE INDEX takes SHARE: writes wait, reads go on.
-        seen, _ = while_migrating(
-            url,
-            running,
-            "djgc_indexes",
-            "0002_add_index",
-            hold="djgc_indexes_event",
-            attempts=attempts,
-        )
-        assert seen == {"read": "ok", "write": "blocked"}
-
-        # Safe: AddIndexConcurrently (SHARE UPDATE EXCLUSIVE) blocks neither.
-        seen, _ = while_migrating(
-            url,
-            running,
-            "djgc_pgops",
-            "0002_index_concurrently",
-            hold="djgc_pgops_order",
-            attempts={"read": ORDER_READ, "write": ORDER_INSERT},
-        )
-        assert seen == {"read": "ok", "write": "ok"}
-
-        # DJG211 UniqueConstraint: ALTER TABLE ... ADD CONSTRAINT UNIQUE blocks reads too.
-        must(running.migrate("djgc_indexes", "0005_unique_together"))
-        seen, _ = while_migrating(
-            url,
-            running,
-            "djgc_indexes",
-            "0006_unique_constraint",
-            hold="djgc_indexes_event",
-            attempts=attempts,
-        )
-        assert seen == {"read": "blocked", "write": "blocked"}
-
-        # DJG212 RemoveIndex: DROP INDEX takes ACCESS EXCLUSIVE.
-        seen, _ = while_migrating(
-            url,
-            running,
-            "djgc_indexes",
-            "0007_remove_index",
-            hold="djgc_indexes_event",
-            attempts=attempts,
-        )
-        assert seen == {"read": "blocked", "write": "blocked"}
-
-        # Safe: RemoveIndexConcurrently blocks neither.
-        seen, _ = while_migrating(
-            url,
-            running,
-            "djgc_pgops",
-            "0003_remove_index_concurrently",
-            hold="djgc_pgops_order",
-            attempts={"read": ORDER_READ, "write": ORDER_INSERT},
-        )
-        assert seen == {"read": "ok", "write": "ok"}
+        _observe(url, running, steps)
 
 
 def test_constraint_validation(postgres_db: str) -> None:
     url = postgres_db
+    order = "djgc_pgops_order"
     with probe(corpus_env(url)) as running:
         must(running.migrate("djgc_constraints", "0001_initial"))
         with connect(url, autocommit=True) as conn:
@@ -130,70 +152,50 @@ def test_constraint_validation(postgres_db: str) -> None:
                 conn.execute(
                     "INSERT INTO djgc_constraints_book (title, pages) VALUES (%s, %s)", [f"b{i}", i]
                 )
-
-        # DJG214 AddField ForeignKey: SHARE ROW EXCLUSIVE on the referenced table:
-        # writes to authors wait (reads go on) while the constraint is added and validated.
-        seen, _ = while_migrating(
+        _observe(
             url,
             running,
-            "djgc_constraints",
-            "0002_add_author_fk",
-            hold="djgc_constraints_author",
-            attempts={
-                "read": "SELECT count(*) FROM djgc_constraints_author",
-                "write": "INSERT INTO djgc_constraints_author (name) VALUES ('new')",
-            },
+            [
+                Step(
+                    "DJG214 AddField ForeignKey: SHARE ROW EXCLUSIVE on the referenced table: "
+                    "writes to authors wait (reads go on) while the constraint is validated",
+                    *("djgc_constraints", "0002_add_author_fk", "djgc_constraints_author"),
+                    *(AUTHORS, READS_ONLY),
+                ),
+                Step(
+                    "DJG215 AddConstraint(CheckConstraint): validated under ACCESS EXCLUSIVE",
+                    *("djgc_constraints", "0004_pages_check", "djgc_constraints_book"),
+                    *(BOOKS, EVERYTHING),
+                    before="0003_add_editor_without_constraint",
+                    scans=True,
+                ),
+            ],
         )
-        assert seen == {"read": "ok", "write": "blocked"}
-
-        # DJG215 AddConstraint(CheckConstraint): validated under ACCESS EXCLUSIVE.
-        must(running.migrate("djgc_constraints", "0003_add_editor_without_constraint"))
-        seen, answer = while_migrating(
-            url,
-            running,
-            "djgc_constraints",
-            "0004_pages_check",
-            hold="djgc_constraints_book",
-            attempts={
-                "read": "SELECT count(*) FROM djgc_constraints_book",
-                "write": "INSERT INTO djgc_constraints_book (title, pages) VALUES ('x', 1)",
-            },
-            notices=True,
-        )
-        assert seen == {"read": "blocked", "write": "blocked"}
-        assert verified(answer, "djgc_constraints_book"), notices_of(answer)
 
         # Safe: AddConstraintNotValid does not scan; ValidateConstraint scans without blocking.
         must(running.migrate("djgc_pgops", "0003_remove_index_concurrently"))
         _fill(url, ORDER_INSERT)
         answer = must(running.migrate("djgc_pgops", "0004_total_check_not_valid", notices=True))
-        assert not verified(answer, "djgc_pgops_order"), notices_of(answer)
-        seen, answer = while_migrating(
+        assert not verified(answer, order), notices_of(answer)
+        write_buyer = "INSERT INTO djgc_pgops_buyer (name) VALUES ('b')"
+        _observe(
             url,
             running,
-            "djgc_pgops",
-            "0005_validate_total_check",
-            hold="djgc_pgops_order",
-            attempts={"read": ORDER_READ, "write": ORDER_INSERT},
-            notices=True,
+            [
+                Step(
+                    "safe: ValidateConstraint scans under SHARE UPDATE EXCLUSIVE",
+                    *("djgc_pgops", "0005_validate_total_check", order, ORDERS, NOTHING),
+                    scans=True,
+                ),
+                Step(
+                    "safe foreign key: NOT VALID, then VALIDATE: neither table's writes wait",
+                    *("djgc_pgops", "0016_buyer_fk_validate", order),
+                    {"write": ORDER_INSERT, "write referenced": write_buyer},
+                    {"write": "ok", "write referenced": "ok"},
+                    before="0015_buyer_fk_not_valid",
+                ),
+            ],
         )
-        assert seen == {"read": "ok", "write": "ok"}
-        assert verified(answer, "djgc_pgops_order"), notices_of(answer)
-
-        # Safe foreign key: NOT VALID, then VALIDATE: neither table's writes wait.
-        must(running.migrate("djgc_pgops", "0015_buyer_fk_not_valid"))
-        seen, _ = while_migrating(
-            url,
-            running,
-            "djgc_pgops",
-            "0016_buyer_fk_validate",
-            hold="djgc_pgops_order",
-            attempts={
-                "write": ORDER_INSERT,
-                "write referenced": "INSERT INTO djgc_pgops_buyer (name) VALUES ('b')",
-            },
-        )
-        assert seen == {"write": "ok", "write referenced": "ok"}
 
 
 def test_rewrites_and_scans(postgres_db: str) -> None:
