@@ -164,16 +164,20 @@ def test_demo_project_session_and_cli_agree(demo_copy: Path, tmp_path: Path) -> 
         services.read_text()
         + "\n\ndef _never_called(flag):\n    if flag:\n        return 1\n    return 2\n"
     )
-    with (demo_copy / "pyproject.toml").open("a") as fh:
-        fh.write(
-            "\n[tool.django-gates.coverage]\n"
-            "[[tool.django-gates.coverage.apps]]\n"
-            'app = "catalog"\nline = 100\n\n'
-            "[[tool.django-gates.coverage.apps]]\n"
-            'app = "*"\nline = 50\n\n'
-            "[[tool.django-gates.coverage.paths]]\n"
-            'glob = "apps/*/models.py"\nline = 0\n'
-        )
+    # This test's floors replace the demo's own (between its coverage table and
+    # [tool.coverage.run]).
+    pyproject = demo_copy / "pyproject.toml"
+    text = pyproject.read_text()
+    start, end = text.index("[tool.django-gates.coverage]"), text.index("[tool.coverage.run]")
+    pyproject.write_text(
+        text[:start] + "[tool.django-gates.coverage]\n"
+        "[[tool.django-gates.coverage.apps]]\n"
+        'app = "catalog"\nline = 100\n\n'
+        "[[tool.django-gates.coverage.apps]]\n"
+        'app = "*"\nline = 50\n\n'
+        "[[tool.django-gates.coverage.paths]]\n"
+        'glob = "apps/*/models.py"\nline = 0\n\n' + text[end:]
+    )
     env = child_env(DJANGO_GATES_GATES="coverage", DJANGO_GATES_REPORT=str(tmp_path / "r.json"))
     env.pop("DATABASE_URL", None)
     django_gates = str(Path(sys.executable).with_name("django-gates"))
