@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
+if TYPE_CHECKING:  # only a type here: `django-gates coverage` does not import pytest
+    import pytest
 
 EXTRA_KEY = "coverage"
 

@@ -58,6 +58,19 @@ def test_a_command_imports_only_its_own_gate() -> None:
     assert "LOADED []" in out
 
 
+def test_the_coverage_command_does_not_import_pytest() -> None:
+    code = (
+        "import sys\n"
+        "from pytest_django_gates.cli import main\n"
+        "try:\n"
+        "    main(['coverage', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('LOADED', 'pytest' in sys.modules)\n"
+    )
+    assert "LOADED False" in python_c(code)
+
+
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["nonsense"]) == 2
     assert "invalid choice: 'nonsense'" in capsys.readouterr().err
