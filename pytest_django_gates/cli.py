@@ -92,10 +92,10 @@ def chosen_command(argv: Sequence[str]) -> str | None:
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The ``django-gates`` parser; the arguments of ``command`` only (all when None).
+    """The ``django-gates`` parser, with the arguments of ``command`` only.
 
     Every command is listed (for ``--help``), but only the chosen one's module is
-    imported to add its arguments.
+    imported to add its arguments (none when ``command`` is None or unknown).
     """
     parser = _Parser(prog="django-gates", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -107,16 +107,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def wanted(name: str) -> bool:
-        return command is None or command == name
-
     report = sub.add_parser("report", help=COMMAND_HELP["report"])
-    if wanted("report"):
+    if command == "report":
         report.add_argument("files", nargs="+", type=Path, metavar="FILE")
     _add_output_arguments(report)
 
     run = sub.add_parser("run", help=COMMAND_HELP["run"])
-    if wanted("run"):
+    if command == "run":
         from pytest_django_gates import runner
 
         runner.add_arguments(run)
@@ -124,7 +121,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     for name, gate in GATE_COMMANDS.items():
         p = sub.add_parser(name, help=COMMAND_HELP[name])
-        if wanted(name):
+        if command == name:
             gate_module(gate).add_arguments(p)
         _add_output_arguments(p)
     return parser
@@ -155,7 +152,7 @@ def _project_dir(args: argparse.Namespace) -> tuple[Path, Path | None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(chosen_command(words) or "")
+    parser = build_parser(chosen_command(words))
     try:
         args = parser.parse_args(words)
     except _UsageError as exc:

@@ -250,8 +250,10 @@ def tool_info() -> dict[str, Any]:
         "python": platform.python_version(),
     }
     django = sys.modules.get("django")
-    if django is not None:  # already imported: no metadata lookup (start-up time)
-        info["django"] = django.get_version()
+    if django is not None:
+        # Already imported: its __version__ is what Django's build writes into the
+        # distribution metadata, without the cost of a metadata lookup at start-up.
+        info["django"] = django.__version__
         return info
     try:
         from importlib.metadata import version

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,19 +134,18 @@ def resolve_project(config: GatesConfig, root: Path, environ: Mapping[str, str])
         path = (root / str(entry)).resolve()
         if str(path) not in paths:
             paths.append(str(path))
-    candidates: list[tuple[Callable[[], str | None], str]] = [
-        (lambda: config["migrations.settings"], config.source("migrations.settings")),
-        (lambda: environ.get("DJANGO_SETTINGS_MODULE"), "environment (DJANGO_SETTINGS_MODULE)"),
-        (
-            lambda: ini.get("DJANGO_SETTINGS_MODULE"),
-            "[tool.pytest.ini_options] DJANGO_SETTINGS_MODULE",
-        ),
-        (lambda: manage_py_settings(manage) if manage else None, f"{manage}" if manage else ""),
+    candidates: list[tuple[str | None, str]] = [
+        (config["migrations.settings"], config.source("migrations.settings")),
+        (environ.get("DJANGO_SETTINGS_MODULE"), "environment (DJANGO_SETTINGS_MODULE)"),
+        (ini.get("DJANGO_SETTINGS_MODULE"), "[tool.pytest.ini_options] DJANGO_SETTINGS_MODULE"),
     ]
-    for get, source in candidates:  # in order; manage.py is parsed only when needed
-        value = get()
+    for value, source in candidates:
         if value:
             return Project(settings=str(value), settings_source=source, paths=tuple(paths))
+    # the last source, and the only one that parses a file: only when needed
+    from_manage = manage_py_settings(manage) if manage is not None else None
+    if from_manage:
+        return Project(settings=from_manage, settings_source=str(manage), paths=tuple(paths))
     raise ConfigError(
         "no Django settings module: pass --settings MODULE, set DJANGO_SETTINGS_MODULE, or "
         "set [tool.django-gates.migrations] settings in pyproject.toml"
