@@ -97,6 +97,15 @@ _QUERIES = (
         "Modules whose queries never count as N+1 (test-data builders).",
     ),
     Option(
+        "queries.fetch_mode",
+        "choice",
+        "default",
+        "Django 6.1+: the default fetch mode of every queryset during tests; 'raise' makes "
+        "any lazy load fail at its own line (FETCH_RAISE), 'default' leaves Django's.",
+        cli="--gates-fetch-mode",
+        choices=("default", "raise"),
+    ),
+    Option(
         "queries.baseline",
         "path",
         None,

@@ -23,6 +23,7 @@ import os
 import platform
 import sys
 import tempfile
+import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,11 +144,17 @@ class GateResult:
 
     @classmethod
     def crashed(cls, name: str, exc: BaseException) -> GateResult:
-        """The result of a gate that raised: an ``error``, with the exception."""
+        """The result of a gate that raised: an ``error``, with the exception and
+        the last frame of its traceback (where it was raised)."""
+        where = ""
+        frames = traceback.extract_tb(exc.__traceback__)
+        if frames:
+            last = frames[-1]
+            where = f" (at {last.filename}:{last.lineno} in {last.name})"
         return cls(
             name=name,
             status="error",
-            summary=f"gate could not run: {type(exc).__name__}: {exc}",
+            summary=f"gate could not run: {type(exc).__name__}: {exc}{where}",
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,18 +16,21 @@ from typing import Any
 
 import pytest
 
-from pytest_django_gates import render
+from pytest_django_gates import completeness, render
 from pytest_django_gates.config import ConfigError, GatesConfig
 from pytest_django_gates.gates import GateContext, run_gate
 from pytest_django_gates.gates.queries import EXTRA_KEY, Collected
 from pytest_django_gates.markers import query_marks
 from pytest_django_gates.options import PYTEST_GATES
-from pytest_django_gates.queries import baseline, capture
+from pytest_django_gates.queries import baseline, capture, fetch_mode
 from pytest_django_gates.queries.evaluate import Outcome, Settings, TestSpec, evaluate
 from pytest_django_gates.report import GateResult, Report
 
 OUTCOME_KEY = pytest.StashKey[Outcome]()
+CAPTURE_ERROR_KEY = pytest.StashKey[str]()
 REPORT_ATTR = "django_gates"
+# On a call report whose test could not be checked: why (travels from xdist workers).
+ERROR_ATTR = "django_gates_error"
 
 # Gates that run once per session, on the controller, after the tests.
 SESSION_GATES = tuple(g for g in PYTEST_GATES if g != "queries")
@@ -69,6 +72,16 @@ class GatesSession:
         )
         self.results: list[GateResult] = []
         self.report_path: Path | None = gates_config.path("report")
+        self.queries_on = "queries" in self.enabled
+        self.fetch_raise = self.queries_on and gates_config["queries.fetch_mode"] == "raise"
+        if self.fetch_raise:
+            fetch_mode.check_available()
+        # Controller bookkeeping, for "did every gate look at every test?".
+        self.finished: set[str] = set()
+        self.crashed: list[str] = []
+        self.collection_errors: list[str] = []
+        self.baseline_skipped = False
+        self.items_seen = 0  # when collection itself was cut short, testscollected is 0
         capture.configure(list(gates_config["queries.ignore_callers"]))
 
     # ------------------------------------------------------------------ per test
@@ -88,19 +101,31 @@ class GatesSession:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        if not self.queries_on:
+            return (yield)
         spec = self._spec(item)
         recorder = capture.Recorder()
-        capture.start(recorder)
+        try:
+            capture.start(recorder)
+        except capture.CaptureUnavailable as exc:
+            # Nothing is patched: the test runs unchecked and the gate is an error.
+            item.stash[CAPTURE_ERROR_KEY] = str(exc)
+            return (yield)
+        undo_fetch_mode = fetch_mode.set_raise() if self.fetch_raise else None
         try:
             result = yield
         except BaseException as exc:
             capture.stop(recorder)
+            if undo_fetch_mode is not None:
+                undo_fetch_mode()
             if not isinstance(exc, pytest.skip.Exception):
                 item.stash[OUTCOME_KEY] = evaluate(
                     spec, recorder.events, self.settings, passed=False
                 )
             raise
         capture.stop(recorder)
+        if undo_fetch_mode is not None:
+            undo_fetch_mode()
         outcome = evaluate(spec, recorder.events, self.settings, passed=True)
         item.stash[OUTCOME_KEY] = outcome
         if outcome.failures:
@@ -116,14 +141,36 @@ class GatesSession:
             outcome = item.stash.get(OUTCOME_KEY, None)
             if outcome is not None:
                 setattr(report, REPORT_ATTR, outcome.to_dict())
+            error = item.stash.get(CAPTURE_ERROR_KEY, None)
+            if error is not None:
+                setattr(report, ERROR_ATTR, error)
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.is_worker or report.when != "call":
+        if self.is_worker:
+            return
+        if report.when == "teardown":
+            self.finished.add(report.nodeid)
+        elif report.when not in ("setup", "call") and report.failed:
+            # pytest-xdist reports a test whose worker died with when="???".
+            self.crashed.append(report.nodeid)
+        if report.when != "call":
             return
         data = getattr(report, REPORT_ATTR, None)
         if data:
             self.collected.add(Outcome.from_dict(data))
+        elif not report.skipped:
+            self.collected.unchecked.append(report.nodeid)
+            error = getattr(report, ERROR_ATTR, None)
+            if error:
+                self.collected.errors.add(str(error))
+
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        self.items_seen += 1
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if not self.is_worker and report.failed:
+            self.collection_errors.append(report.nodeid or "<collection>")
 
     # --------------------------------------------------------------- session end
 
@@ -131,22 +178,42 @@ class GatesSession:
         if self.is_worker:
             return
         results: list[GateResult] = []
-        if "queries" in self.enabled:
+        if self.queries_on:
             ctx = GateContext(
                 config=self.gates_config,
                 rootdir=self.root,
                 in_pytest=True,
                 extra={EXTRA_KEY: self.collected},
             )
-            results.append(run_gate("queries", ctx)[0])
+            if session.config.option.collectonly:
+                results.append(
+                    GateResult(
+                        name="queries", status="skipped", summary="--collect-only: no test ran"
+                    )
+                )
+            else:
+                results.append(run_gate("queries", ctx)[0])
         for name in SESSION_GATES:
             if name not in self.enabled:
                 continue
             result = self._session_gate(name, session)
             if result is not None:
                 results.append(result)
+        incomplete = None
+        if not session.config.option.collectonly:
+            incomplete = completeness.incomplete(
+                exitstatus=int(exitstatus),
+                collected=session.testscollected or self.items_seen,
+                finished=len(self.finished),
+                stopped=session.shouldstop or session.shouldfail,
+                crashed=self.crashed,
+                collection_errors=self.collection_errors,
+            )
+        if incomplete is not None:
+            results = [completeness.mark_incomplete(r, incomplete) for r in results]
         self.results = results
-        if self.update_baseline and self.baseline_path is not None:
+        self.baseline_skipped = incomplete is not None
+        if self.update_baseline and self.baseline_path is not None and incomplete is None:
             counts = {o.nodeid: o.count for o in self.collected.outcomes if o.count}
             baseline.write(self.baseline_path, self.baseline, counts)
         if self.report_path is not None:
@@ -192,7 +259,12 @@ class GatesSession:
         if self.report_path is not None:
             tr.write_line(f"report written to {_relative(self.report_path, Path(os.getcwd()))}")
         if self.update_baseline and self.baseline_path is not None:
-            tr.write_line(f"query baseline updated: {self.baseline_path}")
+            if self.baseline_skipped:
+                tr.write_line(
+                    f"query baseline NOT updated (the run was incomplete): {self.baseline_path}"
+                )
+            else:
+                tr.write_line(f"query baseline updated: {self.baseline_path}")
 
 
 def _relative(path: Path, root: Path) -> str:

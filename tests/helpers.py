@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -67,3 +68,12 @@ def gate(report: Mapping[str, Any], name: str) -> dict[str, Any]:
         if g["name"] == name:
             return dict(g)
     raise AssertionError(f"no gate {name!r} in report: {[g['name'] for g in report['gates']]}")
+
+
+def scenario_names(module: Path, prefix: str) -> list[str]:
+    """The names of the test functions of ``module`` that start with ``prefix``, in order."""
+    return [
+        node.name
+        for node in ast.parse(module.read_text()).body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith(prefix)
+    ]

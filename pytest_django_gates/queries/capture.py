@@ -50,6 +50,9 @@ class Relation:
     kind: str  # forward | reverse_one_to_one | reverse_many | many_to_many | generic | deferred
     from_multi: bool  # the instance came from a multi-row queryset
     prefetched: bool = False  # a prefetch cache existed and was bypassed (.filter() on it)
+    # Django 6.1+: loaded under ``FETCH_PEERS``: one query for every peer of the
+    # queryset, whatever the row count, so never a per-row N+1.
+    batched: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,29 +196,136 @@ def _rel_cache_name(rel: Any) -> str | None:
 
 
 # ----------------------------------------------------------------------- patches
+#
+# Every Django internal this module patches, and the versions each covers
+# (checked against 4.2, 5.2, 6.0 and 6.1; asgiref 3.6+):
+#
+# ====================================================  ============  ==================
+# patch point                                           Django        purpose
+# ====================================================  ============  ==================
+# backends.utils.CursorWrapper._execute_with_wrappers   4.2 - 6.1     every statement
+# models.sql.compiler.SQLCompiler.execute_sql           4.2 - 6.1     the running Query
+# ForwardManyToOneDescriptor.get_object                 4.2 - 6.0     forward FK / O2O
+# ReverseOneToOneDescriptor.__get__                     4.2 - 6.0     reverse O2O
+# Model.refresh_from_db (called by DeferredAttribute)   4.2 - 6.0     deferred field
+# contenttypes GenericForeignKey.__get__                4.2 - 6.0     generic FK
+# <fetcher>.fetch_one / fetch_many of                   6.1           the four above,
+#   ForwardManyToOneDescriptor, ReverseOneToOneDescr.,                through fetch modes
+#   DeferredAttribute, GenericForeignKeyDescriptor
+# related_descriptors.create_reverse_many_to_one_manager 4.2 - 6.1    reverse FK manager
+# related_descriptors.create_forward_many_to_many_manager 4.2 - 6.1   M2M manager
+# QuerySet._fetch_all / _iterator / get                 4.2 - 6.1     multi-row marking
+# asgiref.sync.SyncToAsync.__call__                     (asgiref)     async call sites
+# core.signals.request_started / request_finished       public API    request ids
+# ====================================================  ============  ==================
+#
+# Django 6.1 routes every lazy single-object load through the instance's fetch
+# mode (``instance._state.fetch_mode.fetch(descriptor, instance)``), which calls
+# the descriptor's ``fetch_one`` or, under ``FETCH_PEERS``, ``fetch_many`` for
+# all peers at once. The fetcher protocol is detected by feature (a
+# ``fetch_one`` on ``DeferredAttribute``), not by version number.
+#
+# :func:`install` is all-or-nothing: every replacement is built first (reading
+# each original, which is where a changed Django fails), then all are set; if
+# anything fails, every attribute already set is put back and the failure is
+# remembered, so it is neither half-installed nor retried on every test.
+
+
+class CaptureUnavailable(RuntimeError):
+    """Query capture could not be installed on this Django; nothing was patched."""
+
+
+_install_error: CaptureUnavailable | None = None
+
+
+class Patches:
+    """A set of attribute replacements applied together, or not at all."""
+
+    def __init__(self) -> None:
+        self._planned: list[tuple[Any, str, Any]] = []
+        self._applied: list[tuple[Any, str, Any, bool]] = []
+        self._undo: list[Callable[[], object]] = []
+
+    def add(self, owner: Any, attr: str, replacement: Any) -> None:
+        self._planned.append((owner, attr, replacement))
+
+    def on_undo(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` if the patches are undone (after a failed apply)."""
+        self._undo.append(callback)
+
+    def apply(self, then: Callable[[], object] = lambda: None) -> None:
+        """Set every planned attribute, then run ``then``; on any failure undo all."""
+        try:
+            for owner, attr, replacement in self._planned:
+                had = attr in vars(owner)
+                original = vars(owner).get(attr)
+                setattr(owner, attr, replacement)
+                self._applied.append((owner, attr, original, had))
+            then()
+        except BaseException:
+            self.undo()
+            raise
+
+    def undo(self) -> None:
+        for owner, attr, original, had in reversed(self._applied):
+            if had:
+                setattr(owner, attr, original)
+            else:
+                delattr(owner, attr)
+        self._applied.clear()
+        for callback in reversed(self._undo):
+            callback()
+        self._undo.clear()
 
 
 def install() -> None:
-    """Patch Django once per process. Safe to call many times."""
-    global _installed, _classifier
+    """Patch Django once per process, all or nothing. Safe to call many times.
+
+    Raises :class:`CaptureUnavailable` (every time, without retrying) when the
+    running Django does not have what a patch needs; Django is then unpatched.
+    """
+    global _installed, _classifier, _install_error
     with _lock:
         if _installed:
             return
-        _classifier = Classifier(_ignore_callers)
-        _install_cursor()
-        _install_compiler()
-        _install_descriptors()
-        _install_querysets()
-        _install_asgiref()
-        _install_signals()
-        _reset_manager_classes()
+        if _install_error is not None:
+            raise _install_error
+        patches = Patches()
+        try:
+            _classifier = Classifier(_ignore_callers)
+            for plan in _PLANS:
+                plan(patches)
+            patches.apply(then=_reset_manager_classes)
+        except Exception as exc:
+            patches.undo()
+            _classifier = None
+            _install_error = _unavailable(exc)
+            raise _install_error from exc
         _installed = True
 
 
-def _install_cursor() -> None:
+def _unavailable(exc: BaseException) -> CaptureUnavailable:
+    try:
+        import django
+
+        version = django.get_version()
+    except Exception:  # pragma: no cover - Django is a dependency
+        version = "?"
+    return CaptureUnavailable(
+        f"query capture could not be installed on Django {version}: "
+        f"{type(exc).__name__}: {exc} (nothing was patched)"
+    )
+
+
+def install_error() -> CaptureUnavailable | None:
+    """The reason a previous :func:`install` failed, if it did."""
+    return _install_error
+
+
+def _plan_cursor(patches: Patches) -> None:
     from django.db.backends.utils import CursorWrapper
 
-    original = getattr(CursorWrapper, "_execute_with_wrappers")  # noqa: B009 - private API
+    original = vars(CursorWrapper)["_execute_with_wrappers"]
 
     @wraps(original)
     def _execute_with_wrappers(
@@ -225,13 +335,13 @@ def _install_cursor() -> None:
             _record(self.db.alias, sql, many)
         return original(self, sql, params, many, executor)
 
-    setattr(CursorWrapper, "_execute_with_wrappers", _execute_with_wrappers)  # noqa: B010
+    patches.add(CursorWrapper, "_execute_with_wrappers", _execute_with_wrappers)
 
 
-def _install_compiler() -> None:
+def _plan_compiler(patches: Patches) -> None:
     from django.db.models.sql.compiler import SQLCompiler
 
-    original = SQLCompiler.execute_sql
+    original = vars(SQLCompiler)["execute_sql"]
 
     @wraps(original)
     def execute_sql(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -244,15 +354,102 @@ def _install_compiler() -> None:
         finally:
             _tls.query = previous
 
-    SQLCompiler.execute_sql = execute_sql  # type: ignore[method-assign]
+    patches.add(SQLCompiler, "execute_sql", execute_sql)
 
 
-def _install_descriptors() -> None:
+def has_fetch_modes() -> bool:
+    """True on Django 6.1+, where lazy loads go through ``QuerySet.fetch_mode()``."""
+    from django.db.models.query_utils import DeferredAttribute
+
+    return hasattr(DeferredAttribute, "fetch_one")
+
+
+def _contenttypes_installed() -> bool:
+    """Generic foreign keys exist only with ``django.contrib.contenttypes`` installed."""
+    from django.apps import apps
+
+    return apps.is_installed("django.contrib.contenttypes")
+
+
+def _is_batched(instance: Any) -> bool:
+    """The instance's fetch mode batches lazy loads for all its peers (``FETCH_PEERS``)."""
+    mode = getattr(getattr(instance, "_state", None), "fetch_mode", None)
+    return bool(getattr(mode, "track_peers", False))
+
+
+def _plan_descriptors(patches: Patches) -> None:
+    if has_fetch_modes():
+        _plan_fetchers(patches)
+    else:
+        _plan_descriptors_before_fetch_modes(patches)
+
+
+def _plan_fetchers(patches: Patches) -> None:
+    """Django 6.1+: wrap each fetcher's ``fetch_one`` and ``fetch_many``."""
+    from django.db.models.fields import related_descriptors as rd
+    from django.db.models.query_utils import DeferredAttribute
+
+    fetchers: list[tuple[Any, str, Callable[[Any], str]]] = [
+        (rd.ForwardManyToOneDescriptor, "forward", lambda d: str(d.field.name)),
+        (
+            rd.ReverseOneToOneDescriptor,
+            "reverse_one_to_one",
+            lambda d: str(d.related.get_accessor_name()),
+        ),
+        (DeferredAttribute, "deferred", lambda d: str(d.field.attname)),
+    ]
+    if _contenttypes_installed():
+        from django.contrib.contenttypes.fields import GenericForeignKeyDescriptor
+
+        fetchers.append((GenericForeignKeyDescriptor, "generic", lambda d: str(d.field.name)))
+    for owner, kind, name_of in fetchers:
+        _plan_fetcher(patches, owner, kind, name_of)
+
+
+def _plan_fetcher(patches: Patches, owner: Any, kind: str, name_of: Callable[[Any], str]) -> None:
+    fetch_one = vars(owner)["fetch_one"]
+    fetch_many = vars(owner)["fetch_many"]
+
+    @wraps(fetch_one)
+    def one(self: Any, instance: Any) -> Any:
+        if not _recorders:
+            return fetch_one(self, instance)
+        relation = Relation(
+            model=instance._meta.label,
+            name=name_of(self),
+            kind=kind,
+            from_multi=_is_multi(instance),
+            batched=_is_batched(instance),
+        )
+        with _push_relation(relation):
+            return fetch_one(self, instance)
+
+    @wraps(fetch_many)
+    def many(self: Any, instances: Any) -> Any:
+        if not _recorders or not instances:
+            return fetch_many(self, instances)
+        first = instances[0]
+        relation = Relation(
+            model=first._meta.label,
+            name=name_of(self),
+            kind=kind,
+            from_multi=True,
+            batched=True,
+        )
+        with _push_relation(relation):
+            return fetch_many(self, instances)
+
+    patches.add(owner, "fetch_one", one)
+    patches.add(owner, "fetch_many", many)
+
+
+def _plan_descriptors_before_fetch_modes(patches: Patches) -> None:
+    """Django 4.2 - 6.0: the descriptors load lazily themselves."""
     from django.db.models import Model
     from django.db.models.fields import related_descriptors as rd
     from django.db.models.query_utils import DeferredAttribute
 
-    forward_get_object = rd.ForwardManyToOneDescriptor.get_object
+    forward_get_object = vars(rd.ForwardManyToOneDescriptor)["get_object"]
 
     @wraps(forward_get_object)
     def get_object(self: Any, instance: Any) -> Any:
@@ -267,9 +464,9 @@ def _install_descriptors() -> None:
         with _push_relation(relation):
             return forward_get_object(self, instance)
 
-    rd.ForwardManyToOneDescriptor.get_object = get_object  # type: ignore[method-assign]
+    patches.add(rd.ForwardManyToOneDescriptor, "get_object", get_object)
 
-    reverse_one_get = rd.ReverseOneToOneDescriptor.__get__
+    reverse_one_get = vars(rd.ReverseOneToOneDescriptor)["__get__"]
 
     @wraps(reverse_one_get)
     def reverse_one_to_one_get(self: Any, instance: Any, cls: Any = None) -> Any:
@@ -284,7 +481,51 @@ def _install_descriptors() -> None:
         with _push_relation(relation):
             return reverse_one_get(self, instance, cls)
 
-    rd.ReverseOneToOneDescriptor.__get__ = reverse_one_to_one_get  # type: ignore[method-assign]
+    patches.add(rd.ReverseOneToOneDescriptor, "__get__", reverse_one_to_one_get)
+
+    deferred_get = vars(DeferredAttribute)["__get__"]
+    refresh_from_db = vars(Model)["refresh_from_db"]
+
+    @wraps(refresh_from_db)
+    def refresh(self: Any, using: Any = None, fields: Any = None, *args: Any, **kwargs: Any) -> Any:
+        caller = sys._getframe(1).f_code
+        if _recorders and fields and caller is deferred_get.__code__:
+            relation = Relation(
+                model=self._meta.label,
+                name=str(next(iter(fields))),
+                kind="deferred",
+                from_multi=_is_multi(self),
+            )
+            with _push_relation(relation):
+                return refresh_from_db(self, using, fields, *args, **kwargs)
+        return refresh_from_db(self, using, fields, *args, **kwargs)
+
+    patches.add(Model, "refresh_from_db", refresh)
+
+    if not _contenttypes_installed():
+        return
+    from django.contrib.contenttypes.fields import GenericForeignKey
+
+    gfk_get = vars(GenericForeignKey)["__get__"]
+
+    @wraps(gfk_get)
+    def generic_get(self: Any, instance: Any, cls: Any = None) -> Any:
+        if instance is None or not _recorders:
+            return gfk_get(self, instance, cls)
+        relation = Relation(
+            model=instance._meta.label,
+            name=self.name,
+            kind="generic",
+            from_multi=_is_multi(instance),
+        )
+        with _push_relation(relation):
+            return gfk_get(self, instance, cls)
+
+    patches.add(GenericForeignKey, "__get__", generic_get)
+
+
+def _plan_related_managers(patches: Patches) -> None:
+    from django.db.models.fields import related_descriptors as rd
 
     def tag_manager_factory(
         factory: Callable[..., Any], kind_of: Callable[[Any], tuple[str, str, str | None]]
@@ -316,52 +557,12 @@ def _install_descriptors() -> None:
         name = manager.prefetch_cache_name
         return name, "many_to_many", name
 
-    rd.create_reverse_many_to_one_manager = tag_manager_factory(
-        rd.create_reverse_many_to_one_manager, reverse_many_kind
-    )
-    rd.create_forward_many_to_many_manager = tag_manager_factory(
-        rd.create_forward_many_to_many_manager, many_to_many_kind
-    )
-
-    deferred_get = DeferredAttribute.__get__
-    refresh_from_db = Model.refresh_from_db
-
-    @wraps(refresh_from_db)
-    def refresh(self: Any, using: Any = None, fields: Any = None, *args: Any, **kwargs: Any) -> Any:
-        caller = sys._getframe(1).f_code
-        if _recorders and fields and caller is deferred_get.__code__:
-            relation = Relation(
-                model=self._meta.label,
-                name=str(next(iter(fields))),
-                kind="deferred",
-                from_multi=_is_multi(self),
-            )
-            with _push_relation(relation):
-                return refresh_from_db(self, using, fields, *args, **kwargs)
-        return refresh_from_db(self, using, fields, *args, **kwargs)
-
-    Model.refresh_from_db = refresh  # type: ignore[method-assign]
-
-    try:
-        from django.contrib.contenttypes.fields import GenericForeignKey
-    except Exception:  # pragma: no cover - contenttypes not importable
-        return
-    gfk_get = GenericForeignKey.__get__
-
-    @wraps(gfk_get)
-    def generic_get(self: Any, instance: Any, cls: Any = None) -> Any:
-        if instance is None or not _recorders:
-            return gfk_get(self, instance, cls)
-        relation = Relation(
-            model=instance._meta.label,
-            name=self.name,
-            kind="generic",
-            from_multi=_is_multi(instance),
-        )
-        with _push_relation(relation):
-            return gfk_get(self, instance, cls)
-
-    GenericForeignKey.__get__ = generic_get  # type: ignore[method-assign,assignment]
+    for factory_name, kind_of in (
+        ("create_reverse_many_to_one_manager", reverse_many_kind),
+        ("create_forward_many_to_many_manager", many_to_many_kind),
+    ):
+        factory = vars(rd)[factory_name]
+        patches.add(rd, factory_name, tag_manager_factory(factory, kind_of))
 
 
 def _reset_manager_classes() -> None:
@@ -378,10 +579,10 @@ def _reset_manager_classes() -> None:
                     value.__dict__.pop("related_manager_cls", None)
 
 
-def _install_querysets() -> None:
+def _plan_querysets(patches: Patches) -> None:
     from django.db.models.query import ModelIterable, QuerySet
 
-    fetch_all = QuerySet._fetch_all
+    fetch_all = vars(QuerySet)["_fetch_all"]
 
     @wraps(fetch_all)
     def _fetch_all(self: Any) -> None:
@@ -398,9 +599,9 @@ def _install_querysets() -> None:
             if query.high_mark is None or query.high_mark - query.low_mark > 1:
                 _mark_multi(self._result_cache)
 
-    QuerySet._fetch_all = _fetch_all  # type: ignore[method-assign]
+    patches.add(QuerySet, "_fetch_all", _fetch_all)
 
-    iterator = getattr(QuerySet, "_iterator")  # noqa: B009 - private API
+    iterator = vars(QuerySet)["_iterator"]
 
     @wraps(iterator)
     def _iterator(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
@@ -410,9 +611,9 @@ def _install_querysets() -> None:
                 _mark_multi((obj,))
             yield obj
 
-    setattr(QuerySet, "_iterator", _iterator)  # noqa: B010
+    patches.add(QuerySet, "_iterator", _iterator)
 
-    get = QuerySet.get
+    get = vars(QuerySet)["get"]
 
     @wraps(get)
     def _get(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -422,15 +623,13 @@ def _install_querysets() -> None:
         finally:
             _tls.in_get -= 1
 
-    QuerySet.get = _get  # type: ignore[method-assign]
+    patches.add(QuerySet, "get", _get)
 
 
-def _install_asgiref() -> None:
-    try:
-        from asgiref.sync import SyncToAsync
-    except ImportError:  # pragma: no cover - asgiref is a Django dependency
-        return
-    call: Callable[..., Any] = SyncToAsync.__call__
+def _plan_asgiref(patches: Patches) -> None:
+    from asgiref.sync import SyncToAsync
+
+    call: Callable[..., Any] = vars(SyncToAsync)["__call__"]
 
     @wraps(call)
     async def __call__(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -444,10 +643,10 @@ def _install_asgiref() -> None:
         finally:
             async_origin.reset(token)
 
-    SyncToAsync.__call__ = __call__  # type: ignore[method-assign]
+    patches.add(SyncToAsync, "__call__", __call__)
 
 
-def _install_signals() -> None:
+def _plan_signals(patches: Patches) -> None:
     from django.core.signals import request_finished, request_started
 
     def started(**kwargs: Any) -> None:
@@ -459,5 +658,22 @@ def _install_signals() -> None:
         global _request
         _request = 0
 
-    request_started.connect(started, weak=False, dispatch_uid="django_gates_request_started")
-    request_finished.connect(finished, weak=False, dispatch_uid="django_gates_request_finished")
+    started_uid = "django_gates_request_started"
+    finished_uid = "django_gates_request_finished"
+    request_started.connect(started, weak=False, dispatch_uid=started_uid)
+    patches.on_undo(lambda: request_started.disconnect(dispatch_uid=started_uid))
+    request_finished.connect(finished, weak=False, dispatch_uid=finished_uid)
+    patches.on_undo(lambda: request_finished.disconnect(dispatch_uid=finished_uid))
+
+
+# In this order; a plan only reads originals and registers replacements (the
+# signals are connected at once, and disconnected if the install is undone).
+_PLANS: tuple[Callable[[Patches], None], ...] = (
+    _plan_cursor,
+    _plan_compiler,
+    _plan_descriptors,
+    _plan_related_managers,
+    _plan_querysets,
+    _plan_asgiref,
+    _plan_signals,
+)

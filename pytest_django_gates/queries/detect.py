@@ -21,6 +21,7 @@ under test.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,28 @@ class NPlusOne:
         return fix_for(self.relation, self.site)
 
 
+# Relations Django 6.1's fetch modes batch (forward FK / one-to-one, reverse
+# one-to-one, deferred fields, generic FK); related managers are not batched.
+_PEERS_KINDS = frozenset({"forward", "reverse_one_to_one", "deferred", "generic"})
+
+
+@functools.cache
+def fetch_modes_available() -> bool:
+    """Django 6.1+ (``QuerySet.fetch_mode()``); imports Django, so only call it in tests."""
+    from pytest_django_gates.queries.capture import has_fetch_modes
+
+    try:
+        return has_fetch_modes()
+    except ImportError:  # pragma: no cover - Django is a dependency
+        return False
+
+
+def _peers_fix(model: str) -> str:
+    if not fetch_modes_available():
+        return ""
+    return f"; or, on Django 6.1+, {model}.objects.fetch_mode(models.FETCH_PEERS)"
+
+
 def fix_for(relation: Relation | None, site: Site) -> str:
     """The fix, in Django terms, for an N+1 of this relation / call."""
     entry = site.entry[1] if site.entry else ""
@@ -141,13 +164,15 @@ def fix_for(relation: Relation | None, site: Site) -> str:
                 f"{model}.objects.prefetch_related(Prefetch('{name}', "
                 f"queryset=<filtered queryset>, to_attr='<name>'))"
             )
+        peers = _peers_fix(model) if relation.kind in _PEERS_KINDS else ""
         if relation.kind in ("forward", "reverse_one_to_one"):
-            return f"{model}.objects.select_related('{name}')"
+            return f"{model}.objects.select_related('{name}'){peers}"
         if relation.kind in ("reverse_many", "many_to_many", "generic"):
-            return f"{model}.objects.prefetch_related('{name}')"
+            return f"{model}.objects.prefetch_related('{name}'){peers}"
         if relation.kind == "deferred":
             return (
-                f"load '{name}' with the rows: add it to .only(...) or remove it from .defer(...)"
+                f"load '{name}' with the rows: add it to .only(...) or remove it from "
+                f".defer(...){peers}"
             )
     if entry in ("count", "acount"):
         return "compute the counts in the outer query: .annotate(n=Count('<relation>'))"
@@ -192,7 +217,7 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
             )
             continue
         rel = first.relation
-        if rel is None or not rel.from_multi or not _looped(first.site):
+        if rel is None or rel.batched or not rel.from_multi or not _looped(first.site):
             continue
         latent_key = (rel.model, rel.name, first.site.key)
         if latent_key in latent_seen:

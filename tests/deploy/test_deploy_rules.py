@@ -7,6 +7,7 @@ expected findings, at the file and line that set the value.
 
 from __future__ import annotations
 
+import django
 import pytest
 
 from pytest_django_gates.deploy.rules import all_rules
@@ -121,7 +122,12 @@ CASES: dict[str, list[tuple[str, str, str, str | None]]] = {
     "djg307_static_unimportable": [
         ("DJG307", "STORAGES", "prodsettings/djg307_static_unimportable.py", "STORAGES =")
     ],
-    "django_model_w042": [("models.W042", "accounts.User", "accounts/models.py", "class User")],
+    # Django 6.0 removed models.W042 (DEFAULT_AUTO_FIELD defaults to BigAutoField).
+    "django_model_w042": (
+        [("models.W042", "accounts.User", "accounts/models.py", "class User")]
+        if django.VERSION < (6, 0)
+        else []
+    ),
     "djg313_locmem_cache": [
         ("DJG313", "CACHES", "prodsettings/djg313_locmem_cache.py", "CACHES =")
     ],
@@ -141,6 +147,21 @@ CASES: dict[str, list[tuple[str, str, str, str | None]]] = {
     "djg317_console_email": [
         ("DJG317", "EMAIL_BACKEND", "prodsettings/djg317_console_email.py", "EMAIL_BACKEND =")
     ],
+    # Django 6.1: MAILERS replaces EMAIL_BACKEND (which then cannot even be read).
+    **(
+        {
+            # Django's own checks judge MAILERS (once: DJG317 does not repeat them).
+            "django_mail_e001_console": [
+                ("mail.E001", "MAILERS", "prodsettings/django_mail_e001_console.py", "MAILERS =")
+            ],
+            "django_mail_w001_no_default": [
+                ("mail.W001", "MAILERS", "prodsettings/django_mail_w001_no_default.py", "MAILERS =")
+            ],
+            "mailers_smtp": [],
+        }
+        if django.VERSION >= (6, 1)
+        else {}
+    ),
     "djg318_md5_hasher": [
         ("DJG318", "PASSWORD_HASHERS", "prodsettings/djg318_md5_hasher.py", "PASSWORD_HASHERS =")
     ],

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -421,13 +422,18 @@ def test_postgresql_type_stand_in_matches_django() -> None:
 
     stand_in = PostgreSQLTypes((django.VERSION[0], django.VERSION[1]))
     assert set(stand_in.data_types) == set(DatabaseWrapper.data_types)
+
+    def rendered(column_type: Any, data: dict[str, Any]) -> str:
+        return str(column_type(data) if callable(column_type) else column_type % data)
+
+    samples = (
+        {"max_length": None, "max_digits": None, "decimal_places": None},
+        {"max_length": 12, "max_digits": 10, "decimal_places": 2},
+    )
     for key, value in DatabaseWrapper.data_types.items():
         ours = stand_in.data_types[key]
-        if callable(value):
-            for data in ({"max_length": None}, {"max_length": 12}):
-                assert ours(data) == value(data)
-        else:
-            assert ours == value
+        for data in samples:
+            assert rendered(ours, data) == rendered(value, data), (key, data)
     assert stand_in.data_type_check_constraints == DatabaseWrapper.data_type_check_constraints
     assert MINIMUM_VERSIONS[django.VERSION[:2]] == DatabaseFeatures.minimum_database_version[0]
     assert stand_in.features.minimum_database_version == DatabaseFeatures.minimum_database_version

@@ -7,22 +7,17 @@ pytest-xdist (``-n 2``) and on PostgreSQL.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 from typing import Any
 
+import django
 import pytest
 
-from tests.helpers import copy_project, gate, load_report, run_pytest
+from tests.helpers import copy_project, gate, load_report, run_pytest, scenario_names
 
 PROJECT = Path(__file__).parent / "nplusone_project"
-SCENARIOS = [
-    node.name
-    for node in ast.parse((PROJECT / "test_scenarios.py").read_text()).body
-    if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
-]
-CATCH = [s for s in SCENARIOS if s.startswith("test_catch_")]
-OK = [s for s in SCENARIOS if s.startswith("test_ok_")]
+CATCH = scenario_names(PROJECT / "test_scenarios.py", "test_catch_")
+OK = scenario_names(PROJECT / "test_scenarios.py", "test_ok_")
 
 
 def _run(tmp: Path, *args: str, env: dict[str, str] | None = None) -> tuple[Any, dict[str, Any]]:
@@ -84,7 +79,10 @@ def test_message_leads_with_count_shape_and_user_line(
     assert " at shop/services.py:9 (in author_names" in fk["message"].splitlines()[0]
     assert (fk["path"], fk["line"]) == ("shop/services.py", 9)
     assert "relation: shop.Book.author (foreign key)" in fk["message"]
-    assert fk["hint"] == "Book.objects.select_related('author')"
+    expected = "Book.objects.select_related('author')"
+    if django.VERSION >= (6, 1):
+        expected += "; or, on Django 6.1+, Book.objects.fetch_mode(models.FETCH_PEERS)"
+    assert fk["hint"] == expected
     assert fk["object"] == "test_scenarios.py::test_catch_fk_in_service"
 
 

@@ -2,7 +2,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import path
 
-from shop.models import Book
+from shop.models import Author, Book
 
 
 def books_ok(request):
@@ -21,7 +21,7 @@ def books_template(request):
 async def books_async(request):
     names = []
     async for book in Book.objects.all():
-        author = await type(book).author.get_queryset().aget(pk=book.author_id)
+        author = await Author.objects.aget(pk=book.author_id)
         names.append(author.name)
     return JsonResponse({"names": names})
 
