@@ -38,6 +38,40 @@ def finding_text(finding: Finding, indent: str = "  ") -> str:
     return "\n".join(lines)
 
 
+# Beyond this many findings, the pytest terminal summary shows counts and the top
+# locations; the JSON report (--gates-report) always has every finding.
+TERMINAL_FINDINGS = 20
+TOP_LOCATIONS = 10
+
+
+def terminal_findings(gate: GateResult, report_path: str | None) -> list[str]:
+    """The findings of ``gate`` as the pytest terminal summary shows them."""
+    findings = gate.findings
+    if len(findings) <= TERMINAL_FINDINGS:
+        return [finding_text(f) for f in findings]
+    by_code: dict[str, int] = {}
+    by_place: dict[tuple[str, str], int] = {}
+    for f in findings:
+        by_code[f.code] = by_code.get(f.code, 0) + 1
+        place = (f.code, location(f) or f.object)
+        by_place[place] = by_place.get(place, 0) + 1
+    lines = ["  by code: " + ", ".join(f"{c} {n}" for c, n in sorted(by_code.items()))]
+    lines.append(f"  top locations (of {len(by_place)}):")
+    top = sorted(by_place.items(), key=lambda item: (-item[1], item[0]))[:TOP_LOCATIONS]
+    lines.extend(f"    {n:>4} x {code} {where}" for (code, where), n in top)
+    first = [finding_text(f) for f in findings[:TOP_LOCATIONS]]
+    lines.append(f"  the first {len(first)} of {len(findings)} findings:")
+    lines.extend(first)
+    rest = len(findings) - len(first)
+    where = (
+        f" in the JSON report ({report_path})"
+        if report_path
+        else (" in the JSON report: pass --gates-report=PATH")
+    )
+    lines.append(f"  ... {rest} more{where}")
+    return lines
+
+
 def gate_line(gate: GateResult) -> str:
     return f"{gate.name}: {_STATUS_MARK[gate.status]} - {gate.summary}"
 

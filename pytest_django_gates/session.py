@@ -82,7 +82,11 @@ class GatesSession:
         self.collection_errors: list[str] = []
         self.baseline_skipped = False
         self.items_seen = 0  # when collection itself was cut short, testscollected is 0
-        capture.configure(list(gates_config["queries.ignore_callers"]))
+        capture.configure(
+            list(gates_config["queries.ignore_callers"]),
+            test_files=list(config.getini("python_files")),
+            root=self.root,
+        )
 
     # ------------------------------------------------------------------ per test
 
@@ -118,15 +122,21 @@ class GatesSession:
             capture.stop(recorder)
             if undo_fetch_mode is not None:
                 undo_fetch_mode()
-            if not isinstance(exc, pytest.skip.Exception):
-                item.stash[OUTCOME_KEY] = evaluate(
-                    spec, recorder.events, self.settings, passed=False
-                )
+            try:
+                if not isinstance(exc, pytest.skip.Exception):
+                    item.stash[OUTCOME_KEY] = evaluate(
+                        spec, recorder.events, self.settings, passed=False
+                    )
+            finally:
+                capture.forget_sources()
             raise
         capture.stop(recorder)
         if undo_fetch_mode is not None:
             undo_fetch_mode()
-        outcome = evaluate(spec, recorder.events, self.settings, passed=True)
+        try:
+            outcome = evaluate(spec, recorder.events, self.settings, passed=True)
+        finally:
+            capture.forget_sources()
         item.stash[OUTCOME_KEY] = outcome
         if outcome.failures:
             pytest.fail("\n\n".join(outcome.failures), pytrace=False)
@@ -254,8 +264,11 @@ class GatesSession:
                 gate.status, {"red": True, "bold": True}
             )
             tr.write_line(render.gate_line(gate), **markup)
-            for finding in gate.findings:
-                tr.write_line(render.finding_text(finding))
+            report = None
+            if self.report_path is not None:
+                report = _relative(self.report_path, Path(os.getcwd()))
+            for line in render.terminal_findings(gate, report):
+                tr.write_line(line)
         if self.report_path is not None:
             tr.write_line(f"report written to {_relative(self.report_path, Path(os.getcwd()))}")
         if self.update_baseline and self.baseline_path is not None:

@@ -3,13 +3,15 @@
 It judges tests while they run (see :mod:`pytest_django_gates.queries`), so it
 only runs inside ``pytest --django-gates``; :func:`run` assembles the per-test
 outcomes collected by the session into the gate result and reports allow
-entries that matched nothing (``DJG104``).
+entries that matched nothing (``DJG104``). Findings of the same code, location
+and query in several tests become one finding that says how many tests hit it
+and names the first few (a suite with one N+1 in a shared view reads as one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pytest_django_gates.gates import GateContext
@@ -34,6 +36,32 @@ class Collected:
         self.outcomes.append(outcome)
 
 
+SHOWN_TESTS = 3
+
+
+def group_findings(findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per code, location and query (the message's first line), whatever
+    the number of tests that hit it: ``object`` is the first test, the message ends
+    with how many tests hit it and the first few of them."""
+    groups: dict[tuple[object, ...], list[Finding]] = {}
+    for finding in findings:
+        key = (finding.code, finding.path, finding.line, finding.message.split("\n", 1)[0])
+        groups.setdefault(key, []).append(finding)
+    grouped: list[Finding] = []
+    for members in groups.values():
+        first = members[0]
+        tests = list(dict.fromkeys(f.object for f in members))
+        if len(tests) < 2:
+            grouped.append(first)
+            continue
+        shown = ", ".join(tests[:SHOWN_TESTS])
+        more = f" (+{len(tests) - SHOWN_TESTS} more)" if len(tests) > SHOWN_TESTS else ""
+        grouped.append(
+            replace(first, message=f"{first.message}\nin {len(tests)} tests: {shown}{more}")
+        )
+    return grouped
+
+
 def run(ctx: GateContext) -> GateResult:
     collected = ctx.extra.get(EXTRA_KEY)
     if not isinstance(collected, Collected):
@@ -42,7 +70,7 @@ def run(ctx: GateContext) -> GateResult:
             status="error",
             summary="the queries gate judges tests while they run: use pytest --django-gates",
         )
-    findings: list[Finding] = [f for o in collected.outcomes for f in o.findings]
+    findings: list[Finding] = group_findings([f for o in collected.outcomes for f in o.findings])
     used = {i for o in collected.outcomes for i in o.allow_used}
     for i, entry in enumerate(collected.allow):
         if i in used:

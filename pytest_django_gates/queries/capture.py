@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 from pytest_django_gates.queries.stack import Classifier, Site, async_origin
@@ -33,12 +34,27 @@ _lock = threading.Lock()
 _installed = False
 _recorders: list[Recorder] = []
 _ignore_callers: tuple[str, ...] = ("factory", "model_bakery", "mixer")
+_test_files: tuple[str, ...] = ("test_*.py", "*_test.py")
+_root: Path | None = None
 _classifier: Classifier | None = None  # built on install (it imports Django)
 _tls = threading.local()
 _request = 0  # id of the HTTP request being handled (0 = none)
 _request_counter = 0
 
+# On ``instance._state``: the id of the multi-row queryset evaluation the
+# instance came from (see :class:`Source`); absent or 0: not from one.
 MULTI_FLAG = "_django_gates_multi"
+_sources: dict[int, Source] = {}
+_source_counter = 0
+
+
+@dataclass(frozen=True)
+class Source:
+    """One evaluation of a multi-row queryset: where it ran, and how it was built."""
+
+    model: str  # "Book" (the object name, for hints)
+    only: tuple[str, ...] | None  # the field names of .only(...), if it was used
+    site: Site | None  # where the rows were fetched
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,11 @@ class Relation:
     # Django 6.1+: loaded under ``FETCH_PEERS``: one query for every peer of the
     # queryset, whatever the row count, so never a per-row N+1.
     batched: bool = False
+    source: int = 0  # the queryset evaluation the instance came from (0: none known)
+    # A related manager's query narrowed beyond the relation (filter, order, slice,
+    # first/last/earliest): prefetching the whole relation would load too much.
+    filtered: bool = False
+    target: str = ""  # object name of the model the related manager returns
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,14 @@ class QueryEvent:
     site: Site
     relation: Relation | None
     request: int
+    values: int = 0  # a fingerprint of the SQL text and its parameters
+
+
+def source(relation: Relation | None) -> Source | None:
+    """The queryset evaluation the instance of ``relation`` came from, if known."""
+    if relation is None or not relation.source:
+        return None
+    return _sources.get(relation.source)
 
 
 class Recorder:
@@ -80,11 +109,22 @@ class Recorder:
         stop(self)
 
 
-def configure(ignore_callers: list[str]) -> None:
-    """Set the modules whose queries are never N+1 candidates."""
-    global _ignore_callers, _classifier
+def configure(
+    ignore_callers: list[str],
+    test_files: Sequence[str] = ("test_*.py", "*_test.py"),
+    root: Path | None = None,
+) -> None:
+    """Set the modules whose queries are never N+1 candidates, and what test code is
+    (pytest's ``python_files`` patterns, under the project ``root``)."""
+    global _ignore_callers, _classifier, _test_files, _root
     _ignore_callers = tuple(ignore_callers)
-    _classifier = Classifier(_ignore_callers) if _installed else None
+    _test_files = tuple(test_files)
+    _root = root
+    _classifier = _new_classifier() if _installed else None
+
+
+def _new_classifier() -> Classifier:
+    return Classifier(_ignore_callers, _test_files, _root)
 
 
 def start(recorder: Recorder) -> None:
@@ -97,6 +137,13 @@ def stop(recorder: Recorder) -> None:
     with _lock:
         if recorder in _recorders:
             _recorders.remove(recorder)
+
+
+def forget_sources() -> None:
+    """Drop the queryset evaluations remembered so far (after a test was judged)."""
+    with _lock:
+        if not _recorders:
+            _sources.clear()
 
 
 def active() -> bool:
@@ -114,14 +161,26 @@ def _current_relation() -> Relation | None:
     if query is not None:
         tag = getattr(query, "_django_gates_rel", None)
         if isinstance(tag, _RelTag):
-            return tag.resolve()
+            return tag.resolve(query)
     return None
 
 
-def _record(alias: str, sql: Any, many: bool) -> None:
+def _fingerprint(text: str, params: Any) -> int:
+    try:
+        if isinstance(params, list):
+            params = tuple(params)
+        elif isinstance(params, dict):
+            params = tuple(sorted(params.items()))
+        return hash((text, params))
+    except TypeError:  # unhashable parameter values
+        return hash((text, repr(params)[:2000]))
+
+
+def _record(alias: str, sql: Any, params: Any, many: bool) -> None:
     text = sql if isinstance(sql, str) else str(sql)
     assert _classifier is not None
     site = _classifier.site(sys._getframe(1))
+    _tls.last_site = site
     event = QueryEvent(
         alias=alias,
         sql=text,
@@ -129,6 +188,7 @@ def _record(alias: str, sql: Any, many: bool) -> None:
         site=site,
         relation=_current_relation(),
         request=_request,
+        values=_fingerprint(text, params),
     )
     for recorder in list(_recorders):
         if recorder.aliases is None or alias in recorder.aliases:
@@ -156,36 +216,79 @@ class _push_relation:
 class _RelTag:
     """Stored on a related manager's ``Query``; resolved when the query runs."""
 
-    __slots__ = ("cache_key", "instance", "kind", "model", "name")
+    __slots__ = ("cache_key", "instance", "kind", "model", "name", "target", "where")
 
-    def __init__(self, instance: Any, name: str, kind: str, cache_key: str | None) -> None:
+    def __init__(
+        self, instance: Any, name: str, kind: str, cache_key: str | None, query: Any, target: str
+    ) -> None:
         self.instance = instance
         self.model = instance._meta.label
         self.name = name
         self.kind = kind
         self.cache_key = cache_key
+        self.target = target
+        self.where = _where_size(query)
 
-    def resolve(self) -> Relation:
+    def resolve(self, query: Any) -> Relation:
         cache = self.instance.__dict__.get("_prefetched_objects_cache") or {}
+        source = _source_id(self.instance)
         return Relation(
             model=self.model,
             name=self.name,
             kind=self.kind,
-            from_multi=_is_multi(self.instance),
+            from_multi=bool(source),
             prefetched=self.cache_key is not None and self.cache_key in cache,
+            source=source,
+            filtered=_narrowed(query, self.where),
+            target=self.target,
         )
 
 
-def _is_multi(instance: Any) -> bool:
+def _where_size(query: Any) -> int:
+    where = getattr(query, "where", None)
+    return len(getattr(where, "children", ()) or ())
+
+
+def _narrowed(query: Any, where: int) -> bool:
+    """The related manager's query was narrowed beyond the relation itself."""
+    return bool(
+        _where_size(query) > where
+        or getattr(query, "low_mark", 0)
+        or getattr(query, "high_mark", None) is not None
+        or getattr(query, "order_by", ())
+    )
+
+
+def _source_id(instance: Any) -> int:
     state = getattr(instance, "_state", None)
-    return bool(getattr(state, MULTI_FLAG, False))
+    return int(getattr(state, MULTI_FLAG, 0) or 0)
 
 
-def _mark_multi(instances: Any) -> None:
+def _is_multi(instance: Any) -> bool:
+    return bool(_source_id(instance))
+
+
+def _new_source(queryset: Any) -> int:
+    """Remember one evaluation of a multi-row queryset; its id for the instances."""
+    global _source_counter
+    query = queryset.query
+    names, defer = getattr(query, "deferred_loading", ((), True))
+    only = tuple(sorted(names)) if names and not defer else None
+    with _lock:
+        _source_counter += 1
+        _sources[_source_counter] = Source(
+            model=queryset.model._meta.object_name,
+            only=only,
+            site=getattr(_tls, "last_site", None),
+        )
+        return _source_counter
+
+
+def _mark_multi(instances: Any, source_id: int) -> None:
     for obj in instances:
         state = getattr(obj, "_state", None)
         if state is not None:
-            setattr(state, MULTI_FLAG, True)
+            setattr(state, MULTI_FLAG, source_id)
 
 
 def _rel_cache_name(rel: Any) -> str | None:
@@ -292,7 +395,7 @@ def install() -> None:
             raise _install_error
         patches = Patches()
         try:
-            _classifier = Classifier(_ignore_callers)
+            _classifier = _new_classifier()
             for plan in _PLANS:
                 plan(patches)
             patches.apply(then=_reset_manager_classes)
@@ -332,7 +435,7 @@ def _plan_cursor(patches: Patches) -> None:
         self: Any, sql: Any, params: Any, many: bool, executor: Callable[..., Any]
     ) -> Any:
         if _recorders:
-            _record(self.db.alias, sql, many)
+            _record(self.db.alias, sql, params, many)
         return original(self, sql, params, many, executor)
 
     patches.add(CursorWrapper, "_execute_with_wrappers", _execute_with_wrappers)
@@ -414,12 +517,14 @@ def _plan_fetcher(patches: Patches, owner: Any, kind: str, name_of: Callable[[An
     def one(self: Any, instance: Any) -> Any:
         if not _recorders:
             return fetch_one(self, instance)
+        source_id = _source_id(instance)
         relation = Relation(
             model=instance._meta.label,
             name=name_of(self),
             kind=kind,
-            from_multi=_is_multi(instance),
+            from_multi=bool(source_id),
             batched=_is_batched(instance),
+            source=source_id,
         )
         with _push_relation(relation):
             return fetch_one(self, instance)
@@ -460,6 +565,7 @@ def _plan_descriptors_before_fetch_modes(patches: Patches) -> None:
             name=self.field.name,
             kind="forward",
             from_multi=_is_multi(instance),
+            source=_source_id(instance),
         )
         with _push_relation(relation):
             return forward_get_object(self, instance)
@@ -477,6 +583,7 @@ def _plan_descriptors_before_fetch_modes(patches: Patches) -> None:
             name=self.related.get_accessor_name(),
             kind="reverse_one_to_one",
             from_multi=_is_multi(instance),
+            source=_source_id(instance),
         )
         with _push_relation(relation):
             return reverse_one_get(self, instance, cls)
@@ -495,6 +602,7 @@ def _plan_descriptors_before_fetch_modes(patches: Patches) -> None:
                 name=str(next(iter(fields))),
                 kind="deferred",
                 from_multi=_is_multi(self),
+                source=_source_id(self),
             )
             with _push_relation(relation):
                 return refresh_from_db(self, using, fields, *args, **kwargs)
@@ -517,6 +625,7 @@ def _plan_descriptors_before_fetch_modes(patches: Patches) -> None:
             name=self.name,
             kind="generic",
             from_multi=_is_multi(instance),
+            source=_source_id(instance),
         )
         with _push_relation(relation):
             return gfk_get(self, instance, cls)
@@ -540,7 +649,9 @@ def _plan_related_managers(patches: Patches) -> None:
             def _apply_rel_filters(self: Any, queryset: Any) -> Any:
                 result = original(self, queryset)
                 name, kind, cache_key = kind_of(self)
-                result.query._django_gates_rel = _RelTag(self.instance, name, kind, cache_key)
+                result.query._django_gates_rel = _RelTag(
+                    self.instance, name, kind, cache_key, result.query, self.model._meta.object_name
+                )
                 return result
 
             _apply_rel_filters._django_gates = True  # type: ignore[attr-defined]
@@ -587,6 +698,8 @@ def _plan_querysets(patches: Patches) -> None:
     @wraps(fetch_all)
     def _fetch_all(self: Any) -> None:
         loading = self._result_cache is None
+        if loading and _recorders:
+            _tls.last_site = None
         fetch_all(self)
         if (
             loading
@@ -597,7 +710,7 @@ def _plan_querysets(patches: Patches) -> None:
         ):
             query = self.query
             if query.high_mark is None or query.high_mark - query.low_mark > 1:
-                _mark_multi(self._result_cache)
+                _mark_multi(self._result_cache, _new_source(self))
 
     patches.add(QuerySet, "_fetch_all", _fetch_all)
 
@@ -606,9 +719,12 @@ def _plan_querysets(patches: Patches) -> None:
     @wraps(iterator)
     def _iterator(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         mark = self._iterable_class is ModelIterable
+        source_id = 0
         for obj in iterator(self, *args, **kwargs):
             if mark and _recorders:
-                _mark_multi((obj,))
+                if not source_id:
+                    source_id = _new_source(self)
+                _mark_multi((obj,), source_id)
             yield obj
 
     patches.add(QuerySet, "_iterator", _iterator)

@@ -1,19 +1,39 @@
-"""N+1 detection over the queries one test ran.
+r"""N+1 detection over the queries one test ran.
 
-Two rules, both reported as ``DJG101``:
+*Code under test* is user code that is not test code (test modules,
+``conftest.py``, files under a ``tests``/``test`` directory; see
+:mod:`pytest_django_gates.queries.stack`). Three rules, all reported as
+``DJG101``; each needs a loop that the code under test (or its template, or a
+library it called) drives, never the test's own loop:
 
 * **repeated** — at least ``threshold`` SELECTs of the same shape, on the same
-  database alias, from the same user-code call path (every user frame's file
-  and line, plus the template line when rendering), within the same HTTP
-  request (or outside any request). Two fetches of the same shape from
-  different lines have different call paths and are not an N+1; a test that
-  requests the same page three times has three requests and is not one either.
-* **latent** — a relation (or deferred field) lazily loaded once, on an
-  instance that came from a multi-row queryset, from a line that a loop
-  repeats (a ``for``/``while`` body or a comprehension in the innermost two
-  user frames, or a ``{% for %}`` in a template). With one row of test data
-  there is one query; with a hundred rows in production there are a hundred.
+  database alias, from the same call path through the code under test (plus the
+  template line when rendering), within the same HTTP request (or outside any
+  request), that
 
+  - do not all carry the same parameters: the same statement twice with the
+    same values is a constant duplicate (``{{ user.orders.count }}`` twice on
+    one line, the two session reads of ``client.login()``), not one per row;
+  - are repeated by a loop of the code under test or a template
+    ``{% for %}``; or by library code it called, when no test frame on the path
+    is in a loop (a test that calls the code three times in its own ``for``
+    repeats the call, not a query per row).
+
+* **latent** — a relation (or deferred field) lazily loaded once, on an
+  instance that came from a multi-row queryset, from code that a loop repeats:
+  any frame of the code under test whose running statement a ``for``/``while``
+  body or a comprehension repeats on every iteration (not the branch that
+  ``return``\s or ``break``\s out, not a comprehension's first iterable, see
+  :mod:`pytest_django_gates.queries.loops`), or a ``{% for %}`` in the template
+  that called it (also through a model method, ``{{ shop }}`` → ``__str__``).
+  With one row of test data there is one query; in production, one per row.
+
+* **rows** — the same relation loaded lazily on ``threshold`` or more rows of
+  one queryset evaluation by library code the test called, with no code under
+  test on the way (a nested serializer, the admin's change list). A relation
+  read by the test's own line (``book.author`` written in the test) is not one.
+
+Django 6.1's ``FETCH_PEERS`` loads are one query for all rows and never count.
 Queries whose call path passes through a module in ``queries.ignore_callers``
 (factory_boy, model_bakery…) never count: building test data is not the code
 under test.
@@ -26,7 +46,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_django_gates.queries import loops, sql
+from pytest_django_gates.queries import capture, loops, sql
 from pytest_django_gates.queries.capture import QueryEvent, Relation
 from pytest_django_gates.queries.stack import Site, relative
 
@@ -51,16 +71,25 @@ class NPlusOne:
     relation: Relation | None
     latent: bool
 
+    @property
+    def _template_first(self) -> bool:
+        """The template itself ran the query (no user frame between them)."""
+        return self.site.template is not None and self.site.template_depth == 0
+
+    def _frame(self) -> tuple[str, int, str] | None:
+        return self.site.innermost_code or self.site.innermost
+
     def location(self, root: Path) -> tuple[str | None, int | None]:
-        """The template line when a template ran the query, else the innermost user line.
+        """The template line when a template ran the query, else the innermost line of
+        the code under test (else of the test).
 
         Views returning a ``TemplateResponse`` render after the view returned,
         so the template is the only place that names the loop.
         """
-        if self.site.template:
+        if self._template_first and self.site.template:
             name, line = self.site.template
             return relative(name, root), line
-        frame = self.site.innermost
+        frame = self._frame()
         if frame is None:
             return None, None
         return relative(frame[0], root), frame[1]
@@ -68,8 +97,9 @@ class NPlusOne:
     def headline(self, root: Path) -> str:
         path, line = self.location(root)
         where = f"{path}:{line}" if path else "an unknown location"
-        func = self.site.innermost[2] if self.site.innermost else "?"
-        if self.site.template:
+        frame = self._frame()
+        func = frame[2] if frame else "?"
+        if self._template_first:
             func = "template"
         if self.latent:
             lead = f"latent N+1: 1 x {sql.short(self.shape)} at {where} (in {func})"
@@ -98,8 +128,19 @@ class NPlusOne:
             lines.append(
                 "the test data has one row, so it ran once; it runs once per row in production"
             )
-        if self.site.template and self.site.innermost:
-            frame = self.site.innermost
+        origin = capture.source(rel)
+        if origin is not None and origin.site is not None:
+            built = origin.site.innermost_code or origin.site.innermost
+            if built is not None:
+                lines.append(
+                    f"rows: the {origin.model} queryset evaluated at "
+                    f"{relative(built[0], root)}:{built[1]} (in {built[2]})"
+                )
+        if self.site.template and not self._template_first:
+            name, line = self.site.template
+            lines.append(f"called from template {relative(name, root)}:{line}")
+        elif self.site.template and self.site.innermost:
+            frame = self.site.innermost_code or self.site.innermost
             lines.append(f"rendered for {relative(frame[0], root)}:{frame[1]} (in {frame[2]})")
         if len(self.site.frames) > 1:
             chain: list[str] = []
@@ -158,6 +199,25 @@ def fix_for(relation: Relation | None, site: Site) -> str:
     if relation is not None:
         model = relation.model.rsplit(".", 1)[-1]
         name = relation.name
+        origin = capture.source(relation)
+        only = origin.only if origin is not None else None
+        if only is not None and relation.kind in ("forward", "reverse_one_to_one", "deferred"):
+            # select_related() of a field left out of .only() raises FieldError: keep it.
+            fields = ", ".join(repr(f) for f in sorted({*only, name}))
+            peers = _peers_fix(model)
+            if relation.kind == "deferred":
+                return f"{model}.objects.only({fields}){peers}"
+            return f"{model}.objects.only({fields}).select_related('{name}'){peers}"
+        if relation.filtered and relation.kind in ("reverse_many", "many_to_many"):
+            target = relation.target or "<Related>"
+            return (
+                f"the loop narrows {name} per row (filter / order / first / last / earliest): "
+                f"fetch only those rows for all at once, {model}.objects.prefetch_related("
+                f"Prefetch('{name}', queryset={target}.objects.filter(...).order_by(...), "
+                f"to_attr='{name}_selected')), or annotate the value per row with "
+                f"Subquery({target}.objects.filter(<outer ref>=OuterRef('pk'))...[:1]); "
+                f"prefetch_related('{name}') would load every related row"
+            )
         if relation.prefetched:
             return (
                 f"filter inside the prefetch instead of on the cached relation: "
@@ -191,49 +251,66 @@ def fix_for(relation: Relation | None, site: Site) -> str:
 
 
 def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
+    """The N+1s among one test's queries (see the module docstring for the rules)."""
+    selects = [e for e in events if not e.site.ignored and sql.is_select(e.sql)]
     groups: dict[tuple[object, ...], list[QueryEvent]] = {}
-    for event in events:
-        if event.site.ignored or not event.site.frames or not sql.is_select(event.sql):
-            continue
-        key = (event.alias, sql.shape(event.sql), event.site.key, event.request)
+    for event in selects:
+        if not (event.site.code_frames or event.site.template):
+            continue  # only test code (or only libraries it called) ran it: rule 3 below
+        key = (event.alias, sql.shape(event.sql), event.site.code_key, event.request)
         groups.setdefault(key, []).append(event)
 
     found: list[NPlusOne] = []
     latent_seen: set[tuple[object, ...]] = set()
-    latent_key: tuple[object, ...]
     for (alias, shape, _site, _request), group in groups.items():
         first = group[0]
-        relation = _relation_of(group)
         if len(group) >= threshold:
-            found.append(
-                NPlusOne(
-                    count=len(group),
-                    shape=str(shape),
-                    alias=str(alias),
-                    site=first.site,
-                    relation=relation,
-                    latent=False,
-                )
-            )
+            if _varies(group) and driven_by_loop(first.site):
+                found.append(_finding(group, str(shape), str(alias), latent=False))
             continue
         rel = first.relation
-        if rel is None or rel.batched or not rel.from_multi or not _looped(first.site):
+        if rel is None or rel.batched or not rel.from_multi or not looped(first.site):
             continue
-        latent_key = (rel.model, rel.name, first.site.key)
+        latent_key = (rel.model, rel.name, first.site.code_key)
         if latent_key in latent_seen:
             continue
         latent_seen.add(latent_key)
-        found.append(
-            NPlusOne(
-                count=len(group),
-                shape=str(shape),
-                alias=str(alias),
-                site=first.site,
-                relation=rel,
-                latent=True,
-            )
-        )
+        found.append(_finding(group, str(shape), str(alias), latent=True))
+
+    # Rule 3: one relation loaded row by row from one queryset by library code the
+    # test called (a serializer, the admin), with no code under test on the way.
+    rows: dict[tuple[object, ...], list[QueryEvent]] = {}
+    for event in selects:
+        rel = event.relation
+        site = event.site
+        if rel is None or rel.batched or not rel.source or site.direct_test:
+            continue
+        if site.code_frames or site.template:
+            continue  # judged above
+        row_key = (event.alias, rel.model, rel.name, rel.source, event.request)
+        rows.setdefault(row_key, []).append(event)
+    for (alias, *_rest), group in rows.items():
+        if len(group) >= threshold and _varies(group):
+            found.append(_finding(group, str(sql.shape(group[0].sql)), str(alias), latent=False))
     return found
+
+
+def _finding(group: list[QueryEvent], shape: str, alias: str, *, latent: bool) -> NPlusOne:
+    return NPlusOne(
+        count=len(group),
+        shape=shape,
+        alias=alias,
+        site=group[0].site,
+        relation=_relation_of(group),
+        latent=latent,
+    )
+
+
+def _varies(group: list[QueryEvent]) -> bool:
+    """Not the same statement with the same parameters every time (a constant duplicate,
+    ``{{ user.orders.count }}`` twice on a line): an N+1 reads a different row each time."""
+    first = group[0].values
+    return any(e.values != first for e in group[1:])
 
 
 def _relation_of(group: list[QueryEvent]) -> Relation | None:
@@ -243,7 +320,25 @@ def _relation_of(group: list[QueryEvent]) -> Relation | None:
     return None
 
 
-def _looped(site: Site) -> bool:
+def looped(site: Site) -> bool:
+    """A loop of the code under test (any frame of its call path) or a template
+    ``{% for %}`` repeats the line that ran this query."""
     if site.template_loop:
         return True
-    return any(loops.in_loop(filename, line) for filename, line, _ in site.frames[:2])
+    return any(loops.repeats(f[0], f[1], code, lasti) for f, code, lasti in site.code_spots())
+
+
+def driven_by_loop(site: Site) -> bool:
+    """Whether a repetition of this call path comes from the code under test.
+
+    A loop of the code under test or a template repeats it: yes. Otherwise, when a
+    test frame on the path lies in a loop, the test repeated its call (the test's
+    own loop): no. Otherwise the repetition happens inside libraries the code
+    under test called once per row (a serializer with ``many=True``): yes.
+    """
+    if looped(site):
+        return True
+    for frame, is_test, code, lasti in site.all_spots():
+        if is_test and loops.repeats(frame[0], frame[1], code, lasti):
+            return False
+    return True

@@ -1,40 +1,214 @@
-"""Which source lines run inside a loop: ``for`` / ``while`` bodies and comprehensions.
+"""Which code runs once per iteration of a loop: ``for`` / ``while`` bodies and comprehensions.
 
-Used to recognise a *latent* N+1: a relation read once, on a row of a
-multi-row queryset, from a line that a loop repeats.
+Used by the N+1 rules to tell a query a loop repeats (once per row) from one
+that runs once. A line *repeats* when some enclosing loop runs it on every
+iteration, which is not the case for:
+
+* a statement of a block that leaves the loop unconditionally: the branch that
+  ``return``\\s, ``raise``\\s or ``break``\\s out (``break`` only leaves the
+  innermost loop, so an outer loop still repeats it);
+* the first iterable of a comprehension, evaluated once before it loops
+  (``", ".join(b.title for b in author.books.all())``): on Python 3.11+ the
+  column of the running instruction tells the iterable from the element; a
+  comprehension's own frame (``<genexpr>``, and ``<listcomp>`` before 3.12)
+  is always the repeated part.
+
+Python 3.10 has no column positions: there a line holding a comprehension
+counts as repeated, as it did before.
 """
 
 from __future__ import annotations
 
 import ast
 import linecache
+from dataclasses import dataclass
 from functools import lru_cache
+from types import CodeType
+
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+COMPREHENSION_FRAMES = frozenset({"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"})
+
+Span = tuple[int, int, int, int]  # (line, col, end_line, end_col), as in the ast
+
+
+@dataclass(frozen=True)
+class LoopMap:
+    """The repeated lines of one file, and the spans of its comprehensions."""
+
+    repeated: frozenset[int]  # lines some loop body runs on every iteration
+    once: frozenset[int]  # lines in a loop body that run at most once per loop
+    # Per comprehension: (whole span, spans of the parts that repeat, generators).
+    comprehensions: tuple[tuple[Span, tuple[Span, ...], int], ...]
+
+
+def _span(node: ast.AST) -> Span:
+    line = getattr(node, "lineno", 0)
+    return (
+        line,
+        getattr(node, "col_offset", 0),
+        getattr(node, "end_lineno", None) or line,
+        getattr(node, "end_col_offset", None) or 10**9,
+    )
+
+
+def _lines(node: ast.AST) -> range:
+    start, _, end, _ = _span(node)
+    return range(start, end + 1)
+
+
+def _terminates(block: list[ast.stmt]) -> type[ast.stmt] | None:
+    """The kind of statement that ends ``block`` unconditionally, if any."""
+    for stmt in block:
+        if isinstance(stmt, (ast.Return, ast.Raise, ast.Break)):
+            return type(stmt)
+    return None
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.repeated: set[int] = set()
+        self.once: set[int] = set()
+        self.comprehensions: list[tuple[Span, tuple[Span, ...], int]] = []
+
+    def visit_block(self, block: list[ast.stmt], depth: int, once_for: int) -> None:
+        """``depth``: enclosing loops; ``once_for``: how many of the innermost of them a
+        terminating statement of an enclosing block leaves (their repetition does not count).
+        """
+        ends = _terminates(block)
+        if ends is not None and depth:
+            leaves = depth if ends in (ast.Return, ast.Raise) else 1
+            once_for = max(once_for, leaves)
+        for stmt in block:
+            self.visit_stmt(stmt, depth, once_for)
+
+    def visit_stmt(self, stmt: ast.stmt, depth: int, once_for: int) -> None:
+        if isinstance(stmt, _SCOPES):
+            # A function defined in a loop runs when it is called, judged by its own frame.
+            for child in ast.iter_child_nodes(stmt):
+                if isinstance(child, ast.expr):
+                    self.visit_node(child)
+            self.visit_block(getattr(stmt, "body", []), 0, 0)
+            return
+        if depth:
+            target = self.repeated if once_for < depth else self.once
+            if isinstance(stmt, _LOOPS):
+                header = stmt.iter if isinstance(stmt, (ast.For, ast.AsyncFor)) else stmt.test
+                target.update(_lines(header))
+            elif not isinstance(stmt, (ast.If, ast.Try, ast.With, ast.AsyncWith)):
+                target.update(_lines(stmt))
+            else:
+                head = getattr(stmt, "test", None)
+                for item in getattr(stmt, "items", ()):
+                    target.update(_lines(item.context_expr))
+                if head is not None:
+                    target.update(_lines(head))
+        if isinstance(stmt, _LOOPS):
+            self.visit_block(stmt.body, depth + 1, once_for)
+            self.visit_block(stmt.orelse, depth, once_for)
+        else:
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(stmt, field, None)
+                if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                    self.visit_block(block, depth, once_for)
+            for handler in getattr(stmt, "handlers", ()):
+                self.visit_block(handler.body, depth, once_for)
+            for case in getattr(stmt, "cases", ()):
+                self.visit_block(case.body, depth, once_for)
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, ast.expr):
+                self.visit_node(child)
+
+    def visit_node(self, node: ast.AST) -> None:
+        for sub in ast.walk(node):
+            if isinstance(sub, _COMPREHENSIONS):
+                parts: list[ast.AST] = []
+                if isinstance(sub, ast.DictComp):
+                    parts += [sub.key, sub.value]
+                else:
+                    parts.append(sub.elt)
+                for i, gen in enumerate(sub.generators):
+                    if i:
+                        parts.append(gen.iter)
+                    parts.extend(gen.ifs)
+                    parts.append(gen.target)
+                spans = tuple(_span(p) for p in parts)
+                self.comprehensions.append((_span(sub), spans, len(sub.generators)))
 
 
 @lru_cache(maxsize=1024)
-def loop_lines(filename: str) -> frozenset[int]:
-    """Line numbers of ``filename`` that lie inside a loop body or a comprehension.
-
-    Unreadable or unparsable files have none (the latent rule then stays silent;
-    repeated queries are still caught by counting).
-    """
+def loop_map(filename: str) -> LoopMap:
+    """The loops of ``filename``. Unreadable or unparsable files have none."""
     source = "".join(linecache.getlines(filename))
-    if not source:
-        return frozenset()
-    try:
-        tree = ast.parse(source, filename)
-    except (SyntaxError, ValueError):
-        return frozenset()
-    lines: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-            first = node.body[0].lineno
-            last = max((getattr(n, "end_lineno", None) or n.lineno) for n in node.body)
-            lines.update(range(first, last + 1))
-        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-    return frozenset(lines)
+    walker = _Walker()
+    if source:
+        try:
+            tree = ast.parse(source, filename)
+        except (SyntaxError, ValueError):
+            tree = None
+        if tree is not None:
+            walker.visit_block(tree.body, 0, 0)
+    return LoopMap(
+        repeated=frozenset(walker.repeated - walker.once),
+        once=frozenset(walker.once),
+        comprehensions=tuple(walker.comprehensions),
+    )
+
+
+def _inside(span: Span, line: int, col: int) -> bool:
+    start, start_col, end, end_col = span
+    if line < start or line > end:
+        return False
+    if line == start and col < start_col:
+        return False
+    return not (line == end and col >= end_col)
+
+
+@lru_cache(maxsize=4096)
+def _position(code: CodeType | None, lasti: int) -> tuple[int, int] | None:
+    """(line, column) of the instruction at ``lasti`` (Python 3.11+), else None."""
+    if code is None or lasti < 0:
+        return None
+    positions = getattr(code, "co_positions", None)
+    if positions is None:
+        return None
+    for i, (line, _end, col, _end_col) in enumerate(positions()):
+        if i == lasti // 2:
+            if line is None or col is None:
+                return None
+            return line, col
+    return None
+
+
+def repeats(filename: str, line: int, code: CodeType | None = None, lasti: int = -1) -> bool:
+    """Whether the code running at ``filename:line`` (instruction ``lasti`` of ``code``)
+    runs once per iteration of some loop."""
+    comprehension_frame = code is not None and code.co_name in COMPREHENSION_FRAMES
+    loops = loop_map(filename)
+    position = _position(code, lasti)
+    on_line = [c for c in loops.comprehensions if c[0][0] <= line <= c[0][2]]
+    # Innermost first: a comprehension nested in another one's element decides.
+    on_line.sort(key=lambda c: (c[0][2] - c[0][0], c[0][3] - c[0][1]))
+    if position is not None and on_line:
+        at_line, col = position
+        for whole, parts, generators in on_line:
+            if _inside(whole, at_line, col):
+                if any(_inside(part, at_line, col) for part in parts):
+                    return True
+                if comprehension_frame:
+                    # Iterating the first iterable (once). Python 3.11 also places a
+                    # nested generator's iteration here: with several, count it.
+                    return generators > 1
+                # Evaluating the first iterable, in the frame around the comprehension.
+                return line in loops.repeated
+    if comprehension_frame:
+        return True
+    if on_line and position is None and line not in loops.once:
+        return True  # Python 3.10: no columns, a comprehension's line counts as repeated
+    return line in loops.repeated
 
 
 def in_loop(filename: str, line: int) -> bool:
-    return line in loop_lines(filename)
+    """Line-level form of :func:`repeats` (no column known)."""
+    return repeats(filename, line)

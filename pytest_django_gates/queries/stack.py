@@ -1,7 +1,11 @@
 """Where a query came from: the frames of *user* code that led to it.
 
 User code is everything outside the standard library, ``site-packages`` /
-``dist-packages``, Django and this plugin. Frames of modules listed in
+``dist-packages``, Django and this plugin. User code is either *test code*
+(files matching pytest's ``python_files`` patterns, ``conftest.py``, and every
+file under a directory named ``tests`` or ``test`` inside the project) or the
+*code under test* (the rest): the N+1 rules judge the code under test, so a
+loop in a test is never what makes a query per row. Frames of modules listed in
 ``queries.ignore_callers`` (test-data builders such as factory_boy) mark the
 query as *ignored* for N+1 purposes: building test data in a loop is not an
 N+1 in the code under test.
@@ -13,19 +17,21 @@ instead (see :mod:`pytest_django_gates.queries.capture`).
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import sys
 import sysconfig
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType, ModuleType
+from types import CodeType, FrameType, ModuleType
 
 USER = 0
 LIBRARY = 1
 STOP = 2
 IGNORED = 3  # a library frame of a module in ``queries.ignore_callers``
+TEST = 4  # user code that is test code (a test module, conftest.py, a tests/ directory)
 MAX_USER_FRAMES = 8
 
 Frame = tuple[str, int, str]  # (filename, line, function)
@@ -40,14 +46,57 @@ class Site:
     template: tuple[str, int] | None = None  # (template name, line) being rendered
     template_loop: bool = False  # inside a {% for %} of that template
     ignored: bool = False
+    # Parallel to ``frames``: True for test code (see the module docstring).
+    tests: tuple[bool, ...] = ()
+    # Parallel to ``frames``: (code object, last instruction) to find the column later.
+    spots: tuple[tuple[CodeType, int], ...] = ()
+    # User frames between the query and the template being rendered (0: the template
+    # itself ran the query; 1: a model method it called, ``{{ shop }}`` -> ``__str__``).
+    template_depth: int = 0
+    # The first frame outside Django on the way out is test code: the test's own line
+    # ran the query (``book.author`` written in the test), not the code under test.
+    direct_test: bool = False
 
     @property
     def key(self) -> tuple[object, ...]:
         return (tuple((f[0], f[1]) for f in self.frames), self.template)
 
     @property
+    def code_key(self) -> tuple[object, ...]:
+        """The call path through the code under test only (test frames left out)."""
+        return (tuple((f[0], f[1]) for f, t in self._pairs() if not t), self.template)
+
+    @property
     def innermost(self) -> Frame | None:
         return self.frames[0] if self.frames else None
+
+    @property
+    def code_frames(self) -> tuple[Frame, ...]:
+        return tuple(f for f, t in self._pairs() if not t)
+
+    @property
+    def innermost_code(self) -> Frame | None:
+        for f, t in self._pairs():
+            if not t:
+                return f
+        return None
+
+    def _pairs(self) -> Iterator[tuple[Frame, bool]]:
+        tests = self.tests or (False,) * len(self.frames)
+        return zip(self.frames, tests, strict=True)
+
+    def all_spots(self) -> Iterator[tuple[Frame, bool, CodeType | None, int]]:
+        """Each user frame: is it test code, its code object and its last instruction."""
+        no_spot: tuple[CodeType | None, int] = (None, -1)
+        spots: tuple[tuple[CodeType | None, int], ...] = self.spots or (no_spot,) * len(self.frames)
+        for (frame, is_test), (code, lasti) in zip(self._pairs(), spots, strict=True):
+            yield frame, is_test, code, lasti
+
+    def code_spots(self) -> Iterator[tuple[Frame, CodeType | None, int]]:
+        """Each frame of the code under test with its code object and instruction."""
+        for frame, is_test, code, lasti in self.all_spots():
+            if not is_test:
+                yield frame, code, lasti
 
 
 UNKNOWN_SITE = Site(frames=())
@@ -80,7 +129,14 @@ def _library_roots() -> tuple[str, ...]:
 class Classifier:
     """Classifies frames by file name, with a cache (the hot path of capture)."""
 
-    def __init__(self, ignore_callers: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        ignore_callers: Sequence[str] = (),
+        test_files: Sequence[str] = ("test_*.py", "*_test.py"),
+        root: Path | None = None,
+    ) -> None:
+        self._test_files = (*test_files, "conftest.py")
+        self._project_root = os.path.realpath(root) + os.sep if root is not None else None
         self._roots = _library_roots()
         self._stop_roots = tuple(
             os.path.realpath(os.path.dirname(m.__file__ or "")) + os.sep for m in _stop_modules()
@@ -88,6 +144,7 @@ class Classifier:
         import pytest_django_gates
 
         self._own_root = os.path.realpath(os.path.dirname(pytest_django_gates.__file__)) + os.sep
+        self._django_root = _django_root()
         self._ignore = tuple(ignore_callers)
         self._kinds: dict[str, int] = {}
 
@@ -115,16 +172,31 @@ class Classifier:
             or f"{os.sep}dist-packages{os.sep}" in real
         ):
             return LIBRARY
-        return USER
+        return TEST if self._is_test_file(real) else USER
+
+    def _is_test_file(self, real: str) -> bool:
+        name = os.path.basename(real)
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in self._test_files):
+            return True
+        inside = real
+        if self._project_root is not None and real.startswith(self._project_root):
+            inside = real[len(self._project_root) :]
+        parts = inside.split(os.sep)[:-1]
+        return "tests" in parts or "test" in parts
 
     def site(self, frame: FrameType | None) -> Site:
         """Walk from ``frame`` outwards and collect the user frames."""
         frames: list[Frame] = []
+        tests: list[bool] = []
+        spots: list[tuple[CodeType, int]] = []
         entry: tuple[str, str] | None = None
         last_library: FrameType | None = None
         template: tuple[str, int] | None = None
+        template_depth = 0
         template_loop = False
         ignored = False
+        direct_test = False
+        foreign = False  # a library frame other than Django's (or this plugin's) was seen
         kinds = self._kinds
         kind_of = self.kind
         f = frame
@@ -133,40 +205,50 @@ class Classifier:
             kind = kinds.get(code.co_filename)
             if kind is None:
                 kind = kind_of(f)
-            if kind == USER:
-                if not frames and last_library is not None:
-                    entry = (
-                        str(last_library.f_globals.get("__name__", "")),
-                        last_library.f_code.co_name,
-                    )
+            if kind in (USER, TEST):
+                if not frames:
+                    direct_test = kind == TEST and not foreign
+                    if last_library is not None:
+                        entry = (
+                            str(last_library.f_globals.get("__name__", "")),
+                            last_library.f_code.co_name,
+                        )
                 name = code.co_name
                 if name.startswith("<") and f.f_back is not None and name != "<module>":
                     name = f"{f.f_back.f_code.co_name} ({name[1:-1]})"
                 frames.append((code.co_filename, f.f_lineno, name))
+                tests.append(kind == TEST)
+                spots.append((code, f.f_lasti))
                 if len(frames) >= MAX_USER_FRAMES:
                     break
             elif kind == STOP:
                 break
-            elif not frames:
-                if code.co_name == "thread_handler" and str(
-                    f.f_globals.get("__name__", "")
-                ).startswith("asgiref"):
-                    # The sync half of sync_to_async: what lies beyond is the
-                    # thread's own (blocked) caller, not the code that awaited.
-                    origin = async_origin.get()
-                    if origin is not None:
-                        break
-                if code.co_name != "manager_method" and not code.co_filename.startswith(
-                    self._own_root
-                ):
-                    last_library = f
-                if kind == IGNORED:
-                    ignored = True
+            else:
+                if not frames:
+                    if code.co_name == "thread_handler" and str(
+                        f.f_globals.get("__name__", "")
+                    ).startswith("asgiref"):
+                        # The sync half of sync_to_async: what lies beyond is the
+                        # thread's own (blocked) caller, not the code that awaited.
+                        origin = async_origin.get()
+                        if origin is not None:
+                            break
+                    if code.co_name != "manager_method" and not code.co_filename.startswith(
+                        self._own_root
+                    ):
+                        last_library = f
+                        if not foreign and not code.co_filename.startswith(self._django_root):
+                            foreign = True
+                    if kind == IGNORED:
+                        ignored = True
+                # Template rendering, also beyond a model method it called per row
+                # ({{ shop }} -> Shop.__str__ reading self.owner).
                 name = code.co_name
-                if name[0] == "r":
+                if name[0] == "r" and not template_loop:
                     if name == "render_annotated" and template is None:
                         template = _template_position(f)
-                    elif name == "render" and not template_loop:
+                        template_depth = len(frames)
+                    elif name == "render" and template is not None:
                         template_loop = type(f.f_locals.get("self")).__name__ == "ForNode"
             f = f.f_back
         if not frames:
@@ -178,6 +260,10 @@ class Classifier:
                     template=template,
                     template_loop=template_loop,
                     ignored=ignored or origin.ignored,
+                    tests=origin.tests,
+                    spots=origin.spots,
+                    template_depth=template_depth,
+                    direct_test=origin.direct_test,
                 )
         return Site(
             frames=tuple(frames),
@@ -185,7 +271,19 @@ class Classifier:
             template=template,
             template_loop=template_loop,
             ignored=ignored,
+            tests=tuple(tests),
+            spots=tuple(spots),
+            template_depth=template_depth,
+            direct_test=direct_test,
         )
+
+
+def _django_root() -> str:
+    try:
+        import django
+    except ImportError:  # pragma: no cover - Django is a dependency
+        return "\0"
+    return os.path.dirname(django.__file__) + os.sep
 
 
 def _template_position(frame: FrameType) -> tuple[str, int] | None:

@@ -27,9 +27,26 @@ DJANGO_SETTINGS_MODULE = "gates_settings"
 pythonpath = ["."]
 """
 
+# The code under test (not a test module): the N+1 loops are here.
+GROUP_CODE = """
+from django.contrib.auth.models import Group
+
+
+def permissions_per_group():
+    return [list(group.permissions.all()) for group in Group.objects.all()]
+
+
+async def permission_names_per_group():
+    names = []
+    async for group in Group.objects.all():
+        names.append([p.name async for p in group.permissions.all()])
+    return names
+"""
+
 N_PLUS_ONE = """
 import pytest
 from django.contrib.auth.models import Group, Permission
+from group_code import permissions_per_group
 
 @pytest.fixture
 def groups(db):
@@ -38,15 +55,14 @@ def groups(db):
         Group.objects.create(name=f"g{i}").permissions.set(perms)
 
 def test_loop(groups):
-    for group in Group.objects.all():
-        list(group.permissions.all())
+    assert all(permissions_per_group())
 """
 
 
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     monkeypatch.setenv("DJANGO_GATES_GATES", "queries")
-    pytester.makepyfile(gates_settings=SETTINGS)
+    pytester.makepyfile(gates_settings=SETTINGS, group_code=GROUP_CODE)
     pytester.makefile(".toml", pyproject=PYPROJECT)
     return pytester
 
@@ -370,6 +386,7 @@ def test_async_test_is_counted_at_the_user_line(project: pytest.Pytester) -> Non
         test_async="""
         import pytest
         from django.contrib.auth.models import Group, Permission
+        from group_code import permission_names_per_group
 
         @pytest.mark.asyncio
         @pytest.mark.django_db(transaction=True)
@@ -380,9 +397,7 @@ def test_async_test_is_counted_at_the_user_line(project: pytest.Pytester) -> Non
             await through.objects.abulk_create(
                 [through(group=g, permission=p) for g in groups for p in perms]
             )
-            async for group in Group.objects.all():
-                names = [p.name async for p in group.permissions.all()]
-                assert names
+            assert all(await permission_names_per_group())
         """
     )
     result = project.runpytest_subprocess(
@@ -391,7 +406,7 @@ def test_async_test_is_counted_at_the_user_line(project: pytest.Pytester) -> Non
     result.assert_outcomes(failed=1)
     findings = gate(_report(project), "queries")["findings"]
     assert [(f["code"], f["path"], f["line"]) for f in findings] == [
-        ("DJG101", "test_async.py", 14)
+        ("DJG101", "group_code.py", 11)
     ], findings
 
 
@@ -402,3 +417,51 @@ def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
     bad.write_text("[tool.django-gates\n")
     with pytest.raises(config.ConfigError, match=r"pyproject.toml: not valid TOML"):
         config.load(options.OPTIONS, pyproject=bad, environ={})
+
+
+def test_one_n_plus_one_in_many_tests_is_one_finding(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_loop=N_PLUS_ONE
+        + """
+@pytest.mark.parametrize("n", range(25))
+def test_many(groups, n):
+    assert all(permissions_per_group())
+"""
+    )
+    result = project.runpytest_subprocess(
+        "--django-gates", "--gates-n-plus-one=report", "--gates-report=report.json"
+    )
+    result.assert_outcomes(passed=26)
+    findings = gate(_report(project), "queries")["findings"]
+    assert len(findings) == 1, findings
+    assert findings[0]["object"] == "test_loop.py::test_loop"
+    assert findings[0]["message"].endswith(
+        "in 26 tests: test_loop.py::test_loop, test_loop.py::test_many[0], "
+        "test_loop.py::test_many[1] (+23 more)"
+    )
+
+
+def test_terminal_summary_of_many_findings_is_counts_and_top_locations() -> None:
+    from pytest_django_gates import render
+    from pytest_django_gates.report import Finding, GateResult
+
+    findings = [
+        Finding(
+            code="DJG101",
+            severity="error",
+            message=f"N+1 number {i}",
+            object=f"t.py::test_{i}",
+            path="app/views.py" if i < 20 else f"app/m{i}.py",
+            line=7 if i < 20 else i,
+        )
+        for i in range(30)
+    ]
+    gate_result = GateResult(name="queries", status="failed", summary="s", findings=tuple(findings))
+    lines = render.terminal_findings(gate_result, "report.json")
+    assert lines[0] == "  by code: DJG101 30"
+    assert lines[1] == "  top locations (of 11):"
+    assert lines[2] == "      20 x DJG101 app/views.py:7"
+    assert lines[-1] == "  ... 20 more in the JSON report (report.json)"
+    assert len(lines) < 40
+    few = GateResult(name="queries", status="failed", summary="s", findings=tuple(findings[:3]))
+    assert len(render.terminal_findings(few, None)) == 3

@@ -76,8 +76,8 @@ def test_message_leads_with_count_shape_and_user_line(
     _, report = sqlite_run
     fk = _by_test(report)["test_catch_fk_in_service"][0]
     assert fk["message"].startswith('N+1: 3 x SELECT "shop_author"."id"')
-    assert " at shop/services.py:9 (in author_names" in fk["message"].splitlines()[0]
-    assert (fk["path"], fk["line"]) == ("shop/services.py", 9)
+    assert " at shop/services.py:10 (in author_names" in fk["message"].splitlines()[0]
+    assert (fk["path"], fk["line"]) == ("shop/services.py", 10)
     assert "relation: shop.Book.author (foreign key)" in fk["message"]
     expected = "Book.objects.select_related('author')"
     if django.VERSION >= (6, 1):
@@ -94,7 +94,14 @@ def test_message_leads_with_count_shape_and_user_line(
         ("test_catch_reverse_one_to_one", "Author.objects.select_related('profile')"),
         ("test_catch_generic_fk", "Note.objects.prefetch_related('target')"),
         ("test_catch_count_in_loop", "Count('books')"),
-        ("test_catch_deferred_field", "add it to .only(...)"),
+        ("test_catch_deferred_field", "Book.objects.only('body', 'title')"),
+        ("test_catch_fk_on_only_queryset", "Book.objects.only('author', 'title').select_related("),
+        (
+            "test_catch_filtered_read_per_row",
+            "Prefetch('reviews', queryset=Review.objects.filter(...).order_by(...)",
+        ),
+        ("test_catch_library_serializer_per_row", "Book.objects.select_related('author')"),
+        ("test_catch_model_method_in_template_loop", "Review.objects.select_related('book')"),
         ("test_catch_filter_on_prefetched", "Prefetch('reviews'"),
         ("test_catch_prefetch_per_instance", "once on the whole list"),
         ("test_catch_get_in_loop", ".in_bulk(ids)"),
@@ -159,3 +166,67 @@ def test_postgresql_gives_the_same_findings(
     result, report = _run(tmp_path, env={"DATABASE_URL": url})
     assert "postgresql" in result.stdout or result.returncode == 1
     assert _keys(report) == _keys(sqlite_run[1]), result.stdout[-3000:]
+
+
+def test_message_names_where_the_rows_came_from_and_the_template_loop(
+    sqlite_run: tuple[Any, dict[str, Any]],
+) -> None:
+    _, report = sqlite_run
+    by_test = _by_test(report)
+    fk = by_test["test_catch_fk_loop"][0]
+    assert (
+        "rows: the Book queryset evaluated at shop/services.py:23 (in book_author_names)"
+        in (fk["message"])
+    )
+    method = by_test["test_catch_latent_model_method_in_template_loop"][0]
+    assert method["message"].startswith("latent N+1: 1 x SELECT")
+    assert (method["path"], method["line"]) == ("shop/models.py", 33)
+    assert "called from template shop/templates/shop/reviews.html:3" in method["message"]
+
+
+# A hint, pasted in place of the queryset, must run and remove the N+1: each is
+# evaluated in the scenario project and its rows read under a query limit.
+APPLY_HINTS = {
+    "test_catch_fk_loop": "row.author.name",
+    "test_catch_fk_on_only_queryset": "row.author.name",
+    "test_catch_deferred_field": "row.body",
+    "test_catch_reverse_fk": "list(row.books.all())",
+    "test_catch_m2m": "list(row.tags.all())",
+    "test_catch_reverse_one_to_one": "row.profile.bio",
+    "test_catch_generic_fk": "row.target.pk",
+    "test_catch_model_method_in_template_loop": "str(row)",
+}
+
+HINT_TEST = """
+import pytest
+from django.db import models
+from django.db.models import Prefetch
+from shop.models import Author, Book, Note, Profile, Review, Tag
+
+CASES = {cases!r}
+
+
+@pytest.mark.parametrize("expr, read", CASES, ids=[c[0] for c in CASES])
+def test_hint(data, expr, read, django_assert_max_num_queries):
+    queryset = eval(expr)
+    with django_assert_max_num_queries(2):
+        rows = list(queryset)
+        assert len(rows) == 3
+        for row in rows:
+            eval(read)
+"""
+
+
+def test_hints_work_when_pasted(sqlite_run: tuple[Any, dict[str, Any]], tmp_path: Path) -> None:
+    _, report = sqlite_run
+    by_test = _by_test(report)
+    cases: list[tuple[str, str]] = []
+    for scenario, read in APPLY_HINTS.items():
+        for alternative in by_test[scenario][0]["hint"].split("; or, on Django 6.1+, "):
+            cases.append((alternative.strip(), read))
+    assert len(cases) >= len(APPLY_HINTS)
+    project = copy_project(PROJECT, tmp_path / "project")
+    (project / "test_hints.py").write_text(HINT_TEST.format(cases=cases))
+    result = run_pytest(project, "test_hints.py", "-p", "no:randomly")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert f"{len(cases)} passed" in result.stdout

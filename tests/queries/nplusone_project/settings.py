@@ -4,7 +4,12 @@ import os
 
 SECRET_KEY = "scenario-project-not-a-secret"
 USE_TZ = True
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "shop"]
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "shop",
+]
 ROOT_URLCONF = "shop.urls"
 MIDDLEWARE: list[str] = []
 TEMPLATES = [

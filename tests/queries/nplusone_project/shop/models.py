@@ -28,6 +28,10 @@ class Review(models.Model):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
     stars = models.IntegerField(default=5)
 
+    def __str__(self):
+        # Read per row by {{ review }} in a template loop: the relation is loaded here.
+        return f"{self.book.title}: {self.stars}"
+
 
 class Note(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)

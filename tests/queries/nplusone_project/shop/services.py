@@ -1,6 +1,7 @@
 """Code under test: the N+1s are here, in 'user code', not in the tests."""
 
 from django.db import connection
+from django.db.models import prefetch_related_objects
 
 from shop.models import Author, Book, Note, Review
 
@@ -15,6 +16,103 @@ def author_name(book):
 
 def titles(books):
     return [b.title for b in books]
+
+
+def book_author_names():
+    names = []
+    for book in Book.objects.all():
+        names.append(book.author.name)
+    return names
+
+
+def author_book_lists():
+    return [list(author.books.all()) for author in Author.objects.all()]
+
+
+def book_tag_names():
+    out = []
+    for book in Book.objects.all():
+        out.append([t.name for t in book.tags.all()])
+    return out
+
+
+def author_bios():
+    bios = []
+    for author in Author.objects.all():
+        bios.append(author.profile.bio)
+    return bios
+
+
+def author_book_counts():
+    counts = []
+    for author in Author.objects.all():
+        counts.append(author.books.count())
+    return counts
+
+
+def authors_with_books():
+    found = []
+    for author in Author.objects.all():
+        if Book.objects.filter(author=author).exists():
+            found.append(author)
+    return found
+
+
+def authors_by_ids(ids):
+    return [Author.objects.get(pk=pk) for pk in ids]
+
+
+def book_bodies():
+    bodies = []
+    for book in Book.objects.only("title"):
+        bodies.append(book.body)
+    return bodies
+
+
+def author_names_only_title():
+    names = []
+    for book in Book.objects.only("title"):
+        names.append(book.author.name)
+    return names
+
+
+def well_reviewed():
+    found = []
+    for book in Book.objects.prefetch_related("reviews"):
+        if book.reviews.filter(stars__gte=0).exists():
+            found.append(book)
+    return found
+
+
+def best_review_each():
+    best = []
+    for book in Book.objects.all():
+        best.append(book.reviews.order_by("-stars").first())
+    return best
+
+
+def prefetch_tags_each(books):
+    for book in books:
+        prefetch_related_objects([book], "tags")
+    return books
+
+
+def author_names_iterator():
+    names = []
+    for book in Book.objects.iterator():
+        names.append(book.author.name)
+    return names
+
+
+def other_alias_book_counts():
+    counts = []
+    for author in Author.objects.using("other").all():
+        counts.append(Book.objects.using("other").filter(author=author).count())
+    return counts
+
+
+def all_titles():
+    return [b.title for a in Author.objects.all() for b in a.books.all()]
 
 
 def raw_titles(ids):
@@ -40,3 +138,35 @@ def author_by_id(pk):
 
 def count_books():
     return Book.objects.count()
+
+
+# ------------------------------------------------ loops whose line runs once
+
+
+def author_of(target_pk):
+    for book in Book.objects.all():
+        if book.pk == target_pk:
+            return book.author.name
+    return None
+
+
+def first_author_titles():
+    author = list(Author.objects.all())[0]
+    return ", ".join(b.title for b in author.books.all())
+
+
+def bio_when_ready(answers):
+    author = list(Author.objects.all())[-1]
+    while True:
+        answer = next(answers)
+        if answer == "yes":
+            return author.profile.bio
+
+
+def first_b_author():
+    name = None
+    for book in Book.objects.order_by("pk"):
+        if book.title.startswith("b"):
+            name = book.author.name
+            break
+    return name

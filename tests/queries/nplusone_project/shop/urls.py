@@ -2,7 +2,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import path
 
-from shop.models import Author, Book
+from shop.models import Author, Book, Review
 
 
 def books_ok(request):
@@ -26,6 +26,14 @@ async def books_async(request):
     return JsonResponse({"names": names})
 
 
+def reviews_template(request):
+    return render(request, "shop/reviews.html", {"reviews": Review.objects.all()})
+
+
+def author_detail(request, pk):
+    return render(request, "shop/author.html", {"author": Author.objects.get(pk=pk)})
+
+
 def ping(request):
     return HttpResponse("ok")
 
@@ -35,5 +43,7 @@ urlpatterns = [
     path("bad/", books_bad),
     path("template/", books_template),
     path("async/", books_async),
+    path("reviews/", reviews_template),
+    path("author/<int:pk>/", author_detail),
     path("ping/", ping),
 ]
