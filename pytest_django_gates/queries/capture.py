@@ -410,10 +410,19 @@ def install() -> None:
 def _unavailable(exc: BaseException) -> CaptureUnavailable:
     try:
         import django
+        from django.conf import settings
 
         version = django.get_version()
+        configured = settings.configured
     except Exception:  # pragma: no cover - Django is a dependency
-        version = "?"
+        version, configured = "?", True
+    if not configured:
+        return CaptureUnavailable(
+            "Django settings are not configured in the test process (no "
+            "DJANGO_SETTINGS_MODULE, no settings.configure()), so no query can be recorded: "
+            "set DJANGO_SETTINGS_MODULE (pytest-django: [tool.pytest.ini_options] "
+            "DJANGO_SETTINGS_MODULE), or leave 'queries' out of [tool.django-gates] gates"
+        )
     return CaptureUnavailable(
         f"query capture could not be installed on Django {version}: "
         f"{type(exc).__name__}: {exc} (nothing was patched)"

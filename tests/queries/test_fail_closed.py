@@ -256,3 +256,18 @@ def test_a_gate_that_crashes_is_an_error_naming_where(monkeypatch: pytest.Monkey
     assert result.summary.startswith("gate could not run: ValueError: bad data (at ")
     assert f"{Path(__file__).name}:" in result.summary
     assert result.summary.endswith(" in broken)")
+
+
+def test_without_django_settings_the_query_gate_says_it_could_not_look(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[tool.django-gates]\ngates = ["queries"]\n')
+    (project / "test_plain.py").write_text("def test_plain():\n    assert True\n")
+    result, report = _pytest(project)
+    queries = gate(report, "queries")
+    assert queries["status"] == "error"
+    assert queries["summary"].startswith(
+        "0 of 1 tests checked: Django settings are not configured in the test process"
+    )
+    assert "leave 'queries' out of [tool.django-gates] gates" in queries["summary"]
+    assert result.returncode == 1
