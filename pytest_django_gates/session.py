@@ -78,6 +78,7 @@ class GatesSession:
             fetch_mode.check_available()
         # Controller bookkeeping, for "did every gate look at every test?".
         self.finished: set[str] = set()
+        self.checked: set[str] = set()
         self.crashed: list[str] = []
         self.collection_errors: list[str] = []
         self.baseline_skipped = False
@@ -169,8 +170,12 @@ class GatesSession:
         data = getattr(report, REPORT_ATTR, None)
         if data:
             self.collected.add(Outcome.from_dict(data))
-        elif not report.skipped:
-            self.collected.unchecked.append(report.nodeid)
+            self.checked.add(report.nodeid)
+            self.collected.unchecked.pop(report.nodeid, None)
+        elif not report.skipped and report.nodeid not in self.checked:
+            # Subtest reports (pytest 9, unittest subTest) share the test's node id and
+            # carry no outcome of their own: the test's own call report does.
+            self.collected.unchecked.setdefault(report.nodeid, None)
             error = getattr(report, ERROR_ATTR, None)
             if error:
                 self.collected.errors.add(str(error))

@@ -29,7 +29,7 @@ class Collected:
     allow: Sequence[Mapping[str, Any]] = ()
     allow_source: str = ""
     # Tests whose body ran but that the gate could not check, and why.
-    unchecked: list[str] = field(default_factory=list)
+    unchecked: dict[str, None] = field(default_factory=dict)  # node ids, in order
     errors: set[str] = field(default_factory=set)
 
     def add(self, outcome: Outcome) -> None:
@@ -92,7 +92,7 @@ def run(ctx: GateContext) -> GateResult:
     if collected.unchecked:
         ran = tests + len(collected.unchecked)
         why = "; ".join(sorted(collected.errors)) or (
-            "their queries were not recorded (first: " + collected.unchecked[0] + ")"
+            "their queries were not recorded (first: " + next(iter(collected.unchecked)) + ")"
         )
         return GateResult(
             name="queries",

@@ -9,7 +9,8 @@ library it called) drives, never the test's own loop:
 * **repeated** — at least ``threshold`` SELECTs of the same shape, on the same
   database alias, from the same call path through the code under test (plus the
   template line when rendering), within the same HTTP request (or outside any
-  request), that
+  request) (test frames included: two calls from two lines of a test are two
+  calls), that
 
   - do not all carry the same parameters: the same statement twice with the
     same values is a constant duplicate (``{{ user.orders.count }}`` twice on
@@ -257,7 +258,9 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
     for event in selects:
         if not (event.site.code_frames or event.site.template):
             continue  # only test code (or only libraries it called) ran it: rule 3 below
-        key = (event.alias, sql.shape(event.sql), event.site.code_key, event.request)
+        # The whole call path, test frames included: two calls from two lines of a
+        # test are two calls, not a repetition.
+        key = (event.alias, sql.shape(event.sql), event.site.key, event.request)
         groups.setdefault(key, []).append(event)
 
     found: list[NPlusOne] = []
@@ -271,7 +274,7 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
         rel = first.relation
         if rel is None or rel.batched or not rel.from_multi or not looped(first.site):
             continue
-        latent_key = (rel.model, rel.name, first.site.code_key)
+        latent_key = (rel.model, rel.name, first.site.key)
         if latent_key in latent_seen:
             continue
         latent_seen.add(latent_key)

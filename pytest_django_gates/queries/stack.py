@@ -62,11 +62,6 @@ class Site:
         return (tuple((f[0], f[1]) for f in self.frames), self.template)
 
     @property
-    def code_key(self) -> tuple[object, ...]:
-        """The call path through the code under test only (test frames left out)."""
-        return (tuple((f[0], f[1]) for f, t in self._pairs() if not t), self.template)
-
-    @property
     def innermost(self) -> Frame | None:
         return self.frames[0] if self.frames else None
 

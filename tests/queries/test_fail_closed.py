@@ -271,3 +271,26 @@ def test_without_django_settings_the_query_gate_says_it_could_not_look(tmp_path:
     )
     assert "leave 'queries' out of [tool.django-gates] gates" in queries["summary"]
     assert result.returncode == 1
+
+
+def test_subtest_reports_are_not_unchecked_tests(tmp_path: Path) -> None:
+    tests = """
+    import unittest
+
+
+    class Sub(unittest.TestCase):
+        def test_sub(self):
+            for i in range(3):
+                with self.subTest(i=i):
+                    self.assertLess(i, 2)
+
+        def test_plain(self):
+            self.assertTrue(True)
+    """
+    project = _project(tmp_path, tests)
+    _, report = _pytest(project, "-n", "2")
+    queries = gate(report, "queries")
+    assert (queries["status"], queries["summary"]) == (
+        "passed",
+        "2 tests checked, 0 queries; no findings",
+    ), queries
