@@ -56,6 +56,11 @@ class Rule:
     postgresql_only: bool = False
     versions: str = ""
     """How the rule depends on the PostgreSQL version (documentation)."""
+    on_squashed: bool = False
+    """Whether the rule also judges squashed migrations (``replaces = [...]``). A squash
+    runs only on a database that never applied what it replaces, that is an empty one:
+    lock, rewrite and old-code rules do not apply there; rules about a migration that
+    cannot run, or about its code, do."""
     operations: frozenset[str] = frozenset()
     check_operation: Callable[[OpContext], Iterable[Hit]] | None = None
     check_migration: Callable[[MigrationContext], Iterable[Hit]] | None = None
@@ -114,6 +119,11 @@ class MigrationRef:
     @property
     def label(self) -> str:
         return f"{self.app_label}.{self.name}"
+
+    @property
+    def squashed(self) -> bool:
+        """A squashed migration (it ``replaces`` others): it runs on empty databases only."""
+        return bool(getattr(self.migration, "replaces", None))
 
 
 @dataclass(eq=False)

@@ -228,6 +228,8 @@ class Walker:
         context = MigrationContext(env=self.env, migration=ref, ops=records, tracker=self.tracker)
         for rule in self.migration_rules:
             assert rule.check_migration is not None
+            if ref.squashed and not rule.on_squashed:
+                continue
             for hit in rule.check_migration(context):
                 self._add(rule, ref, hit.index, hit.message, hit.severity, hit.hint)
 
@@ -289,6 +291,8 @@ class Walker:
             for kind in kinds & self.op_rules.keys():
                 for rule in self.op_rules[kind]:
                     assert rule.check_operation is not None
+                    if ref.squashed and not rule.on_squashed:
+                        continue
                     for hit in rule.check_operation(ctx):
                         self._add(rule, ref, index, hit.message, hit.severity, hit.hint)
             records.append(

@@ -23,6 +23,7 @@ def check(ctx: MigrationContext) -> Iterator[Hit]:
 
 
 RULE = Rule(
+    on_squashed=True,
     code="DJG213",
     name="concurrent-index-in-atomic-migration",
     severity="error",

@@ -14,6 +14,7 @@ def check(ctx: OpContext) -> Iterator[Hit]:
 
 
 RULE = Rule(
+    on_squashed=True,
     code="DJG220",
     name="runpython-without-reverse",
     severity="warning",

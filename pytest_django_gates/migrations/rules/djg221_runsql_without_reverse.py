@@ -14,6 +14,7 @@ def check(ctx: OpContext) -> Iterator[Hit]:
 
 
 RULE = Rule(
+    on_squashed=True,
     code="DJG221",
     name="runsql-without-reverse",
     severity="warning",

@@ -28,6 +28,7 @@ def check(ctx: OpContext) -> Iterator[Hit]:
 
 
 RULE = Rule(
+    on_squashed=True,
     code="DJG222",
     name="runpython-imports-models",
     severity="error",

@@ -21,6 +21,7 @@ def check(ctx: OpContext) -> Iterator[Hit]:
 
 
 RULE = Rule(
+    on_squashed=True,
     code="DJG223",
     name="runsql-cannot-run-in-transaction",
     severity="error",

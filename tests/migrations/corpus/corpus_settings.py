@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "djgc_constraints",
     "djgc_code",
     "djgc_ignores",
+    "djgc_squash",
 ]
 if django.VERSION >= (5, 0):
     INSTALLED_APPS.append("djgc_dbdefault")
