@@ -52,7 +52,7 @@ def _replaced(labels: dict[str, tuple[Path, set[str]]]) -> set[str]:
 
 
 def test_squashed_migrations_get_only_the_rules_that_apply_to_empty_databases() -> None:
-    code, report = cli_json(
+    _, report = cli_json(
         ["--project", str(CORPUS), "migrations", "--all", "--backend", "postgresql"],
         env=corpus_env(),
     )
