@@ -10,6 +10,7 @@ and names the first few (a suite with one N+1 in a shared view reads as one).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -37,6 +38,7 @@ class Collected:
 
 
 SHOWN_TESTS = 3
+_COUNT = re.compile(r"^N\+1: \d+ x ")
 
 
 def group_findings(findings: Sequence[Finding]) -> list[Finding]:
@@ -45,7 +47,9 @@ def group_findings(findings: Sequence[Finding]) -> list[Finding]:
     with how many tests hit it and the first few of them."""
     groups: dict[tuple[object, ...], list[Finding]] = {}
     for finding in findings:
-        key = (finding.code, finding.path, finding.line, finding.message.split("\n", 1)[0])
+        # "N+1: 3 x <query> at ..." and "N+1: 21 x <query> at ..." are the same N+1.
+        headline = _COUNT.sub("", finding.message.split("\n", 1)[0], count=1)
+        key = (finding.code, finding.path, finding.line, headline)
         groups.setdefault(key, []).append(finding)
     grouped: list[Finding] = []
     for members in groups.values():

@@ -8,7 +8,9 @@ file under a directory named ``tests`` or ``test`` inside the project) or the
 loop in a test is never what makes a query per row. Frames of modules listed in
 ``queries.ignore_callers`` (test-data builders such as factory_boy) mark the
 query as *ignored* for N+1 purposes: building test data in a loop is not an
-N+1 in the code under test.
+N+1 in the code under test. Nor do ``ContentType.objects.get_for_model()`` /
+``get_for_models()`` / ``get_for_id()`` lookups: Django caches them per process,
+so they run once per model type, not once per row.
 
 For async code, a query runs in asgiref's thread pool where no user frame
 exists; the user frames captured when ``sync_to_async`` was called are used
@@ -95,6 +97,9 @@ class Site:
 
 
 UNKNOWN_SITE = Site(frames=())
+
+# ContentTypeManager methods that answer from a per-process cache after one query.
+_CACHED_LOOKUPS = frozenset({"get_for_model", "get_for_models", "get_for_id"})
 
 # Set by the sync_to_async wrapper: the caller's user frames, for queries that
 # run in a thread-pool thread.
@@ -235,6 +240,12 @@ class Classifier:
                         if not foreign and not code.co_filename.startswith(self._django_root):
                             foreign = True
                     if kind == IGNORED:
+                        ignored = True
+                    elif code.co_name in _CACHED_LOOKUPS and str(
+                        f.f_globals.get("__name__", "")
+                    ) == "django.contrib.contenttypes.models":
+                        # ContentType lookups are cached per process and model: a
+                        # query per model type on a cold cache, never one per row.
                         ignored = True
                 # Template rendering, also beyond a model method it called per row
                 # ({{ shop }} -> Shop.__str__ reading self.owner).

@@ -294,3 +294,10 @@ def test_ok_relation_in_a_comprehensions_first_iterable(data):
 
 def test_ok_relation_read_once_in_a_retry_loop(data):
     assert services.bio_when_ready(iter(["no", "no", "yes"]))
+
+
+# Django's ContentType cache: one query per model type on a cold cache, not per row.
+
+
+def test_ok_content_type_lookups_are_cached_per_model(data):
+    assert len(services.content_types()) == 3

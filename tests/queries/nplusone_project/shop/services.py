@@ -170,3 +170,10 @@ def first_b_author():
             name = book.author.name
             break
     return name
+
+
+def content_types():
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    return [ContentType.objects.get_for_model(model) for model in (Author, Book, Review)]
