@@ -11,6 +11,8 @@
 #   6.0      6.0.x    3.13     whole suite (3.12 if no 3.13)
 #   6.1      6.1.x    3.14     whole suite
 #   py3.10   4.2.x    3.10     the query gate's tests and the demo (the oldest Python)
+#   realworld 5.2.x   3.11     real projects' own suites under the query gate, their
+#                              findings checked against benchmarks/realworld/labels.toml
 #
 # An interpreter is taken from PATH (python3.13, ...) if it runs, else from pyenv
 # (~/.pyenv/versions/3.13*), else, for 3.13 and 3.14, from a Debian chroot built once
@@ -31,7 +33,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-SERIES="${DJANGO_SERIES:-4.2 5.2 6.0 6.1 py3.10}"
+SERIES="${DJANGO_SERIES:-4.2 5.2 6.0 6.1 py3.10 realworld}"
 DEBIAN_PYTHON="${DEBIAN_PYTHON:-$ROOT/../shared/tools/debian-python.sh}"
 
 log() { printf '\n==> %s\n' "$*"; }
@@ -71,7 +73,8 @@ series_pythons() {
     6.0) echo "3.13 3.12" ;;
     6.1) echo "3.14" ;;
     py3.10) echo "3.10" ;;
-    *) echo "unknown series $1 (known: 4.2 5.2 6.0 6.1 py3.10)" >&2; return 2 ;;
+    realworld) echo "3.11" ;;
+    *) echo "unknown series $1 (known: 4.2 5.2 6.0 6.1 py3.10 realworld)" >&2; return 2 ;;
   esac
 }
 debian_suite_for() { case "$1" in 3.13) echo trixie ;; 3.14) echo forky ;; *) echo "" ;; esac; }
@@ -130,8 +133,28 @@ run_chroot_series() {
   bash "$DEBIAN_PYTHON" python $(series_args "$series")
 }
 
+# Real projects' suites (sdists pinned by sha256) under the query gate; every finding
+# must carry a verdict in labels.toml and the precision targets must hold.
+REALWORLD_PROJECTS="${REALWORLD_PROJECTS:-djangorestframework django-filter}"
+run_realworld() {
+  local python args=() project
+  python="$(find_python 3.11)"
+  if [ -z "$python" ]; then
+    echo "the realworld series needs Python 3.11" >&2
+    return 1
+  fi
+  for project in $REALWORLD_PROJECTS; do args+=(--project "$project"); done
+  log "real projects' suites under the query gate: $REALWORLD_PROJECTS"
+  "$python" benchmarks/realworld/run.py "${args[@]}"
+  "$python" benchmarks/realworld/precision.py --check "${args[@]}"
+}
+
 run_series() {
   local series="$1" version python suite
+  if [ "$series" = realworld ]; then
+    run_realworld
+    return
+  fi
   for version in $(series_pythons "$series"); do
     python="$(find_python "$version")"
     if [ -n "$python" ]; then

@@ -85,6 +85,7 @@ class QueryEvent:
     relation: Relation | None
     request: int
     values: int = 0  # a fingerprint of the SQL text and its parameters
+    args: int = 0  # a fingerprint of the parameters alone
 
 
 def source(relation: Relation | None) -> Source | None:
@@ -165,15 +166,17 @@ def _current_relation() -> Relation | None:
     return None
 
 
-def _fingerprint(text: str, params: Any) -> int:
+def _fingerprint(text: str, params: Any) -> tuple[int, int]:
+    """Fingerprints of (the SQL text and its parameters, the parameters alone)."""
     try:
         if isinstance(params, list):
             params = tuple(params)
         elif isinstance(params, dict):
             params = tuple(sorted(params.items()))
-        return hash((text, params))
+        args = hash(params)
     except TypeError:  # unhashable parameter values
-        return hash((text, repr(params)[:2000]))
+        args = hash(repr(params)[:2000])
+    return hash((text, args)), args
 
 
 def _record(alias: str, sql: Any, params: Any, many: bool) -> None:
@@ -181,6 +184,7 @@ def _record(alias: str, sql: Any, params: Any, many: bool) -> None:
     assert _classifier is not None
     site = _classifier.site(sys._getframe(1))
     _tls.last_site = site
+    values, args = _fingerprint(text, params)
     event = QueryEvent(
         alias=alias,
         sql=text,
@@ -188,7 +192,8 @@ def _record(alias: str, sql: Any, params: Any, many: bool) -> None:
         site=site,
         relation=_current_relation(),
         request=_request,
-        values=_fingerprint(text, params),
+        values=values,
+        args=args,
     )
     for recorder in list(_recorders):
         if recorder.aliases is None or alias in recorder.aliases:

@@ -18,7 +18,10 @@ library it called) drives, never the test's own loop:
   - are repeated by a loop of the code under test or a template
     ``{% for %}``; or by library code it called, when no test frame on the path
     is in a loop (a test that calls the code three times in its own ``for``
-    repeats the call, not a query per row).
+    repeats the call, not a query per row) and no frame is in a loop over a
+    collection written in the code (``for typ in Authenticator.Type``);
+  - are not the pages of a batched walk (``WHERE pk > ? ORDER BY pk LIMIT n``,
+    or one query at successive ``OFFSET``\s).
 
 * **latent** — a relation (or deferred field) lazily loaded once, on an
   instance that came from a multi-row queryset, from code that a loop repeats:
@@ -268,7 +271,7 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
     for (alias, shape, _site, _request), group in groups.items():
         first = group[0]
         if len(group) >= threshold:
-            if _varies(group) and driven_by_loop(first.site):
+            if _varies(group) and not _pages(group) and driven_by_loop(first.site):
                 found.append(_finding(group, str(shape), str(alias), latent=False))
             continue
         rel = first.relation
@@ -309,6 +312,17 @@ def _finding(group: list[QueryEvent], shape: str, alias: str, *, latent: bool) -
     )
 
 
+def _pages(group: list[QueryEvent]) -> bool:
+    """The repetition walks a queryset page by page, by design (batched processing):
+    every statement reads the next keyset page (``WHERE pk > ? ORDER BY pk LIMIT n``), or
+    the same query at another ``OFFSET`` with the same parameters. A page holds many
+    rows; an N+1 reads one row, or one row's relation, per query."""
+    kinds = {sql.page_kind(e.sql) for e in group}
+    if kinds == {"keyset"}:
+        return True
+    return kinds == {"offset"} and len({e.args for e in group}) == 1
+
+
 def _varies(group: list[QueryEvent]) -> bool:
     """Not the same statement with the same parameters every time (a constant duplicate,
     ``{{ user.orders.count }}`` twice on a line): an N+1 reads a different row each time."""
@@ -337,11 +351,15 @@ def driven_by_loop(site: Site) -> bool:
     A loop of the code under test or a template repeats it: yes. Otherwise, when a
     test frame on the path lies in a loop, the test repeated its call (the test's
     own loop): no. Otherwise the repetition happens inside libraries the code
-    under test called once per row (a serializer with ``many=True``): yes.
+    under test called once per row (a serializer with ``many=True``): yes, unless
+    a frame of the code under test lies in a loop over a collection written in the
+    code (``for typ in Authenticator.Type``): that repeats a fixed number of times.
     """
     if looped(site):
         return True
     for frame, is_test, code, lasti in site.all_spots():
         if is_test and loops.repeats(frame[0], frame[1], code, lasti):
             return False
+        if not is_test and loops.constant(frame[0], frame[1]):
+            return False  # a loop over a fixed collection of the code: constant
     return True

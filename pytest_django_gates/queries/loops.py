@@ -7,6 +7,10 @@ iteration, which is not the case for:
 * a statement of a block that leaves the loop unconditionally: the branch that
   ``return``\\s, ``raise``\\s or ``break``\\s out (``break`` only leaves the
   innermost loop, so an outer loop still repeats it);
+* a loop over a collection written in the code (a literal tuple or list,
+  ``range(3)``, an enumeration class such as ``Authenticator.Type``, a module
+  constant ``STATES``): it repeats a number of times fixed by the code, not once
+  per row (:func:`constant` tells such lines);
 * the first iterable of a comprehension, evaluated once before it loops
   (``", ".join(b.title for b in author.books.all())``): on Python 3.11+ the
   column of the running instruction tells the iterable from the element; a
@@ -39,8 +43,10 @@ class LoopMap:
 
     repeated: frozenset[int]  # lines some loop body runs on every iteration
     once: frozenset[int]  # lines in a loop body that run at most once per loop
-    # Per comprehension: (whole span, spans of the parts that repeat, generators).
-    comprehensions: tuple[tuple[Span, tuple[Span, ...], int], ...]
+    constant: frozenset[int]  # lines a loop over a collection written in the code repeats
+    # Per comprehension: (whole span, spans of the parts that repeat, generators, and
+    # whether every generator iterates a collection written in the code).
+    comprehensions: tuple[tuple[Span, tuple[Span, ...], int, bool], ...]
 
 
 def _span(node: ast.AST) -> Span:
@@ -58,6 +64,22 @@ def _lines(node: ast.AST) -> range:
     return range(start, end + 1)
 
 
+_FIXED_CALLS = frozenset({"range", "enumerate", "reversed", "sorted", "zip"})
+
+
+def _constant_iter(node: ast.expr) -> bool:
+    """The loop iterates over a collection written in the code, not over data."""
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Constant)):
+        return True
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id in _FIXED_CALLS and node.args and not node.keywords:
+            return all(isinstance(a, ast.Constant) or _constant_iter(a) for a in node.args)
+        return False
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+    # A class (an enumeration: Authenticator.Type) or a module constant (STATES).
+    return bool(name) and name[0].isupper()
+
+
 def _terminates(block: list[ast.stmt]) -> type[ast.stmt] | None:
     """The kind of statement that ends ``block`` unconditionally, if any."""
     for stmt in block:
@@ -70,7 +92,8 @@ class _Walker:
     def __init__(self) -> None:
         self.repeated: set[int] = set()
         self.once: set[int] = set()
-        self.comprehensions: list[tuple[Span, tuple[Span, ...], int]] = []
+        self.constant: set[int] = set()
+        self.comprehensions: list[tuple[Span, tuple[Span, ...], int, bool]] = []
 
     def visit_block(self, block: list[ast.stmt], depth: int, once_for: int) -> None:
         """``depth``: enclosing loops; ``once_for``: how many of the innermost of them a
@@ -104,7 +127,12 @@ class _Walker:
                     target.update(_lines(item.context_expr))
                 if head is not None:
                     target.update(_lines(head))
-        if isinstance(stmt, _LOOPS):
+        if isinstance(stmt, (ast.For, ast.AsyncFor)) and _constant_iter(stmt.iter):
+            for child in stmt.body:
+                self.constant.update(_lines(child))
+            self.visit_block(stmt.body, depth, once_for)
+            self.visit_block(stmt.orelse, depth, once_for)
+        elif isinstance(stmt, _LOOPS):
             self.visit_block(stmt.body, depth + 1, once_for)
             self.visit_block(stmt.orelse, depth, once_for)
         else:
@@ -134,7 +162,10 @@ class _Walker:
                     parts.extend(gen.ifs)
                     parts.append(gen.target)
                 spans = tuple(_span(p) for p in parts)
-                self.comprehensions.append((_span(sub), spans, len(sub.generators)))
+                fixed = all(_constant_iter(gen.iter) for gen in sub.generators)
+                if fixed:
+                    self.constant.update(_lines(sub))
+                self.comprehensions.append((_span(sub), spans, len(sub.generators), fixed))
 
 
 @lru_cache(maxsize=1024)
@@ -152,6 +183,7 @@ def loop_map(filename: str) -> LoopMap:
     return LoopMap(
         repeated=frozenset(walker.repeated - walker.once),
         once=frozenset(walker.once),
+        constant=frozenset(walker.constant - walker.repeated),
         comprehensions=tuple(walker.comprehensions),
     )
 
@@ -192,21 +224,28 @@ def repeats(filename: str, line: int, code: CodeType | None = None, lasti: int =
     on_line.sort(key=lambda c: (c[0][2] - c[0][0], c[0][3] - c[0][1]))
     if position is not None and on_line:
         at_line, col = position
-        for whole, parts, generators in on_line:
+        for whole, parts, generators, fixed in on_line:
             if _inside(whole, at_line, col):
                 if any(_inside(part, at_line, col) for part in parts):
-                    return True
+                    return not fixed
                 if comprehension_frame:
                     # Iterating the first iterable (once). Python 3.11 also places a
                     # nested generator's iteration here: with several, count it.
-                    return generators > 1
+                    return generators > 1 and not fixed
                 # Evaluating the first iterable, in the frame around the comprehension.
                 return line in loops.repeated
+    if on_line and all(c[3] for c in on_line):
+        return line in loops.repeated  # comprehensions over fixed collections only
     if comprehension_frame:
         return True
     if on_line and position is None and line not in loops.once:
         return True  # Python 3.10: no columns, a comprehension's line counts as repeated
     return line in loops.repeated
+
+
+def constant(filename: str, line: int) -> bool:
+    """Whether only a loop over a collection written in the code repeats this line."""
+    return line in loop_map(filename).constant
 
 
 def in_loop(filename: str, line: int) -> bool:

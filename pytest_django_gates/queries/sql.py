@@ -56,3 +56,25 @@ def short(sql: str, limit: int = 160) -> str:
     """A one-line, bounded rendering of a query shape for messages."""
     text = _SPACE.sub(" ", sql).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_COLUMN = r'(?:"?\w+"?\.)?"?(\w+)"?'
+# WHERE <col> > ? ORDER BY <col> LIMIT n: the next page of a keyset-paginated walk.
+_KEYSET = re.compile(
+    rf"\bWHERE\s+\(?\s*{_COLUMN}\s*[<>]=?\s*(?:%s|\?|\$\d+)\s*\)?\s+ORDER\s+BY\s+{_COLUMN}"
+    r"(?:\s+(?:ASC|DESC))?\s+LIMIT\s+\d+\s*$",
+    re.IGNORECASE,
+)
+_OFFSET = re.compile(r"\bLIMIT\s+\d+\s+OFFSET\s+\d+\s*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=8192)
+def page_kind(sql: str) -> str:
+    """``keyset`` / ``offset`` when the statement reads one page of a batched walk
+    (``filter(pk__gt=last).order_by("pk")[:n]``, ``qs[i:i + n]``), else ``""``."""
+    keyset = _KEYSET.search(sql)
+    if keyset and keyset.group(1) == keyset.group(2):
+        return "keyset"
+    if _OFFSET.search(sql):
+        return "offset"
+    return ""

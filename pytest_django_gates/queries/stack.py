@@ -241,9 +241,11 @@ class Classifier:
                             foreign = True
                     if kind == IGNORED:
                         ignored = True
-                    elif code.co_name in _CACHED_LOOKUPS and str(
-                        f.f_globals.get("__name__", "")
-                    ) == "django.contrib.contenttypes.models":
+                    elif (
+                        code.co_name in _CACHED_LOOKUPS
+                        and str(f.f_globals.get("__name__", ""))
+                        == "django.contrib.contenttypes.models"
+                    ):
                         # ContentType lookups are cached per process and model: a
                         # query per model type on a cold cache, never one per row.
                         ignored = True

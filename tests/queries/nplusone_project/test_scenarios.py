@@ -301,3 +301,22 @@ def test_ok_relation_read_once_in_a_retry_loop(data):
 
 def test_ok_content_type_lookups_are_cached_per_model(data):
     assert len(services.content_types()) == 3
+
+
+# Batched walks and loops over a collection written in the code.
+
+
+def test_ok_keyset_batches(data):
+    assert len(services.titles_in_keyset_batches()) == 3
+
+
+def test_ok_offset_batches(data):
+    assert len(services.titles_in_offset_batches()) == 3
+
+
+def test_ok_loop_over_a_fixed_tuple_of_values(data):
+    assert services.reviews_per_star_value() == [True, True, True]
+
+
+def test_catch_top_rows_per_row(data):
+    assert all(services.newest_books_per_author())

@@ -177,3 +177,29 @@ def content_types():
 
     ContentType.objects.clear_cache()
     return [ContentType.objects.get_for_model(model) for model in (Author, Book, Review)]
+
+
+def titles_in_keyset_batches(size=2):
+    titles, last = [], 0
+    while True:
+        batch = list(Book.objects.filter(pk__gt=last).order_by("pk")[:size])
+        if not batch:
+            return titles
+        titles += [b.title for b in batch]
+        last = batch[-1].pk
+
+
+def titles_in_offset_batches(size=2):
+    total = Book.objects.count()
+    titles = []
+    for start in range(0, total, size):
+        titles += [b.title for b in Book.objects.order_by("pk")[start : start + size]]
+    return titles
+
+
+def reviews_per_star_value():
+    return [Review.objects.filter(stars=stars).exists() for stars in (0, 1, 2)]
+
+
+def newest_books_per_author():
+    return [list(Book.objects.filter(author=a).order_by("-pk")[:2]) for a in Author.objects.all()]
