@@ -33,6 +33,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,13 @@ CONFIG = HERE / "projects.toml"
 DEFAULT_WORKDIR = Path("/tmp/djg-realworld")
 STAMP = ".djg-realworld.json"
 N_PLUS_ONE = "DJG101"
+# "in 74 tests: a, b, c (+71 more)": the tail of a finding grouped across tests.
+GROUPED_RE = re.compile(r"^in (?P<count>\d+) tests: (?P<named>.*?)(?: \(\+\d+ more\))?$")
+# The first line of an N+1 failure: "N+1: 3 x SELECT ... at path:line (in func)" (the
+# repeated rule) or "latent N+1: 1 x ..." (the latent rule).
+FAILURE_RE = re.compile(
+    r"^(?:Failed: )?(?P<latent>latent )?N\+1: \d+ x .* at (?P<location>\S+:\d+)(?: \(in .*\))?$"
+)
 # Inherited variables that would change what a run does.
 SCRUBBED_ENV_PREFIXES = ("DJANGO_GATES_", "PYTEST_")
 SCRUBBED_ENV = ("DJANGO_SETTINGS_MODULE", "PYTHONPATH", "DATABASE_URL", "VIRTUAL_ENV")
@@ -101,6 +109,8 @@ class Outcomes:
     """Per-test outcomes of one run, read from its JUnit XML."""
 
     tests: dict[str, str] = field(default_factory=dict)
+    # The text of each failure or error (the longest one when reported twice).
+    texts: dict[str, str] = field(default_factory=dict)
 
     def count(self, outcome: str) -> int:
         return sum(1 for value in self.tests.values() if value == outcome)
@@ -436,6 +446,10 @@ def read_junit(path: Path) -> Outcomes:
         for child in case:
             if child.tag in ("failure", "error", "skipped"):
                 outcome = {"failure": "failed"}.get(child.tag, child.tag)
+            if child.tag in ("failure", "error"):
+                text = child.text or child.get("message") or ""
+                if len(text) > len(outcomes.texts.get(test, "")):
+                    outcomes.texts[test] = text
         previous = outcomes.tests.get(test)
         if previous is None or rank[outcome] > rank[previous]:
             outcomes.tests[test] = outcome
@@ -501,6 +515,33 @@ def run_pytest(
     )
 
 
+def tests_hit(finding: dict[str, Any]) -> list[str]:
+    """The tests a (grouped) finding names: its object, then those after ``in N tests:``.
+
+    The report groups one N+1 (code, location, query) across tests: the message then ends
+    with ``in N tests: a, b, c (+K more)``; only the first few are named.
+    """
+    tests = [str(finding.get("object"))]
+    for line in str(finding.get("message", "")).splitlines():
+        match = GROUPED_RE.match(line)
+        if match:
+            named = [t.strip() for t in match.group("named").split(", ") if t.strip()]
+            tests += [t for t in named if t not in tests]
+    return tests
+
+
+def is_latent(finding: dict[str, Any]) -> bool:
+    return str(finding.get("message", "")).startswith("latent ")
+
+
+def grouped_count(finding: dict[str, Any]) -> int:
+    for line in str(finding.get("message", "")).splitlines():
+        match = GROUPED_RE.match(line)
+        if match:
+            return int(match.group("count"))
+    return 1
+
+
 def summarize_report(path: Path) -> dict[str, Any]:
     """What the JSON report of a gates run says about the query gate."""
     if not path.is_file():
@@ -512,14 +553,54 @@ def summarize_report(path: Path) -> dict[str, Any]:
     n_plus_one = [f for f in findings if f.get("code") == N_PLUS_ONE]
     return {
         "present": True,
+        "tool": data.get("tool"),
         "gates": {name: gate.get("status") for name, gate in gates.items()},
         "queries_status": queries.get("status"),
         "queries_summary": queries.get("summary"),
         "findings": len(findings),
-        "djg101": len(n_plus_one),
-        "djg101_tests": len({f.get("object") for f in n_plus_one}),
-        "djg101_locations": len({(f.get("path"), f.get("line")) for f in n_plus_one}),
         "codes": sorted({str(f.get("code")) for f in findings}),
+        # DJG101 as the report gives them: one per (location, query), across tests.
+        "djg101": len(n_plus_one),
+        "djg101_test_hits": sum(grouped_count(f) for f in n_plus_one),
+        "djg101_locations": len({(f.get("path"), f.get("line")) for f in n_plus_one}),
+        "djg101_latent": sum(1 for f in n_plus_one if is_latent(f)),
+        "djg101_by_location": by_location(n_plus_one),
+    }
+
+
+def by_location(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """DJG101 findings grouped by ``path:line``, most test hits first, with one example."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for finding in findings:
+        groups.setdefault(f"{finding.get('path')}:{finding.get('line')}", []).append(finding)
+    rows = [
+        {
+            "location": location,
+            "queries": len(group),
+            "rules": sorted({"latent" if is_latent(f) else "repeated" for f in group}),
+            "test_hits": sum(grouped_count(f) for f in group),
+            "some_tests": list(dict.fromkeys(t for f in group for t in tests_hit(f))),
+            "example": str(group[0].get("message", "")).splitlines()[0],
+            "hint": group[0].get("hint"),
+        }
+        for location, group in groups.items()
+    ]
+    return sorted(rows, key=lambda row: (-row["test_hits"], row["location"]))
+
+
+def n_plus_one_failures(outcomes: Outcomes) -> dict[str, dict[str, list[str]]]:
+    """``path:line`` -> rule (``repeated``/``latent``) -> the tests a fail-mode run failed
+    with an N+1 there, from the JUnit failure texts."""
+    where: dict[str, dict[str, set[str]]] = {}
+    for test, text in outcomes.texts.items():
+        for line in text.splitlines():
+            match = FAILURE_RE.match(line)
+            if match:
+                rule = "latent" if match.group("latent") else "repeated"
+                where.setdefault(match.group("location"), {}).setdefault(rule, set()).add(test)
+    return {
+        loc: {rule: sorted(tests) for rule, tests in sorted(rules.items())}
+        for loc, rules in sorted(where.items())
     }
 
 
@@ -536,6 +617,7 @@ def run_project(
     src = unpack(sdist, project, workdir)
     python = ensure_venv(project, common, src, workdir)
     versions = installed_versions(python)
+    plugin_before = plugin_tree_hash()
     runs: dict[str, RunResult] = {}
     outcomes: dict[str, Outcomes] = {}
     modes = ["plain", "report", "fail"] if gates else ["plain"]
@@ -544,6 +626,9 @@ def run_project(
             project, python, src, report_dir, mode=mode, workers=workers
         )
     plain = outcomes["plain"]
+    plugin_after = plugin_tree_hash()
+    if plugin_after != plugin_before:
+        log(f"{project.name}: warning: the plugin's sources changed while its suite ran")
     result: dict[str, Any] = {
         "project": project.name,
         "version": project.version,
@@ -554,6 +639,9 @@ def run_project(
             name: versions.get(name)
             for name in ("Django", "pytest", "pytest-django", "pytest-xdist", project.name)
         },
+        # The plugin's sources when this project's runs started (see plugin_provenance).
+        "plugin_tree_sha256": plugin_before,
+        "plugin_changed_during_runs": plugin_after != plugin_before,
         "deselected": [asdict(d) for d in project.deselect],
         "notes": project.notes,
         "runs": {mode: asdict(run) for mode, run in runs.items()},
@@ -567,7 +655,38 @@ def run_project(
         result["passed_only_with_gates"] = sorted(bad_plain - bad_fail)
         result["report_mode"] = summarize_report(report_dir / f"{project.name}.json")
         result["fail_mode"] = summarize_report(report_dir / f"{project.name}.fail.json")
+        # Every test the fail-mode run failed with an N+1, by location (its JUnit text):
+        # unlike the report, not grouped, so every test is named.
+        failures = n_plus_one_failures(fail)
+        with_n_plus_one = {t for rules in failures.values() for ts in rules.values() for t in ts}
+        result["fail_mode_n_plus_one"] = {
+            "tests": len(with_n_plus_one),
+            "locations": len(failures),
+            "by_rule": {
+                rule: len({t for rules in failures.values() for t in rules.get(rule, [])})
+                for rule in ("repeated", "latent")
+            },
+            "by_location": failures,
+        }
+        result["failed_by_gates_other"] = sorted(set(result["failed_by_gates"]) - with_n_plus_one)
     return result
+
+
+def plugin_provenance() -> dict[str, Any]:
+    """Which plugin the runs used: the repository's commit, its uncommitted plugin files."""
+
+    def git(*args: str) -> str:
+        proc = subprocess.run(
+            ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=False
+        )
+        return proc.stdout if proc.returncode == 0 else ""
+
+    dirty = git("status", "--porcelain", "--", "pytest_django_gates", "pyproject.toml")
+    return {
+        "commit": git("rev-parse", "HEAD").strip() or None,
+        "uncommitted": [line[3:] for line in dirty.splitlines()],
+        "tree_sha256": plugin_tree_hash(),
+    }
 
 
 # --- output --------------------------------------------------------------------------
@@ -575,45 +694,50 @@ def run_project(
 
 def print_table(results: list[dict[str, Any]]) -> None:
     header = (
-        f"{'project':<24} {'tests':>6} {'plain ok':>8} {'gates ok':>8} {'by gate':>7} "
-        f"{'DJG101':>6} {'tests':>5} {'locs':>5} {'plain s':>8} {'report s':>8} {'fail s':>8}"
+        f"{'project':<22} {'tests':>6} {'plain ok':>8} {'gates ok':>8} {'by gate':>7} "
+        f"{'DJG101':>6} {'hits':>5} {'locs':>5} {'gate':>7} "
+        f"{'plain s':>8} {'report s':>8} {'fail s':>8}"
     )
     print()
     print(header)
     print("-" * len(header))
     for res in results:
         if "error" in res:
-            print(f"{res['project']:<24} ERROR: {res['error'].splitlines()[0]}")
+            print(f"{res['project']:<22} ERROR: {res['error'].splitlines()[0]}")
             continue
         runs = res["runs"]
         plain = runs["plain"]["totals"]
-        line = f"{res['project']:<24} {plain['tests']:>6} {plain['passed']:>8}"
+        line = f"{res['project']:<22} {plain['tests']:>6} {plain['passed']:>8}"
         if "fail" in runs:
-            fail = runs["fail"]["totals"]
             report = res["report_mode"]
             line += (
-                f" {fail['passed']:>8} {len(res['failed_by_gates']):>7}"
-                f" {report.get('djg101', '-'):>6} {report.get('djg101_tests', '-'):>5}"
+                f" {runs['fail']['totals']['passed']:>8} {len(res['failed_by_gates']):>7}"
+                f" {report.get('djg101', '-'):>6} {report.get('djg101_test_hits', '-'):>5}"
                 f" {report.get('djg101_locations', '-'):>5}"
+                f" {report.get('queries_status') or '-':>7}"
                 f" {runs['plain']['seconds']:>8.1f} {runs['report']['seconds']:>8.1f}"
                 f" {runs['fail']['seconds']:>8.1f}"
             )
         else:
-            line += f" {'-':>8} {'-':>7} {'-':>6} {'-':>5} {'-':>5} {plain_seconds(res):>8.1f}"
+            line += f" {'-':>8} {'-':>7} {'-':>6} {'-':>5} {'-':>5} {'-':>7}"
+            line += f" {runs['plain']['seconds']:>8.1f}"
         print(line)
     print()
     print(
-        "tests: collected in the plain run; plain ok / gates ok: passed plain and in fail mode;"
-        "\nby gate: failed in fail mode but not plain; DJG101 / tests / locs: N+1 findings of"
-        "\nthe report-mode run, the tests and distinct path:line they are in."
+        "tests: collected by the plain run; plain ok / gates ok: passed plain / with\n"
+        "--django-gates in fail mode; by gate: tests failed in fail mode only; DJG101: N+1\n"
+        "findings of the report-mode report (one per location and query, across tests);\n"
+        "hits: the tests they name, summed; locs: distinct path:line; gate: the query\n"
+        "gate's status in that report; s: wall seconds of each run."
     )
 
 
-def plain_seconds(res: dict[str, Any]) -> float:
-    return float(res["runs"]["plain"]["seconds"])
-
-
 def is_green(res: dict[str, Any], gates: bool) -> bool:
+    """The plain run passed; with gates, report mode failed no test and both reports exist.
+
+    A gates run exits 1 when the gate itself is ``failed`` or ``error`` (shown in the
+    table): that is a finding about the plugin, not a broken harness.
+    """
     if "error" in res:
         return False
     plain = res["runs"]["plain"]
@@ -621,9 +745,10 @@ def is_green(res: dict[str, Any], gates: bool) -> bool:
         return False
     if not gates:
         return True
-    # Report mode must pass like the plain run; fail mode may fail (1), never crash.
+    report = res["runs"]["report"]
     return (
-        res["runs"]["report"]["exit_code"] == 0
+        report["exit_code"] in (0, 1)
+        and report["totals"]["failed"] + report["totals"]["error"] == 0
         and res["runs"]["fail"]["exit_code"] in (0, 1)
         and res["report_mode"]["present"]
         and res["fail_mode"]["present"]
@@ -690,6 +815,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     report_dir.mkdir(parents=True, exist_ok=True)
     selected = args.project or list(projects)
+    plugin_before = plugin_provenance()
     results: list[dict[str, Any]] = []
     for name in selected:
         # One project at a time: each run already uses every worker it is given.
@@ -706,8 +832,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             log(f"{name}: {exc}")
             res = {"project": name, "version": projects[name].version, "error": str(exc)}
         results.append(res)
+    plugin_after = plugin_provenance()
+    if plugin_after != plugin_before:
+        log("warning: the plugin's sources changed during the run; numbers may mix versions")
     summary = {
         "format": 1,
+        "plugin": plugin_before,
+        "plugin_changed_during_run": plugin_after != plugin_before,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "workers": args.workers,
         "gates": args.gates,
