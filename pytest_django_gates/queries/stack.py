@@ -223,6 +223,10 @@ class Classifier:
                     break
             elif kind == STOP:
                 break
+            elif tests and tests[-1]:
+                # Out of the test's own frames into its runner (unittest, pytest-django):
+                # nothing beyond says more about the query.
+                break
             else:
                 if not frames:
                     if code.co_name == "thread_handler" and str(
