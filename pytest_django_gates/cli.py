@@ -59,6 +59,14 @@ class _UsageError(Exception):
 
 
 def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    # --project after the sub-command too (django-gates migrations --project DIR);
+    # SUPPRESS keeps the one given before the sub-command when this one is absent.
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="Project directory (also accepted before the command).",
+    )
     parser.add_argument(
         "--format",
         choices=sorted(RENDERERS),

@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import platform
+import stat
 import sys
 import tempfile
 import traceback
@@ -338,16 +339,29 @@ def read_json(
         ) from exc
 
 
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so readers see the old file or the new one, never half.
 
     The parent directory is created. On any error the temporary file is removed
-    and the exception propagates: nothing is half-written.
+    and the exception propagates: nothing is half-written. The file gets the mode a
+    plain ``open(path, "w")`` would give it: an existing file keeps its mode, a new
+    one follows the umask (``mkstemp`` alone would make every report 0600).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()

@@ -93,8 +93,19 @@ def make_env(request: Request) -> Env:
             else None
         )
         pg_version = int(minimum[0]) if minimum else 14
+    # The project's own apps' models modules (DJG222): a RunPython that imports a
+    # library's helpers, or a library app's models, is not the project's own models
+    # changing under the migration.
     modules: set[str] = set()
+    django_dir = os.path.dirname(django.__file__) + os.sep
     for config in apps.get_app_configs():
+        where = os.path.realpath(str(config.path)) + os.sep
+        if (
+            where.startswith(django_dir)
+            or f"{os.sep}site-packages{os.sep}" in where
+            or f"{os.sep}dist-packages{os.sep}" in where
+        ):
+            continue
         modules.add(f"{config.name}.models")
         if config.models_module is not None:
             modules.add(config.models_module.__name__)

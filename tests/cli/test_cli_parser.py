@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,15 @@ def test_tool_info_names_the_installed_django_with_or_without_importing_it() -> 
         "print(info['django'], 'django' in sys.modules)\n"
     )
     assert python_c(code).split() == [expected, "False"]
+
+
+@pytest.mark.parametrize("command", ["report", "run", *cli.GATE_COMMANDS])
+def test_project_is_accepted_after_the_command_as_well_as_before(
+    command: str, tmp_path: Path
+) -> None:
+    extra = ["x.json"] if command == "report" else []
+    after = cli.build_parser(command).parse_args([command, "--project", str(tmp_path), *extra])
+    before = cli.build_parser(command).parse_args(["--project", str(tmp_path), command, *extra])
+    neither = cli.build_parser(command).parse_args([command, *extra])
+    assert after.project == before.project == tmp_path
+    assert neither.project is None

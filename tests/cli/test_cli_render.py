@@ -229,3 +229,24 @@ def test_report_of_a_broken_file_is_a_usage_error(
     bad.write_text("{not json", encoding="utf-8")
     assert main(["report", str(bad), "--format", "github"]) == 2
     assert "bad.json:1:2: not valid JSON" in capsys.readouterr().err
+
+
+def test_written_files_follow_the_umask_and_keep_an_existing_mode(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from pytest_django_gates.report import atomic_write_text
+
+    old = os.umask(0o027)
+    try:
+        new = tmp_path / "new.json"
+        atomic_write_text(new, "{}")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o640
+        kept = tmp_path / "kept.json"
+        kept.write_text("old")
+        kept.chmod(0o604)
+        atomic_write_text(kept, "{}")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o604
+        assert kept.read_text() == "{}"
+    finally:
+        os.umask(old)

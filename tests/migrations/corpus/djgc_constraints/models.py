@@ -19,6 +19,9 @@ class Book(models.Model):
         db_index=False,
         related_name="edited",
     )
+    reviewer = models.ForeignKey(
+        Author, null=True, db_index=False, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         order_with_respect_to = "author"
