@@ -42,9 +42,21 @@ def check(ctx: OpContext) -> Iterator[Hit]:
             )
         return
     alter = alter_facts(ctx)
-    if alter is None or not alter.changed or ctx.field_is_new(alter.name):
+    if alter is None or not alter.changed:
         return
     if not alter.old.null or alter.new.null or facts.is_m2m(alter.new):
+        return
+    if ctx.field_is_new(alter.name):
+        if ctx.model_key in ctx.tracker.new_models:
+            return  # a table created in this deploy is empty and unused
+        column = f'"{table(ctx, alter.snap)}"."{facts.column_name(alter.new, alter.name)}"'
+        yield Hit(
+            f"adds {column} and makes it NOT NULL in the same deploy (add nullable, "
+            "backfill, SET NOT NULL): on the existing table SET NOT NULL scans every row "
+            "under an ACCESS EXCLUSIVE lock, and the old code, which does not know the "
+            "column, fails on every INSERT from the moment it is NOT NULL",
+            hint=_THREE_DEPLOYS,
+        )
         return
     if _proven_not_null(ctx, alter.name, alter.old):
         return
@@ -53,6 +65,15 @@ def check(ctx: OpContext) -> Iterator[Hit]:
         f"makes {column} NOT NULL: PostgreSQL scans the whole table for NULLs under an "
         "ACCESS EXCLUSIVE lock that blocks reads and writes"
     )
+
+
+_THREE_DEPLOYS = (
+    "Three deploys: (1) add the column null=True (or with db_default) and deploy code that "
+    "writes it; (2) backfill in batches (RunPython, atomic = False) and add "
+    "CheckConstraint(condition=Q(<field>__isnull=False)) with AddConstraintNotValid, then "
+    "ValidateConstraint; (3) set null=False (PostgreSQL >= 12 skips the scan) and remove "
+    "the check."
+)
 
 
 RULE = Rule(
