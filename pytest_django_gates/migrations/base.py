@@ -17,7 +17,7 @@ with the migration file and the operation's line. Nothing here imports Django.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -183,6 +183,9 @@ class OpContext:
     tracker: Tracker
     new_tables: frozenset[str]
     """Database tables created in this migration (or earlier in the same deploy)."""
+    live_tables: Mapping[str, ModelSnap] = field(default_factory=dict)
+    """For ``RunSQL``: the table of every model in the state that production already
+    has (not created in this deploy), to judge what the SQL drops or renames."""
     memo: dict[str, Any] = field(default_factory=dict)
     """Facts computed once per operation and shared by rules."""
 
@@ -192,6 +195,9 @@ class OpContext:
     @property
     def table_is_new(self) -> bool:
         return self.model_key is not None and self.model_key in self.tracker.new_models
+
+    def field_is_new_on(self, snap: ModelSnap, name: str) -> bool:
+        return (snap.key, name) in self.tracker.new_fields
 
     def field_is_new(self, name: str) -> bool:
         return self.model_key is not None and (self.model_key, name) in self.tracker.new_fields

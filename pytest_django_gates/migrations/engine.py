@@ -286,6 +286,7 @@ class Walker:
             lookup_after=lookup_after,
             tracker=self.tracker,
             new_tables=self._new_tables(state) if "RunSQL" in kinds else frozenset(),
+            live_tables=self._live_tables(state) if "RunSQL" in kinds else {},
         )
         if database and self._allowed(ctx, before_name):
             for kind in kinds & self.op_rules.keys():
@@ -332,6 +333,16 @@ class Walker:
             return bool(router.allow_migrate(self.env.alias, ctx.app_label, **hints))
         except Exception:  # a router that needs the model class: assume it runs
             return True
+
+    def _live_tables(self, state: ProjectState) -> dict[str, ModelSnap]:
+        tables: dict[str, ModelSnap] = {}
+        for key, model in state.models.items():
+            if key in self.tracker.new_models:
+                continue
+            snap = ModelSnap.of(model, copy=False)
+            if facts.db_backed(snap):
+                tables[facts.table_name(snap, self.env)] = snap
+        return tables
 
     def _new_tables(self, state: ProjectState) -> frozenset[str]:
         tables = set()

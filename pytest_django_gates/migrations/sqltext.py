@@ -311,3 +311,65 @@ def cannot_run_in_transaction(stmt: Statement, pg_version: int) -> str | None:
     if pg_version < 12 and stmt.starts("ALTER", "TYPE") and stmt.has("ADD", "VALUE"):
         return "ALTER TYPE ... ADD VALUE (before PostgreSQL 12)"
     return None
+
+
+_NOT_A_COLUMN = frozenset({"CONSTRAINT", "DEFAULT", "NOT", "EXPRESSION", "IDENTITY"})
+
+
+def dropped_columns(stmt: Statement) -> list[str]:
+    """Columns an ``ALTER TABLE ... DROP [COLUMN] [IF EXISTS] name[, DROP ...]`` drops."""
+    if alter_table(stmt) is None:
+        return []
+    tokens = stmt.tokens
+    columns: list[str] = []
+    for i, token in enumerate(tokens):
+        if token != "DROP" or i + 1 >= len(tokens) or tokens[i + 1] in _NOT_A_COLUMN:
+            continue
+        j = _skip(tokens, i + 1, ("COLUMN",), ("IF", "EXISTS"))
+        if j < len(tokens) and _is_name(tokens[j]):
+            columns.append(identifier(tokens[j]))
+    return columns
+
+
+def dropped_tables(stmt: Statement) -> list[str]:
+    """Tables a ``DROP TABLE [IF EXISTS] a[, b ...]`` drops."""
+    if not stmt.starts("DROP", "TABLE"):
+        return []
+    tokens = stmt.tokens
+    i = _skip(tokens, 2, ("IF", "EXISTS"))
+    tables: list[str] = []
+    while i < len(tokens):
+        name, i = _qualified_name(tokens, i)
+        if name is None:
+            break
+        tables.append(name)
+        if tokens[i : i + 1] != (",",):
+            break
+        i += 1
+    return tables
+
+
+def renamed_column(stmt: Statement) -> tuple[str, str] | None:
+    """(old, new) of ``ALTER TABLE t RENAME [COLUMN] old TO new``."""
+    if alter_table(stmt) is None:
+        return None
+    at = stmt.after("RENAME")
+    if at is None:
+        return None
+    tokens = stmt.tokens
+    i = _skip(tokens, at, ("COLUMN",))
+    if tokens[i : i + 1] in (("TO",), ("CONSTRAINT",)) or i + 2 >= len(tokens):
+        return None
+    if _is_name(tokens[i]) and tokens[i + 1] == "TO" and _is_name(tokens[i + 2]):
+        return identifier(tokens[i]), identifier(tokens[i + 2])
+    return None
+
+
+def renamed_table(stmt: Statement) -> tuple[str, str] | None:
+    """(old, new) of ``ALTER TABLE old RENAME TO new``."""
+    table = alter_table(stmt)
+    at = stmt.after("RENAME", "TO")
+    if table is None or at is None:
+        return None
+    new, _ = _qualified_name(stmt.tokens, at)
+    return (table, new) if new else None

@@ -100,3 +100,15 @@ def _target_table(ctx: OpContext, field: Any, snap: ModelSnap, *, before: bool) 
 
 def target_table(ctx: OpContext, field: Any, snap: ModelSnap) -> str:
     return _target_table(ctx, field, snap, before=False) or "the referenced table"
+
+
+def live_column(ctx: OpContext, table_name: str, column: str) -> tuple[ModelSnap, str] | None:
+    """The model field behind ``table_name.column`` when production has that table and
+    the current state still has the column (the running code reads it), else None."""
+    snap = ctx.live_tables.get(table_name)
+    if snap is None:
+        return None
+    for name, field in snap.fields.items():
+        if facts.column_name(field, name) == column and not ctx.field_is_new_on(snap, name):
+            return snap, name
+    return None

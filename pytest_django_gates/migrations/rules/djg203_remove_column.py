@@ -1,15 +1,45 @@
-"""DJG203: dropping a column the previous release still reads."""
+"""DJG203: dropping a column the previous release still reads.
+
+Also ``RunSQL("ALTER TABLE ... DROP COLUMN ...")`` of a column the model state still
+has. The second step of the safe recipe, a column already removed from the state in
+an earlier deploy, is not flagged.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pytest_django_gates.migrations import facts
+from pytest_django_gates.migrations import facts, sqltext
 from pytest_django_gates.migrations.base import Hit, OpContext, Rule
-from pytest_django_gates.migrations.rules._helpers import column_ref, existing_model, table
+from pytest_django_gates.migrations.rules._helpers import (
+    column_ref,
+    existing_model,
+    live_column,
+    table,
+)
+
+
+def _runsql(ctx: OpContext) -> Iterator[Hit]:
+    """``ALTER TABLE t DROP COLUMN c``: unsafe while the state (the running code) has c."""
+    for stmt in ctx.statements:
+        table_name = sqltext.alter_table(stmt)
+        if table_name is None:
+            continue
+        for column in sqltext.dropped_columns(stmt):
+            found = live_column(ctx, table_name, column)
+            if found is not None:
+                snap, name = found
+                yield Hit(
+                    f"RunSQL drops column {table_name}.{column} of {snap.label}.{name}, "
+                    "which the model state still has: the running code selects it and "
+                    "fails until the deploy completes"
+                )
 
 
 def check(ctx: OpContext) -> Iterator[Hit]:
+    if ctx.is_("RunSQL"):
+        yield from _runsql(ctx)
+        return
     snap = existing_model(ctx)
     name = ctx.operation.name
     if snap is None or name not in snap.fields or ctx.field_is_new(name):
@@ -43,6 +73,6 @@ RULE = Rule(
         "or a db_default first if it is NOT NULL), then drop the column in a later "
         "release with RunSQL('ALTER TABLE ... DROP COLUMN ...')."
     ),
-    operations=frozenset({"RemoveField"}),
+    operations=frozenset({"RemoveField", "RunSQL"}),
     check_operation=check,
 )

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pytest_django_gates.migrations import facts
+from pytest_django_gates.migrations import facts, sqltext
 from pytest_django_gates.migrations.base import Hit, OpContext, Rule
-from pytest_django_gates.migrations.rules._helpers import alter_facts, existing_model, table
+from pytest_django_gates.migrations.rules._helpers import (
+    alter_facts,
+    existing_model,
+    live_column,
+    table,
+)
 
 
 def check(ctx: OpContext) -> Iterator[Hit]:
+    if ctx.is_("RunSQL"):
+        for stmt in ctx.statements:
+            table_name = sqltext.alter_table(stmt)
+            renamed = sqltext.renamed_column(stmt)
+            if table_name is None or renamed is None:
+                continue
+            found = live_column(ctx, table_name, renamed[0])
+            if found is not None:
+                yield Hit(
+                    f"RunSQL renames column {table_name}.{renamed[0]} to {renamed[1]!r} "
+                    f"({found[0].label}.{found[1]}): the running code still uses the old name"
+                )
+        return
     if ctx.is_("RenameField"):
         snap = existing_model(ctx)
         old_name, new_name = ctx.operation.old_name, ctx.operation.new_name
@@ -45,6 +63,6 @@ RULE = Rule(
         "rename is state-only; or add a new column, write both, backfill, and drop the "
         "old one in a later deploy."
     ),
-    operations=frozenset({"RenameField", "AlterField"}),
+    operations=frozenset({"RenameField", "AlterField", "RunSQL"}),
     check_operation=check,
 )

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pytest_django_gates.migrations import facts
+from pytest_django_gates.migrations import facts, sqltext
 from pytest_django_gates.migrations.base import Hit, OpContext, Rule
 from pytest_django_gates.migrations.rules._helpers import existing_model, table
 
 
 def check(ctx: OpContext) -> Iterator[Hit]:
+    if ctx.is_("RunSQL"):
+        for stmt in ctx.statements:
+            renamed = sqltext.renamed_table(stmt)
+            live = ctx.live_tables.get(renamed[0]) if renamed else None
+            if renamed and live is not None:
+                yield Hit(
+                    f"RunSQL renames table {renamed[0]!r} to {renamed[1]!r} ({live.label}): "
+                    f"the running code still queries {renamed[0]!r}"
+                )
+        return
     snap = existing_model(ctx)
     if snap is None:
         return
@@ -50,6 +60,6 @@ RULE = Rule(
         "Keep the table name (leave db_table as it is); if the table already has the "
         "new name, record it with SeparateDatabaseAndState(state_operations=[...])."
     ),
-    operations=frozenset({"AlterModelTable", "AlterField"}),
+    operations=frozenset({"AlterModelTable", "AlterField", "RunSQL"}),
     check_operation=check,
 )

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "djgc_code",
     "djgc_ignores",
     "djgc_squash",
+    "djgc_rawsql",
 ]
 if django.VERSION >= (5, 0):
     INSTALLED_APPS.append("djgc_dbdefault")
