@@ -373,3 +373,26 @@ def renamed_table(stmt: Statement) -> tuple[str, str] | None:
         return None
     new, _ = _qualified_name(stmt.tokens, at)
     return (table, new) if new else None
+
+
+def set_default_columns(stmt: Statement) -> list[str]:
+    """Columns an ``ALTER TABLE t ALTER [COLUMN] c SET DEFAULT ...`` gives a default."""
+    if alter_table(stmt) is None:
+        return []
+    tokens = stmt.tokens
+    columns: list[str] = []
+    for i, token in enumerate(tokens):
+        if token != "ALTER" or i == 0:
+            continue
+        j = _skip(tokens, i + 1, ("COLUMN",))
+        if (
+            j + 2 < len(tokens)
+            and _is_name(tokens[j])
+            and tokens[j + 1 : j + 3]
+            == (
+                "SET",
+                "DEFAULT",
+            )
+        ):
+            columns.append(identifier(tokens[j]))
+    return columns

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pytest_django_gates.migrations import facts
+from pytest_django_gates.migrations import facts, sqltext
 from pytest_django_gates.migrations.base import Hit, OpContext, Rule
 from pytest_django_gates.migrations.rules._helpers import column_ref, existing_model, table
+
+
+def _default_set_in_sql(ctx: OpContext, table_name: str, column: str | None) -> bool:
+    """A later ``RunSQL("ALTER TABLE t ALTER COLUMN c SET DEFAULT ...")`` of the same atomic
+    migration gives the column its database default before anything commits: the
+    deliberate zero-downtime pattern for Django < 5.0 (no ``db_default``)."""
+    if column is None or not ctx.migration.atomic:
+        return False
+    operations = list(getattr(ctx.migration.migration, "operations", []))
+    for op in operations[ctx.index[0] + 1 :]:
+        if "RunSQL" not in facts.kinds(op):
+            continue
+        for stmt in sqltext.split_operation_sql(getattr(op, "sql", None)):
+            if sqltext.alter_table(stmt) == table_name and column in (
+                sqltext.set_default_columns(stmt)
+            ):
+                return True
+    return False
 
 
 def check(ctx: OpContext) -> Iterator[Hit]:
@@ -32,6 +50,8 @@ def check(ctx: OpContext) -> Iterator[Hit]:
         return
     if field.get_internal_type() in {"AutoField", "BigAutoField", "SmallAutoField"}:
         return  # identity columns generate their own values (DJG202 covers the rewrite)
+    if _default_set_in_sql(ctx, table(ctx, snap), facts.column_name(field, name)):
+        return
     how = (
         "Django fills existing rows with the field's default and then drops it"
         if facts.has_transient_default(field)

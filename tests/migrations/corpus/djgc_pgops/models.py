@@ -5,6 +5,7 @@ from corpus_compat import check_constraint
 
 class Buyer(models.Model):
     name = models.CharField(max_length=50)
+    tier = models.IntegerField(default=0)
 
 
 class Order(models.Model):
