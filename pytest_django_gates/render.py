@@ -11,7 +11,7 @@ import html
 import json
 import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pytest_django_gates.report import Finding, GateResult, Report
@@ -76,12 +76,37 @@ def gate_line(gate: GateResult) -> str:
     return f"{gate.name}: {_STATUS_MARK[gate.status]} - {gate.summary}"
 
 
+# Past this many findings of one gate, the text output starts with counts (per code,
+# and per app for the migration gate), shows the first ones and says where the rest is.
+TEXT_FINDINGS = 50
+
+
 def render_text(report: Report) -> str:
     out: list[str] = []
     for gate in report.gates:
         out.append(gate_line(gate))
-        out.extend(finding_text(f) for f in gate.findings)
+        findings = gate.findings
+        if len(findings) <= TEXT_FINDINGS:
+            out.extend(finding_text(f) for f in findings)
+            continue
+        out.append("  by code: " + _counts(f.code for f in findings))
+        if gate.name == "migrations":
+            out.append("  by app: " + _counts(f.object.split(".", 1)[0] for f in findings))
+        out.append(f"  the first {TEXT_FINDINGS} of {len(findings)} findings:")
+        out.extend(finding_text(f) for f in findings[:TEXT_FINDINGS])
+        out.append(
+            f"  ... {len(findings) - TEXT_FINDINGS} more: the JSON report has every finding "
+            "(--format json, or --report FILE)"
+        )
     return "\n".join(out) + "\n"
+
+
+def _counts(keys: Iterable[str]) -> str:
+    counted: dict[str, int] = {}
+    for key in keys:
+        counted[key] = counted.get(key, 0) + 1
+    ordered = sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{key} {n}" for key, n in ordered)
 
 
 def render_json(report: Report) -> str:

@@ -250,3 +250,27 @@ def test_written_files_follow_the_umask_and_keep_an_existing_mode(tmp_path: Path
         assert kept.read_text() == "{}"
     finally:
         os.umask(old)
+
+
+def test_text_of_a_long_history_starts_with_counts_and_caps_the_findings() -> None:
+    from pytest_django_gates.render import TEXT_FINDINGS, render_text
+    from pytest_django_gates.report import Finding, GateResult, Report
+
+    findings = tuple(
+        Finding(
+            code="DJG201" if i % 3 else "DJG211",
+            severity="error",
+            message=f"finding {i}",
+            object=f"{'shop' if i % 2 else 'users'}.{i:04d}_x",
+        )
+        for i in range(120)
+    )
+    gate = GateResult(name="migrations", status="failed", summary="s", findings=findings)
+    lines = render_text(Report(gates=(gate,))).splitlines()
+    assert lines[1] == "  by code: DJG201 80, DJG211 40"
+    assert lines[2] == "  by app: shop 60, users 60"
+    assert lines[3] == f"  the first {TEXT_FINDINGS} of 120 findings:"
+    assert lines[-1] == (
+        f"  ... {120 - TEXT_FINDINGS} more: the JSON report has every finding "
+        "(--format json, or --report FILE)"
+    )
