@@ -294,3 +294,19 @@ def test_subtest_reports_are_not_unchecked_tests(tmp_path: Path) -> None:
         "passed",
         "2 tests checked, 0 queries; no findings",
     ), queries
+
+
+def test_without_the_queries_gate_no_test_fails_on_queries(tmp_path: Path) -> None:
+    tests = THREE_TESTS + textwrap.dedent(
+        """
+        @pytest.mark.query_budget(0)
+        @pytest.mark.django_db
+        def test_over_budget():
+            assert Group.objects.count() == 0
+        """
+    )
+    project = _project(tmp_path, tests)
+    (project / "pyproject.toml").write_text(PYPROJECT.replace('["queries"]', '["coverage"]'))
+    result, report = _pytest(project)
+    assert "4 passed" in result.stdout, result.stdout[-2000:]
+    assert [g["name"] for g in report["gates"]] == ["coverage"]
