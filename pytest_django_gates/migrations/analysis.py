@@ -472,6 +472,8 @@ def analyze(request: Request) -> GateResult:
     if baseline_note:
         parts.append(baseline_note)
     parts.append(_backend_note(run.env))
+    if request.backend_why and run.env.vendor == POSTGRESQL:
+        parts[-1] += f" (backend auto: {request.backend_why})"
     return GateResult.from_findings(GATE, findings, summary="; ".join(parts))
 
 

@@ -40,6 +40,7 @@ class Request:
     database: str = "default"
     pg_version: int | None = None
     backend: str = "auto"
+    backend_why: str = ""  # set when "auto" chose PostgreSQL from the production settings
     baseline: str | None = None
     update_baseline: bool = False
     third_party: bool = False
@@ -107,6 +108,46 @@ def resolve_mode(config: GatesConfig, environ: Mapping[str, str]) -> Mode:
     return Mode("all", why="default")
 
 
+_POSTGRES_WORDS = ("postgresql", "postgis", "postgres://", "postgres:")
+
+
+def production_database(config: GatesConfig, rootdir: Path) -> str | None:
+    """Where ``backend = "auto"`` learns that production runs PostgreSQL, or None.
+
+    The production settings are found as the deploy gate finds them
+    (``deploy_settings``, else ``settings/production.py`` / ``prod.py``) and read
+    with :mod:`ast`, never imported: when a live binding of ``DATABASES`` names a
+    PostgreSQL engine or URL in a string (``"django.db.backends.postgresql"``, a
+    ``dj_database_url`` default ``"postgres://..."``), the PostgreSQL rules apply
+    even when the tests run on SQLite. Settings that only read the engine from the
+    environment say nothing here: set ``backend = "postgresql"``.
+    """
+    import ast
+
+    from pytest_django_gates.deploy.runner import resolve_target
+    from pytest_django_gates.deploy.settings_source import SettingsSource
+
+    try:
+        module, directory, _ = resolve_target(config, rootdir)
+    except ConfigError:
+        return None
+    source = SettingsSource.load(module, [directory])
+    for binding in source.live("DATABASES"):
+        if binding.value is None:
+            continue
+        for node in ast.walk(binding.value):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value.lower()
+                if any(word in text for word in _POSTGRES_WORDS):
+                    where = binding.path.name
+                    try:
+                        where = str(binding.path.resolve().relative_to(rootdir.resolve()))
+                    except ValueError:
+                        pass
+                    return f"production settings {module} use PostgreSQL ({where}:{binding.line})"
+    return None
+
+
 def build_request(
     config: GatesConfig,
     rootdir: Path,
@@ -142,6 +183,11 @@ def build_request(
         label = f"not applied to database {config['migrations.database']!r}"
     else:
         label = "all migrations of the project's apps"
+    backend, backend_why = config["migrations.backend"], ""
+    if backend == "auto":
+        found = production_database(config, rootdir)
+        if found is not None:
+            backend, backend_why = "postgresql", found
     return Request(
         rootdir=str(rootdir.resolve()),
         mode=mode.name,
@@ -150,7 +196,8 @@ def build_request(
         changed_files=changed,
         database=config["migrations.database"],
         pg_version=config["migrations.pg_version"],
-        backend=config["migrations.backend"],
+        backend=backend,
+        backend_why=backend_why,
         baseline=str(baseline.resolve()) if baseline is not None else None,
         update_baseline=update,
         third_party=bool(config["migrations.third_party"]),

@@ -64,6 +64,21 @@ def test_squashed_migrations_get_only_the_rules_that_apply_to_empty_databases() 
     assert "djgc_squash.0003_index_code" not in found
 
 
+def test_backend_auto_takes_postgresql_from_the_production_settings() -> None:
+    args = ["--project", str(CORPUS), "migrations", "--all", "--backend", "auto"]
+    env = corpus_env(pg_apps=False)
+    _, plain = cli_json(args, env=env)
+    assert "PostgreSQL-only rules skipped on sqlite" in plain["gates"][0]["summary"]
+    _, auto = cli_json(args, env={**env, "DJANGO_GATES_DEPLOY_SETTINGS": "corpus_production"})
+    summary = auto["gates"][0]["summary"]
+    assert "rules for PostgreSQL 1" in summary
+    assert (
+        "(backend auto: production settings corpus_production use PostgreSQL "
+        "(corpus_production.py:5))" in summary
+    )
+    assert "DJG208" in {f["code"] for f in auto["gates"][0]["findings"]}
+
+
 def test_every_rule_is_labelled_unsafe_and_safe_in_the_corpus() -> None:
     labelled = corpus_migrations()
     flagged = set().union(*(codes for _, codes in labelled.values()))
