@@ -123,6 +123,7 @@ def production_database(config: GatesConfig, rootdir: Path) -> str | None:
     environment say nothing here: set ``backend = "postgresql"``.
     """
     import ast
+    import contextlib
 
     from pytest_django_gates.deploy.runner import resolve_target
     from pytest_django_gates.deploy.settings_source import SettingsSource
@@ -140,10 +141,8 @@ def production_database(config: GatesConfig, rootdir: Path) -> str | None:
                 text = node.value.lower()
                 if any(word in text for word in _POSTGRES_WORDS):
                     where = binding.path.name
-                    try:
+                    with contextlib.suppress(ValueError):
                         where = str(binding.path.resolve().relative_to(rootdir.resolve()))
-                    except ValueError:
-                        pass
                     return f"production settings {module} use PostgreSQL ({where}:{binding.line})"
     return None
 
