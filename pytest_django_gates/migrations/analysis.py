@@ -348,6 +348,7 @@ def _run(request: Request) -> _Run:
             migration_file=lambda key: (
                 migration_file(loader.graph.nodes[key]) if key in loader.graph.nodes else None
             ),
+            edited_files=frozenset(Path(p).resolve() for p in request.edited_files),
         )
         for rule in registry.RULES.values():
             if rule.check_project is not None and rule.applies_to(env.vendor):

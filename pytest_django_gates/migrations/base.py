@@ -246,3 +246,5 @@ class ProjectContext:
     """Apps in scope (local apps, plus third-party ones when configured)."""
     relpath: Callable[[Path | str | None], str | None]
     migration_file: Callable[[ModelKey], Path | None]
+    edited_files: frozenset[Path] = frozenset()
+    """With a git base: migration files that existed there and whose operations changed."""

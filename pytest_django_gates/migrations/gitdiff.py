@@ -10,6 +10,7 @@ clone), not a git repository.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -84,3 +85,57 @@ def added_since(root: Path, ref: str) -> Since:
         names.extend(n for n in untracked.stdout.split("\0") if n)
     added = tuple(sorted({(toplevel / name).resolve() for name in names if name.endswith(".py")}))
     return Since(ref=ref, merge_base=merge_base, toplevel=toplevel, added=added)
+
+
+def _operations_dump(source: str) -> str | None:
+    """The ``operations`` (and ``atomic``) of the ``Migration`` class, formatting and
+    comments left out; None when the file has no such class or does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Migration":
+            parts = []
+            for stmt in node.body:
+                if isinstance(stmt, ast.Assign):
+                    targets, value = stmt.targets, stmt.value
+                elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                    targets, value = [stmt.target], stmt.value
+                else:
+                    continue
+                names = {t.id for t in targets if isinstance(t, ast.Name)}
+                if names & {"operations", "atomic"}:
+                    parts.append(f"{sorted(names)}={ast.dump(value)}")
+            return "\n".join(parts)
+    return None
+
+
+def edited_since(since: Since) -> tuple[Path, ...]:
+    """Migration files that exist at the merge base and whose operations changed since.
+
+    A file under a ``migrations`` directory, modified (not added) since the merge base,
+    whose ``Migration.operations`` or ``atomic`` differ as code: a reformat, a comment
+    or a new docstring is no edit.
+    """
+    diff = _git(
+        ["diff", "--name-only", "--no-renames", "--diff-filter=M", "-z", since.merge_base, "--"],
+        since.toplevel,
+    )
+    if diff.returncode != 0:
+        raise ConfigError(f"--since {since.ref}: git diff failed: {diff.stderr.strip()}")
+    edited: list[Path] = []
+    for name in (n for n in diff.stdout.split("\0") if n):
+        path = since.toplevel / name
+        if not name.endswith(".py") or "migrations" not in Path(name).parts[:-1]:
+            continue
+        if path.name == "__init__.py" or not path.is_file():
+            continue
+        old = _git(["show", f"{since.merge_base}:{name}"], since.toplevel)
+        if old.returncode != 0:
+            continue
+        before = _operations_dump(old.stdout)
+        after = _operations_dump(path.read_text(encoding="utf-8"))
+        if before is not None and before != after:
+            edited.append(path.resolve())
+    return tuple(sorted(edited))

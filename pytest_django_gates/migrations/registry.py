@@ -33,6 +33,7 @@ _MODULES = (
     "djg223_runsql_outside_transaction",
     "djg230_missing_migrations",
     "djg231_conflicting_leaves",
+    "djg232_edited_migration",
     "djg290_unused_ignore",
     "djg291_stale_baseline",
 )

@@ -36,6 +36,7 @@ class Request:
     mode_label: str
     pyproject: str | None = None
     changed_files: tuple[str, ...] = ()
+    edited_files: tuple[str, ...] = ()  # migrations at the base whose operations changed
     keys: tuple[tuple[str, str], ...] = ()
     database: str = "default"
     pg_version: int | None = None
@@ -56,6 +57,7 @@ class Request:
     def from_json(cls, data: Mapping[str, Any]) -> Request:
         values = dict(data)
         values["changed_files"] = tuple(values.get("changed_files", ()))
+        values["edited_files"] = tuple(values.get("edited_files", ()))
         values["keys"] = tuple(tuple(k) for k in values.get("keys", ()))
         values["ignores"] = tuple(values.get("ignores", ()))
         return cls(**values)
@@ -154,7 +156,7 @@ def build_request(
     in_pytest: bool,
     environ: Mapping[str, str] | None = None,
 ) -> Request:
-    from pytest_django_gates.migrations.gitdiff import added_since, in_git_work_tree
+    from pytest_django_gates.migrations.gitdiff import added_since, edited_since, in_git_work_tree
 
     environ = os.environ if environ is None else environ
     update = bool(config["migrations.update_baseline"])
@@ -171,12 +173,14 @@ def build_request(
             "database is the test database; run: django-gates migrations --unapplied"
         )
     changed: tuple[str, ...] = ()
+    edited: tuple[str, ...] = ()
     if mode.name == "since" and mode.why == "GITHUB_BASE_REF" and not in_git_work_tree(rootdir):
         mode = Mode("all", why="default (GITHUB_BASE_REF set, but not a git work tree)")
     if mode.name == "since":
         assert mode.ref is not None
         since = added_since(rootdir, mode.ref)
         changed = tuple(str(p) for p in since.added)
+        edited = tuple(str(p) for p in edited_since(since))
         label = since.label
     elif mode.name == "unapplied":
         label = f"not applied to database {config['migrations.database']!r}"
@@ -193,6 +197,7 @@ def build_request(
         mode_label=label,
         pyproject=str(config.pyproject) if config.pyproject else None,
         changed_files=changed,
+        edited_files=edited,
         database=config["migrations.database"],
         pg_version=config["migrations.pg_version"],
         backend=backend,

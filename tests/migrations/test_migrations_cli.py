@@ -422,3 +422,27 @@ for settings in ("proj_settings", "missing_settings"):
     assert first["status"] == "failed"
     assert [f["object"] for f in first["findings"]] == ["shop.0002_add_flag"]
     assert "settings module 'missing_settings' cannot be imported" in second["config_error"]
+
+
+def test_a_migration_edited_since_the_base_is_djg232_but_a_reformat_is_not(
+    tmp_path: Path,
+) -> None:
+    root = make_project(tmp_path / "p", {"shop": simple_app(FLAG, **{"0002_add_flag": ADD_FLAG})})
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "base")
+    initial = root / "shop/migrations/0001_initial.py"
+    original = initial.read_text()
+    # Formatting and a comment: the operations are the same code.
+    initial.write_text("# reviewed\n" + original.replace("operations = [", "operations = [  # x"))
+    code, report, _ = project_json(root, "--since", "main")
+    assert "DJG232" not in {f["code"] for f in report["gates"][0]["findings"]}, report
+    # A changed operation: an edit.
+    initial.write_text(original.replace("max_length=50", "max_length=60"))
+    assert initial.read_text() != original
+    code, report, _ = project_json(root, "--since", "main")
+    edited = [f for f in report["gates"][0]["findings"] if f["code"] == "DJG232"]
+    assert [(f["object"], f["path"], f["severity"]) for f in edited] == [
+        ("shop.0001_initial", "shop/migrations/0001_initial.py", "error")
+    ]
+    assert code == 1
