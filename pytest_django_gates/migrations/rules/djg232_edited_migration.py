@@ -43,8 +43,7 @@ RULE = Rule(
     name="edited-migration",
     severity="error",
     title=(
-        "A migration changed after it was created: databases that applied it never see "
-        "the change."
+        "A migration changed after it was created: databases that applied it never see the change."
     ),
     hint=(
         "Restore the migration as it was at the base and put the change in a new "
