@@ -27,6 +27,7 @@ _MODULES = (
     "djg214_foreign_key_validated",
     "djg215_check_validated",
     "djg216_data_under_schema_lock",
+    "djg217_m2m_retarget",
     "djg220_runpython_without_reverse",
     "djg221_runsql_without_reverse",
     "djg222_runpython_imports_models",

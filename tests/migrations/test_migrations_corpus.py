@@ -214,6 +214,13 @@ def test_corpus_applies_on_sqlite_and_old_code_breaks_where_the_gate_says(tmp_pa
         ),
         ("djgc_rawsql", "0004_rename_name_in_sql", "SELECT id, name FROM djgc_rawsql_shelf", True),
         ("djgc_rawsql", "0005_drop_crate_in_sql", "SELECT code FROM djgc_rawsql_crate", True),
+        ("djgc_rawsql", "0006_box_labels", None, None),
+        (
+            "djgc_rawsql",
+            "0007_marks_to_stickers",
+            "SELECT label_id FROM djgc_rawsql_box_marks",
+            True,
+        ),
         ("djgc_tables", "0001_initial", None, None),
         ("djgc_tables", "0002_delete_draft", "SELECT title FROM djgc_tables_draft", True),
         ("djgc_tables", "0003_delete_legacy_from_state", "SELECT x FROM djgc_tables_legacy", False),
