@@ -64,7 +64,6 @@ class Relation:
     model: str  # "catalog.Book"
     name: str  # attribute / accessor: "author", "reviews", "tags"
     kind: str  # forward | reverse_one_to_one | reverse_many | many_to_many | generic | deferred
-    from_multi: bool  # the instance came from a multi-row queryset
     prefetched: bool = False  # a prefetch cache existed and was bypassed (.filter() on it)
     # Django 6.1+: loaded under ``FETCH_PEERS``: one query for every peer of the
     # queryset, whatever the row count, so never a per-row N+1.
@@ -74,6 +73,11 @@ class Relation:
     # first/last/earliest): prefetching the whole relation would load too much.
     filtered: bool = False
     target: str = ""  # object name of the model the related manager returns
+
+    @property
+    def from_multi(self) -> bool:
+        """The instance came from a multi-row queryset."""
+        return bool(self.source)
 
 
 @dataclass(frozen=True)
@@ -236,14 +240,12 @@ class _RelTag:
 
     def resolve(self, query: Any) -> Relation:
         cache = self.instance.__dict__.get("_prefetched_objects_cache") or {}
-        source = _source_id(self.instance)
         return Relation(
             model=self.model,
             name=self.name,
             kind=self.kind,
-            from_multi=bool(source),
             prefetched=self.cache_key is not None and self.cache_key in cache,
-            source=source,
+            source=_source_id(self.instance),
             filtered=_narrowed(query, self.where),
             target=self.target,
         )
@@ -269,8 +271,15 @@ def _source_id(instance: Any) -> int:
     return int(getattr(state, MULTI_FLAG, 0) or 0)
 
 
-def _is_multi(instance: Any) -> bool:
-    return bool(_source_id(instance))
+def _lazy_load(instance: Any, name: str, kind: str, *, batched: bool = False) -> Relation:
+    """The relation (or deferred field) ``name`` of ``instance`` being loaded lazily."""
+    return Relation(
+        model=instance._meta.label,
+        name=name,
+        kind=kind,
+        batched=batched,
+        source=_source_id(instance),
+    )
 
 
 def _new_source(queryset: Any) -> int:
@@ -434,11 +443,6 @@ def _unavailable(exc: BaseException) -> CaptureUnavailable:
     )
 
 
-def install_error() -> CaptureUnavailable | None:
-    """The reason a previous :func:`install` failed, if it did."""
-    return _install_error
-
-
 def _plan_cursor(patches: Patches) -> None:
     from django.db.backends.utils import CursorWrapper
 
@@ -531,15 +535,7 @@ def _plan_fetcher(patches: Patches, owner: Any, kind: str, name_of: Callable[[An
     def one(self: Any, instance: Any) -> Any:
         if not _recorders:
             return fetch_one(self, instance)
-        source_id = _source_id(instance)
-        relation = Relation(
-            model=instance._meta.label,
-            name=name_of(self),
-            kind=kind,
-            from_multi=bool(source_id),
-            batched=_is_batched(instance),
-            source=source_id,
-        )
+        relation = _lazy_load(instance, name_of(self), kind, batched=_is_batched(instance))
         with _push_relation(relation):
             return fetch_one(self, instance)
 
@@ -547,14 +543,7 @@ def _plan_fetcher(patches: Patches, owner: Any, kind: str, name_of: Callable[[An
     def many(self: Any, instances: Any) -> Any:
         if not _recorders or not instances:
             return fetch_many(self, instances)
-        first = instances[0]
-        relation = Relation(
-            model=first._meta.label,
-            name=name_of(self),
-            kind=kind,
-            from_multi=True,
-            batched=True,
-        )
+        relation = _lazy_load(instances[0], name_of(self), kind, batched=True)
         with _push_relation(relation):
             return fetch_many(self, instances)
 
@@ -574,14 +563,7 @@ def _plan_descriptors_before_fetch_modes(patches: Patches) -> None:
     def get_object(self: Any, instance: Any) -> Any:
         if not _recorders:
             return forward_get_object(self, instance)
-        relation = Relation(
-            model=instance._meta.label,
-            name=self.field.name,
-            kind="forward",
-            from_multi=_is_multi(instance),
-            source=_source_id(instance),
-        )
-        with _push_relation(relation):
+        with _push_relation(_lazy_load(instance, self.field.name, "forward")):
             return forward_get_object(self, instance)
 
     patches.add(rd.ForwardManyToOneDescriptor, "get_object", get_object)
@@ -592,14 +574,8 @@ def _plan_descriptors_before_fetch_modes(patches: Patches) -> None:
     def reverse_one_to_one_get(self: Any, instance: Any, cls: Any = None) -> Any:
         if instance is None or not _recorders:
             return reverse_one_get(self, instance, cls)
-        relation = Relation(
-            model=instance._meta.label,
-            name=self.related.get_accessor_name(),
-            kind="reverse_one_to_one",
-            from_multi=_is_multi(instance),
-            source=_source_id(instance),
-        )
-        with _push_relation(relation):
+        name = self.related.get_accessor_name()
+        with _push_relation(_lazy_load(instance, name, "reverse_one_to_one")):
             return reverse_one_get(self, instance, cls)
 
     patches.add(rd.ReverseOneToOneDescriptor, "__get__", reverse_one_to_one_get)
@@ -611,14 +587,7 @@ def _plan_descriptors_before_fetch_modes(patches: Patches) -> None:
     def refresh(self: Any, using: Any = None, fields: Any = None, *args: Any, **kwargs: Any) -> Any:
         caller = sys._getframe(1).f_code
         if _recorders and fields and caller is deferred_get.__code__:
-            relation = Relation(
-                model=self._meta.label,
-                name=str(next(iter(fields))),
-                kind="deferred",
-                from_multi=_is_multi(self),
-                source=_source_id(self),
-            )
-            with _push_relation(relation):
+            with _push_relation(_lazy_load(self, str(next(iter(fields))), "deferred")):
                 return refresh_from_db(self, using, fields, *args, **kwargs)
         return refresh_from_db(self, using, fields, *args, **kwargs)
 
@@ -634,14 +603,7 @@ def _plan_descriptors_before_fetch_modes(patches: Patches) -> None:
     def generic_get(self: Any, instance: Any, cls: Any = None) -> Any:
         if instance is None or not _recorders:
             return gfk_get(self, instance, cls)
-        relation = Relation(
-            model=instance._meta.label,
-            name=self.name,
-            kind="generic",
-            from_multi=_is_multi(instance),
-            source=_source_id(instance),
-        )
-        with _push_relation(relation):
+        with _push_relation(_lazy_load(instance, self.name, "generic")):
             return gfk_get(self, instance, cls)
 
     patches.add(GenericForeignKey, "__get__", generic_get)

@@ -80,9 +80,6 @@ class NPlusOne:
         """The template itself ran the query (no user frame between them)."""
         return self.site.template is not None and self.site.template_depth == 0
 
-    def _frame(self) -> tuple[str, int, str] | None:
-        return self.site.innermost_code or self.site.innermost
-
     def location(self, root: Path) -> tuple[str | None, int | None]:
         """The template line when a template ran the query, else the innermost line of
         the code under test (else of the test).
@@ -93,7 +90,7 @@ class NPlusOne:
         if self._template_first and self.site.template:
             name, line = self.site.template
             return relative(name, root), line
-        frame = self._frame()
+        frame = self.site.shown
         if frame is None:
             return None, None
         return relative(frame[0], root), frame[1]
@@ -101,7 +98,7 @@ class NPlusOne:
     def headline(self, root: Path) -> str:
         path, line = self.location(root)
         where = f"{path}:{line}" if path else "an unknown location"
-        frame = self._frame()
+        frame = self.site.shown
         func = frame[2] if frame else "?"
         if self._template_first:
             func = "template"
@@ -134,7 +131,7 @@ class NPlusOne:
             )
         origin = capture.source(rel)
         if origin is not None and origin.site is not None:
-            built = origin.site.innermost_code or origin.site.innermost
+            built = origin.site.shown
             if built is not None:
                 lines.append(
                     f"rows: the {origin.model} queryset evaluated at "
@@ -143,8 +140,7 @@ class NPlusOne:
         if self.site.template and not self._template_first:
             name, line = self.site.template
             lines.append(f"called from template {relative(name, root)}:{line}")
-        elif self.site.template and self.site.innermost:
-            frame = self.site.innermost_code or self.site.innermost
+        elif self.site.template and (frame := self.site.shown) is not None:
             lines.append(f"rendered for {relative(frame[0], root)}:{frame[1]} (in {frame[2]})")
         if len(self.site.frames) > 1:
             chain: list[str] = []
@@ -203,12 +199,12 @@ def fix_for(relation: Relation | None, site: Site) -> str:
     if relation is not None:
         model = relation.model.rsplit(".", 1)[-1]
         name = relation.name
+        peers = _peers_fix(model) if relation.kind in _PEERS_KINDS else ""
         origin = capture.source(relation)
         only = origin.only if origin is not None else None
         if only is not None and relation.kind in ("forward", "reverse_one_to_one", "deferred"):
             # select_related() of a field left out of .only() raises FieldError: keep it.
             fields = ", ".join(repr(f) for f in sorted({*only, name}))
-            peers = _peers_fix(model)
             if relation.kind == "deferred":
                 return f"{model}.objects.only({fields}){peers}"
             return f"{model}.objects.only({fields}).select_related('{name}'){peers}"
@@ -228,7 +224,6 @@ def fix_for(relation: Relation | None, site: Site) -> str:
                 f"{model}.objects.prefetch_related(Prefetch('{name}', "
                 f"queryset=<filtered queryset>, to_attr='<name>'))"
             )
-        peers = _peers_fix(model) if relation.kind in _PEERS_KINDS else ""
         if relation.kind in ("forward", "reverse_one_to_one"):
             return f"{model}.objects.select_related('{name}'){peers}"
         if relation.kind in ("reverse_many", "many_to_many", "generic"):
@@ -256,15 +251,25 @@ def fix_for(relation: Relation | None, site: Site) -> str:
 
 def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
     """The N+1s among one test's queries (see the module docstring for the rules)."""
-    selects = [e for e in events if not e.site.ignored and sql.is_select(e.sql)]
     groups: dict[tuple[object, ...], list[QueryEvent]] = {}
-    for event in selects:
-        if not (event.site.code_frames or event.site.template):
-            continue  # only test code (or only libraries it called) ran it: rule 3 below
-        # The whole call path, test frames included: two calls from two lines of a
-        # test are two calls, not a repetition.
-        key = (event.alias, sql.shape(event.sql), event.site.key, event.request)
-        groups.setdefault(key, []).append(event)
+    # Rule 3's candidates: one relation loaded row by row from one queryset by library
+    # code the test called (a serializer, the admin), with no code under test on the way.
+    rows: dict[tuple[object, ...], list[QueryEvent]] = {}
+    for event in events:
+        site = event.site
+        if site.ignored or not sql.is_select(event.sql):
+            continue
+        if site.innermost_code is not None or site.template:
+            # The whole call path, test frames included: two calls from two lines of
+            # a test are two calls, not a repetition.
+            key = (event.alias, sql.shape(event.sql), site.key, event.request)
+            groups.setdefault(key, []).append(event)
+            continue
+        rel = event.relation
+        if rel is None or rel.batched or not rel.from_multi or site.direct_test:
+            continue
+        row_key = (event.alias, rel.model, rel.name, rel.source, event.request)
+        rows.setdefault(row_key, []).append(event)
 
     found: list[NPlusOne] = []
     latent_seen: set[tuple[object, ...]] = set()
@@ -283,18 +288,6 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
         latent_seen.add(latent_key)
         found.append(_finding(group, str(shape), str(alias), latent=True))
 
-    # Rule 3: one relation loaded row by row from one queryset by library code the
-    # test called (a serializer, the admin), with no code under test on the way.
-    rows: dict[tuple[object, ...], list[QueryEvent]] = {}
-    for event in selects:
-        rel = event.relation
-        site = event.site
-        if rel is None or rel.batched or not rel.source or site.direct_test:
-            continue
-        if site.code_frames or site.template:
-            continue  # judged above
-        row_key = (event.alias, rel.model, rel.name, rel.source, event.request)
-        rows.setdefault(row_key, []).append(event)
     for (alias, *_rest), group in rows.items():
         if len(group) >= threshold and _varies(group):
             found.append(_finding(group, str(sql.shape(group[0].sql)), str(alias), latent=False))

@@ -246,8 +246,3 @@ def repeats(filename: str, line: int, code: CodeType | None = None, lasti: int =
 def constant(filename: str, line: int) -> bool:
     """Whether only a loop over a collection written in the code repeats this line."""
     return line in loop_map(filename).constant
-
-
-def in_loop(filename: str, line: int) -> bool:
-    """Line-level form of :func:`repeats` (no column known)."""
-    return repeats(filename, line)

@@ -68,15 +68,18 @@ class Site:
         return self.frames[0] if self.frames else None
 
     @property
-    def code_frames(self) -> tuple[Frame, ...]:
-        return tuple(f for f, t in self._pairs() if not t)
-
-    @property
     def innermost_code(self) -> Frame | None:
+        """The innermost frame of the code under test (not test code), if any."""
         for f, t in self._pairs():
             if not t:
                 return f
         return None
+
+    @property
+    def shown(self) -> Frame | None:
+        """The frame a finding points at: the innermost of the code under test, else the
+        innermost user frame (a test's own line)."""
+        return self.innermost_code or self.innermost
 
     def _pairs(self) -> Iterator[tuple[Frame, bool]]:
         tests = self.tests or (False,) * len(self.frames)
