@@ -11,6 +11,7 @@ import html
 import json
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -49,13 +50,8 @@ def terminal_findings(gate: GateResult, report_path: str | None) -> list[str]:
     findings = gate.findings
     if len(findings) <= TERMINAL_FINDINGS:
         return [finding_text(f) for f in findings]
-    by_code: dict[str, int] = {}
-    by_place: dict[tuple[str, str], int] = {}
-    for f in findings:
-        by_code[f.code] = by_code.get(f.code, 0) + 1
-        place = (f.code, location(f) or f.object)
-        by_place[place] = by_place.get(place, 0) + 1
-    lines = ["  by code: " + ", ".join(f"{c} {n}" for c, n in sorted(by_code.items()))]
+    by_place = Counter((f.code, location(f) or f.object) for f in findings)
+    lines = ["  by code: " + _counts(f.code for f in findings)]
     lines.append(f"  top locations (of {len(by_place)}):")
     top = sorted(by_place.items(), key=lambda item: (-item[1], item[0]))[:TOP_LOCATIONS]
     lines.extend(f"    {n:>4} x {code} {where}" for (code, where), n in top)
@@ -66,7 +62,7 @@ def terminal_findings(gate: GateResult, report_path: str | None) -> list[str]:
     where = (
         f" in the JSON report ({report_path})"
         if report_path
-        else (" in the JSON report: pass --gates-report=PATH")
+        else " in the JSON report: pass --gates-report=PATH"
     )
     lines.append(f"  ... {rest} more{where}")
     return lines
@@ -102,10 +98,8 @@ def render_text(report: Report) -> str:
 
 
 def _counts(keys: Iterable[str]) -> str:
-    counted: dict[str, int] = {}
-    for key in keys:
-        counted[key] = counted.get(key, 0) + 1
-    ordered = sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+    """``"DJG201 80, DJG211 40"``: each key and how often, the most frequent first."""
+    ordered = sorted(Counter(keys).items(), key=lambda item: (-item[1], item[0]))
     return ", ".join(f"{key} {n}" for key, n in ordered)
 
 

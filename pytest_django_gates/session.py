@@ -10,7 +10,7 @@ baseline.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -120,28 +120,36 @@ class GatesSession:
         try:
             result = yield
         except BaseException as exc:
-            capture.stop(recorder)
-            if undo_fetch_mode is not None:
-                undo_fetch_mode()
-            try:
-                if not isinstance(exc, pytest.skip.Exception):
-                    item.stash[OUTCOME_KEY] = evaluate(
-                        spec, recorder.events, self.settings, passed=False
-                    )
-            finally:
-                capture.forget_sources()
+            judge = not isinstance(exc, pytest.skip.Exception)
+            self._finish(item, spec, recorder, undo_fetch_mode, passed=False, judge=judge)
             raise
+        outcome = self._finish(item, spec, recorder, undo_fetch_mode, passed=True, judge=True)
+        if outcome is not None and outcome.failures:
+            pytest.fail("\n\n".join(outcome.failures), pytrace=False)
+        return result
+
+    def _finish(
+        self,
+        item: pytest.Item,
+        spec: TestSpec,
+        recorder: capture.Recorder,
+        undo_fetch_mode: Callable[[], None] | None,
+        *,
+        passed: bool,
+        judge: bool,
+    ) -> Outcome | None:
+        """Stop recording, restore the fetch mode and (unless skipped) judge the test."""
         capture.stop(recorder)
         if undo_fetch_mode is not None:
             undo_fetch_mode()
         try:
-            outcome = evaluate(spec, recorder.events, self.settings, passed=True)
+            if not judge:
+                return None
+            outcome = evaluate(spec, recorder.events, self.settings, passed=passed)
         finally:
             capture.forget_sources()
         item.stash[OUTCOME_KEY] = outcome
-        if outcome.failures:
-            pytest.fail("\n\n".join(outcome.failures), pytrace=False)
-        return result
+        return outcome
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

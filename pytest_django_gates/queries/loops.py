@@ -218,8 +218,8 @@ def repeats(filename: str, line: int, code: CodeType | None = None, lasti: int =
     runs once per iteration of some loop."""
     comprehension_frame = code is not None and code.co_name in COMPREHENSION_FRAMES
     loops = loop_map(filename)
-    position = _position(code, lasti)
     on_line = [c for c in loops.comprehensions if c[0][0] <= line <= c[0][2]]
+    position = _position(code, lasti) if on_line else None
     # Innermost first: a comprehension nested in another one's element decides.
     on_line.sort(key=lambda c: (c[0][2] - c[0][0], c[0][3] - c[0][1]))
     if position is not None and on_line:
