@@ -32,6 +32,7 @@ from pytest_django_gates.migrations.base import (
     Tracker,
 )
 from pytest_django_gates.migrations.facts import ModelSnap
+from pytest_django_gates.migrations.runpython import schema_calls
 from pytest_django_gates.report import Severity
 
 if TYPE_CHECKING:
@@ -83,6 +84,14 @@ _SCHEMA_OPS = frozenset(
     }
 )
 _NOT_LOCKING = frozenset({"AddIndexConcurrently", "RemoveIndexConcurrently"})
+
+
+def _reads_tables(op: Any, kinds: frozenset[str]) -> bool:
+    """Whether the rules judge what ``op`` does to tables by name (RunSQL, and a
+    RunPython whose source changes the schema)."""
+    if "RunSQL" in kinds:
+        return True
+    return "RunPython" in kinds and bool(schema_calls(getattr(op, "code", None)))
 
 
 def full_plan(graph: MigrationGraph) -> list[ModelKey]:
@@ -286,7 +295,7 @@ class Walker:
             lookup_after=lookup_after,
             tracker=self.tracker,
             new_tables=self._new_tables(state) if "RunSQL" in kinds else frozenset(),
-            live_tables=self._live_tables(state) if "RunSQL" in kinds else {},
+            live_tables=self._live_tables(state) if _reads_tables(op, kinds) else {},
         )
         if database and self._allowed(ctx, before_name):
             for kind in kinds & self.op_rules.keys():

@@ -28,6 +28,7 @@ _MODULES = (
     "djg215_check_validated",
     "djg216_data_under_schema_lock",
     "djg217_m2m_retarget",
+    "djg218_schema_change_in_runpython",
     "djg220_runpython_without_reverse",
     "djg221_runsql_without_reverse",
     "djg222_runpython_imports_models",

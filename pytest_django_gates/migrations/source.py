@@ -178,7 +178,7 @@ def _models_used_by_code(
 
 
 @functools.lru_cache(maxsize=4096)
-def _text(path: Path) -> str:
+def source_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -187,7 +187,7 @@ def _text(path: Path) -> str:
 
 def _may_use_models(path: Path, models_modules: frozenset[str]) -> bool:
     """Cheap text test before parsing: can the file mention a models module at all?"""
-    text = _text(path)
+    text = source_text(path)
     if "get_user_model" in text or "from ." in text:
         return True
     return any(module in text for module in models_modules) or any(

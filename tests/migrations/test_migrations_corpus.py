@@ -221,6 +221,20 @@ def test_corpus_applies_on_sqlite_and_old_code_breaks_where_the_gate_says(tmp_pa
             "SELECT label_id FROM djgc_rawsql_box_marks",
             True,
         ),
+        ("auth", None, None, None),  # 0010 reads auth's groups
+        ("djgc_code", "0010_runpython_uses_library_helpers", None, None),
+        (
+            "djgc_code",
+            "0011_runpython_changes_schema",
+            "SELECT id, title, priority FROM djgc_code_ticket",
+            True,
+        ),
+        (
+            "djgc_code",
+            "0012_runpython_data_through_editor",
+            "SELECT id, title, status, score FROM djgc_code_ticket",
+            False,
+        ),
         ("djgc_tables", "0001_initial", None, None),
         ("djgc_tables", "0002_delete_draft", "SELECT title FROM djgc_tables_draft", True),
         ("djgc_tables", "0003_delete_legacy_from_state", "SELECT x FROM djgc_tables_legacy", False),

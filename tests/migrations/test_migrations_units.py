@@ -357,6 +357,85 @@ def test_runpython_functions_that_reach_for_current_models(
     assert uses["clean"] == []
 
 
+def test_runpython_schema_changes_are_read_from_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "djg_rp_schema.py").write_text(
+        textwrap.dedent(
+            """\
+            import functools
+
+            DROP = "ALTER TABLE shop_order DROP COLUMN note"
+
+
+            def _index(editor, table):
+                editor.execute(f"CREATE INDEX ON {table} (placed)")
+
+
+            def _loop(editor):
+                _loop(editor)
+
+
+            def direct(apps, schema_editor):
+                schema_editor.execute(DROP)
+                se = schema_editor
+                se.remove_field(None, None)
+                se.add_index(None, None, concurrently=True)
+                _index(schema_editor, "shop_order")
+                _loop(schema_editor)
+
+
+            def cursor_ddl(apps, schema_editor):
+                with schema_editor.connection.cursor() as cursor:
+                    cursor.execute("UPDATE shop_order SET note = ''")
+                    cursor.execute("ALTER TABLE " + "shop_order RENAME TO orders")
+                    cursor.execute(make_sql())
+
+
+            def runtime_sql(apps, schema_editor, sql=None):
+                schema_editor.execute(sql)
+
+
+            def data_only(apps, schema_editor):
+                schema_editor.connection.alias
+                schema_editor.create_model  # not a call
+
+
+            def make_sql():
+                return ""
+
+
+            partial = functools.partial(direct)
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("djg_rp_schema")
+    from pytest_django_gates.migrations.runpython import HOLE, schema_calls
+
+    def described(name: str) -> list[tuple[int, str, str | None, bool, tuple[str, ...]]]:
+        return [
+            (c.line, c.method, c.sql, c.on_editor, c.chain)
+            for c in schema_calls(getattr(module, name))
+        ]
+
+    assert described("direct") == [
+        (7, "execute", f"CREATE INDEX ON {HOLE} (placed)", True, ("direct", "_index")),
+        (15, "execute", "ALTER TABLE shop_order DROP COLUMN note", True, ("direct",)),
+        (17, "remove_field", None, True, ("direct",)),
+        (18, "add_index", None, True, ("direct",)),
+    ]
+    assert schema_calls(module.direct)[3].keywords == frozenset({"concurrently"})
+    # a cursor's DML and unreadable SQL are not schema changes; its DDL is
+    assert described("cursor_ddl") == [
+        (26, "execute", "ALTER TABLE shop_order RENAME TO orders", False, ("cursor_ddl",))
+    ]
+    assert described("runtime_sql") == [(31, "execute", None, True, ("runtime_sql",))]
+    assert described("data_only") == []
+    assert described("partial") == described("direct")
+    assert schema_calls(None) == ()
+
+
 # -- expressions (Django objects, no settings needed) --------------------------------------------
 
 

@@ -46,7 +46,9 @@ def main() -> int:
                 connection.connection.add_notice_handler(handler)
                 with connection.cursor() as cursor:
                     cursor.execute("SET client_min_messages TO debug1")
-            args = [command["app"], command["target"]] if command.get("app") else []
+            args = [command["app"]] if command.get("app") else []
+            if command.get("app") and command.get("target"):
+                args.append(command["target"])  # no target: the app's latest migration
             call_command(
                 "migrate", *args, fake=bool(command.get("fake")), verbosity=0, stdout=io.StringIO()
             )
