@@ -205,6 +205,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ReportError) as exc:
         print(f"django-gates: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM where a step asked for it
+        from pytest_django_gates import interrupts
+
+        code = interrupts.exit_code(exc)
+        what = "terminated (SIGTERM)" if code == interrupts.EXIT_TERMINATED else "interrupted"
+        print(f"django-gates: {what}; nothing was reported", file=sys.stderr)
+        return code
     return exit_code(report)
 
 

@@ -339,7 +339,7 @@ _MIGRATIONS = (
         "int",
         None,
         "PostgreSQL major version in production, for version-dependent rules. Unset: the "
-        "oldest version your Django supports (12 on Django 4.2, 14 on 5.2).",
+        "oldest version your Django supports (12 on Django 4.2, 14 on 5.2 and 6.0, 15 on 6.1).",
         cli="--gates-migrations-pg-version",
         minimum=9,
     ),
@@ -363,6 +363,38 @@ _MIGRATIONS = (
         False,
         "Also check migrations of apps installed outside the project (site-packages, "
         "django.contrib).",
+    ),
+    Option(
+        "migrations.trace",
+        "bool",
+        False,
+        "django-gates migrations: also apply the checked migrations to a scratch PostgreSQL "
+        "database, operation by operation, and report the locks, rewrites, scans and blocked "
+        "reads/writes seen, with a finding wherever the trace and the rules disagree.",
+    ),
+    Option(
+        "migrations.trace_database",
+        "str",
+        None,
+        "PostgreSQL server for the trace, as a URL (postgres://user:password@host:port/dbname; "
+        "the database named is only used to create and drop the scratch one). Unset: "
+        "DATABASE_URL, else the server of the checked database alias when it is PostgreSQL.",
+    ),
+    Option(
+        "migrations.trace_rows",
+        "int",
+        0,
+        "Rows inserted into each table before the traced migrations run (with --all: into each "
+        "table as the first traced migration after its creation starts), so that rewrites and "
+        "scans take real time.",
+        minimum=0,
+    ),
+    Option(
+        "migrations.trace_output",
+        "path",
+        None,
+        "Write the trace (every operation: locks, rewrites, scans, probes, time) to this JSON "
+        "file.",
     ),
     Option(
         "migrations.ignore",

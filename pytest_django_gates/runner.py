@@ -147,8 +147,11 @@ def run(
     environ: Mapping[str, str] | None = None,
 ) -> RunResult:
     environ = dict(os.environ if environ is None else environ)
-    tool_gates = [g for g in gates if g in TOOL_GATES]
-    test_gates = [g for g in gates if g in options.PYTEST_GATES]
+    # With the lock trace on, the migrations gate runs as `django-gates migrations`
+    # does (the trace needs its own database connection, not pytest's test database).
+    own = set(TOOL_GATES) | ({"migrations"} if cfg["migrations.trace"] else set())
+    tool_gates = [g for g in gates if g in own]
+    test_gates = [g for g in gates if g in options.PYTEST_GATES and g not in own]
     steps = len(tool_gates) + (1 if test_gates else 0)
     result = RunResult(report=Report(gates=()))
     progress(f"django-gates run: {', '.join(gates)} in {rootdir}")

@@ -109,6 +109,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="Also check the migrations of apps installed outside the project.",
     )
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        default=None,
+        help="Also apply the checked migrations to a scratch PostgreSQL database and report "
+        "the locks, rewrites and blocked reads/writes each operation really caused.",
+    )
+    parser.add_argument(
+        "--trace-database",
+        metavar="URL",
+        help="PostgreSQL server for --trace (default: DATABASE_URL, else the checked "
+        "database's server when it is PostgreSQL).",
+    )
+    parser.add_argument(
+        "--trace-rows", metavar="N", help="Rows put in each of the project's tables first."
+    )
+    parser.add_argument(
+        "--trace-output", metavar="PATH", help="Write the whole trace to this JSON file."
+    )
     parser.add_argument("--baseline", metavar="PATH", help="Baseline file of accepted migrations.")
     parser.add_argument(
         "--update-baseline",
@@ -131,6 +150,12 @@ def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "migrations.third_party": getattr(args, "third_party", None),
         "migrations.baseline": str(Path(baseline).resolve()) if baseline else None,
         "migrations.update_baseline": getattr(args, "update_baseline", None),
+        "migrations.trace": getattr(args, "trace", None),
+        "migrations.trace_database": getattr(args, "trace_database", None),
+        "migrations.trace_rows": getattr(args, "trace_rows", None),
+        "migrations.trace_output": (
+            str(Path(args.trace_output).resolve()) if getattr(args, "trace_output", None) else None
+        ),
     }
 
 

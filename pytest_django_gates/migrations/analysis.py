@@ -460,6 +460,9 @@ def analyze(request: Request) -> GateResult:
                 )
 
     findings = kept + extra
+    trace_note = ""
+    if request.trace:
+        findings, trace_note = _traced(request, run, findings)
     errors = sum(1 for f in findings if f.severity == "error")
     warnings = len(findings) - errors
     checked = len(run.selected)
@@ -475,7 +478,51 @@ def analyze(request: Request) -> GateResult:
     parts.append(_backend_note(run.env))
     if request.backend_why and run.env.vendor == POSTGRESQL:
         parts[-1] += f" (backend auto: {request.backend_why})"
+    if trace_note:
+        parts.append(trace_note)
+    elif request.in_pytest and request.trace_requested:
+        parts.append(
+            "lock trace not run under pytest (django-gates migrations and django-gates run "
+            "run it)"
+        )
     return GateResult.from_findings(GATE, findings, summary="; ".join(parts))
+
+
+def _traced(request: Request, run: _Run, findings: list[Finding]) -> tuple[list[Finding], str]:
+    """The lock trace (:mod:`.tracer`) of the checked migrations, compared with the rules.
+
+    Raises :class:`AnalysisError` (gate error, exit 3) when the trace cannot be made."""
+    from pytest_django_gates.migrations import tracer
+    from pytest_django_gates.migrations.tracedb import TraceError, find_server
+
+    server = find_server(
+        request.trace_database, request.trace_database_source, os.environ, request.database
+    )
+    sources = _Sources(run.root)
+
+    def lines(migration: Any) -> tuple[str | None, list[int | None]]:
+        path = migration_file(migration)
+        source = sources.of(path)
+        count = len(migration.operations)
+        return relpath(path, run.root), [source.line_of((i,), expected=count) for i in range(count)]
+
+    try:
+        trace = tracer.run_trace(
+            server,
+            request.database,
+            run.selected,
+            request.trace_rows,
+            lines,
+            keep_new=request.mode != "all",
+        )
+    except TraceError as exc:
+        raise AnalysisError(f"lock trace: {exc}") from exc
+    annotated, disagreements = tracer.compare(trace, findings)
+    note = tracer.summary(trace)
+    if request.trace_output:
+        tracer.write_trace(trace, Path(request.trace_output))
+        note += f"; trace written to {relpath(request.trace_output, run.root)}"
+    return annotated + disagreements, note
 
 
 def _counts(errors: int, warnings: int) -> str:

@@ -36,6 +36,8 @@ _MODULES = (
     "djg230_missing_migrations",
     "djg231_conflicting_leaves",
     "djg232_edited_migration",
+    "djg240_trace_blocking_unflagged",
+    "djg241_trace_flagged_not_blocking",
     "djg290_unused_ignore",
     "djg291_stale_baseline",
 )

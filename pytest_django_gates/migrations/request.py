@@ -49,6 +49,12 @@ class Request:
     project_rules: bool = True
     apply_baseline: bool = True
     in_pytest: bool = False
+    trace: bool = False
+    trace_requested: bool = False
+    trace_database: str | None = None
+    trace_database_source: str = ""
+    trace_rows: int = 0
+    trace_output: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -186,6 +192,10 @@ def build_request(
         label = f"not applied to database {config['migrations.database']!r}"
     else:
         label = "all migrations of the project's apps"
+    # Under pytest the static analysis runs and the summary says the trace did not:
+    # the trace belongs to `django-gates migrations` and `django-gates run`.
+    trace = bool(config["migrations.trace"]) and not in_pytest
+    trace_output = config.path("migrations.trace_output")
     backend, backend_why = config["migrations.backend"], ""
     if backend == "auto":
         found = production_database(config, rootdir)
@@ -207,4 +217,10 @@ def build_request(
         third_party=bool(config["migrations.third_party"]),
         ignores=tuple(dict(entry) for entry in config["migrations.ignore"]),
         in_pytest=in_pytest,
+        trace=trace,
+        trace_requested=bool(config["migrations.trace"]),
+        trace_database=config["migrations.trace_database"],
+        trace_database_source=config.source("migrations.trace_database"),
+        trace_rows=int(config["migrations.trace_rows"] or 0),
+        trace_output=str(trace_output.resolve()) if trace_output is not None else None,
     )

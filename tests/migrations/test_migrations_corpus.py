@@ -25,7 +25,7 @@ from tests.migrations.migrations_support import (
 )
 
 # Tested outside the corpus (they need a broken or changing project).
-ELSEWHERE = {"DJG230", "DJG231", "DJG232", "DJG291"}
+ELSEWHERE = {"DJG230", "DJG231", "DJG232", "DJG240", "DJG241", "DJG291"}  # DJG24x: the tracer
 
 
 def _corpus_apps(*, pg_apps: bool = True, broken: bool = False) -> set[str]:

@@ -330,8 +330,9 @@ def test_data_migration_holds_the_schema_lock(postgres_db: str) -> None:
 
 
 def test_old_code_breaks_where_the_gate_says(postgres_db: str) -> None:
-    """The compatibility rules (DJG201, DJG203-DJG207) on PostgreSQL: the previous
-    release's queries fail after the unsafe migration and work after the safe one."""
+    """The compatibility rules (DJG201, DJG203-DJG207, and DJG217/DJG218 for the column
+    they rename or drop) on PostgreSQL: the previous release's queries fail after the
+    unsafe migration and work after the safe one."""
     import psycopg
 
     url = postgres_db
@@ -384,9 +385,39 @@ def test_old_code_breaks_where_the_gate_says(postgres_db: str) -> None:
             False,
         ),
     ]
+    steps += [
+        (
+            "djgc_rawsql",
+            "0003_drop_what_the_state_forgot",
+            "SELECT id, name FROM djgc_rawsql_shelf",
+            False,
+        ),
+        ("djgc_rawsql", "0004_rename_name_in_sql", "SELECT id, name FROM djgc_rawsql_shelf", True),
+        ("djgc_rawsql", "0005_drop_crate_in_sql", "SELECT code FROM djgc_rawsql_crate", True),
+        ("djgc_rawsql", "0006_box_labels", "SELECT label_id FROM djgc_rawsql_box_marks", False),
+        (
+            "djgc_rawsql",
+            "0007_marks_to_stickers",
+            "SELECT label_id FROM djgc_rawsql_box_marks",
+            True,
+        ),
+        (
+            "djgc_code",
+            "0010_runpython_uses_library_helpers",
+            "SELECT priority FROM djgc_code_ticket",
+            False,
+        ),
+        (
+            "djgc_code",
+            "0011_runpython_changes_schema",
+            "SELECT priority FROM djgc_code_ticket",
+            True,
+        ),
+    ]
     with probe(corpus_env(url)) as running:
         must(running.migrate("djgc_columns", "0001_initial"))
         must(running.migrate("djgc_tables", "0001_initial"))
+        must(running.migrate("auth"))  # djgc_code 0010 reads auth's groups
         with connect(url, autocommit=True) as conn:
             conn.execute("INSERT INTO djgc_columns_customer (name) VALUES ('existing')")
         for app, target, statement, breaks in steps:
