@@ -202,7 +202,7 @@ def _time(cmd: list[str], cwd: Path, repeat: int, timeout: float) -> Timing | No
     return best
 
 
-def gates_cmd(project: Path) -> list[str]:
+def gates_cmd(project: Path, *extra: str, settings: str = "bench_settings") -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -211,12 +211,13 @@ def gates_cmd(project: Path) -> list[str]:
         str(project),
         "migrations",
         "--settings",
-        "bench_settings",
+        settings,
         "--all",
         "--backend",
         "postgresql",
         "--format",
         "json",
+        *extra,
     ]
 
 

@@ -481,10 +481,7 @@ def analyze(request: Request) -> GateResult:
     if trace_note:
         parts.append(trace_note)
     elif request.in_pytest and request.trace_requested:
-        parts.append(
-            "lock trace not run under pytest (django-gates migrations and django-gates run "
-            "run it)"
-        )
+        parts.append("lock trace not run under pytest (django-gates migrations and run do it)")
     return GateResult.from_findings(GATE, findings, summary="; ".join(parts))
 
 

@@ -88,8 +88,10 @@ def schema_calls(func: object) -> tuple[SchemaCall, ...]:
 @functools.lru_cache(maxsize=4096)
 def _calls_of_code(code: CodeType) -> tuple[SchemaCall, ...]:
     path = Path(code.co_filename)
+    if not _may_change_schema(path):
+        return ()
     tree = parse_file(path)
-    if tree is None or not _may_change_schema(path):
+    if tree is None:
         return ()
     target = _function(tree, code.co_firstlineno, code.co_name)
     if target is None:

@@ -14,9 +14,12 @@ true``). After the static analysis, on a scratch database (:mod:`.tracedb`):
    observed inside its transaction, from the migrating connection: the
    relation locks it holds (``pg_locks``), tables and indexes whose
    ``relfilenode`` changed (rewritten), indexes created, and the tables read in
-   full (``pg_stat_xact_user_tables.seq_scan``); and from a second connection:
-   a ``SELECT`` and the lock an ``INSERT`` takes (``ROW EXCLUSIVE``), each with
-   a 20 ms ``lock_timeout``, on every table the statement locked;
+   full (``pg_stat_xact_user_tables.seq_scan``); and from a second connection,
+   on every table the statement locked, the lock a ``SELECT`` takes (ACCESS
+   SHARE) and the lock an ``INSERT`` takes (ROW EXCLUSIVE), asked for with
+   ``NOWAIT``: refused at once when a SELECT or an INSERT would wait, whether
+   for the granted lock or behind a queued one (a ``lock_timeout`` would give
+   the same answer, a few milliseconds later per probe);
 3. a statement of a non-atomic migration is run inside a transaction of its
    own so it can be observed the same way (it commits as it would alone);
    statements that cannot run in a transaction (``CREATE INDEX
@@ -65,7 +68,6 @@ LOCK_ORDER = (
 )
 BLOCKS_WRITES = frozenset(LOCK_ORDER[4:])
 BLOCKS_READS = frozenset({"AccessExclusiveLock"})
-PROBE_TIMEOUT_MS = 20
 _DDL = frozenset({"ALTER", "CREATE", "DROP", "TRUNCATE", "LOCK", "REINDEX", "CLUSTER", "VACUUM"})
 # Static codes about locks or rewrites taken by the operation itself.
 LOCK_CODES = frozenset(
@@ -293,14 +295,10 @@ class _Observer:
         try:
             for table in tables:
                 seen: list[str] = []
-                for what, sql in (
-                    ("read", f"SELECT 1 FROM {table} LIMIT 1"),
-                    ("write", f"LOCK TABLE {table} IN ROW EXCLUSIVE MODE"),
-                ):
+                for what, mode in (("read", "ACCESS SHARE"), ("write", "ROW EXCLUSIVE")):
                     try:
                         with transaction.atomic(using=PROBE_ALIAS), probe.cursor() as cursor:
-                            cursor.execute(f"SET LOCAL lock_timeout = '{PROBE_TIMEOUT_MS}ms'")
-                            cursor.execute(sql)
+                            cursor.execute(f"LOCK TABLE {table} IN {mode} MODE NOWAIT")
                             transaction.set_rollback(True, using=PROBE_ALIAS)
                     except DatabaseError:
                         seen.append(what)
