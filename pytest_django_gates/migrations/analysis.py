@@ -277,6 +277,8 @@ class _Run:
     findings: list[Finding]
     state: Any
     file_ignores: list[Ignore]
+    operations: dict[int, int]
+    """id() of a finding -> the index of the top-level operation it is about."""
 
 
 def _run(request: Request) -> _Run:
@@ -320,6 +322,11 @@ def _run(request: Request) -> _Run:
     result = walker.walk(selected)
     sources = _Sources(root)
     findings = [_to_finding(raw, sources) for raw in result.findings]
+    operations = {
+        id(finding): raw.index[0]
+        for finding, raw in zip(findings, result.findings, strict=True)
+        if raw.index
+    }
     ignores: list[Ignore] = []
     for ref in result.analysed:
         if not has_file_ignores(ref.migration):
@@ -353,7 +360,19 @@ def _run(request: Request) -> _Run:
         for rule in registry.RULES.values():
             if rule.check_project is not None and rule.applies_to(env.vendor):
                 findings.extend(rule.check_project(context))
-    return _Run(request, root, env, loader, plan, labels, selected, findings, result.state, ignores)
+    return _Run(
+        request,
+        root,
+        env,
+        loader,
+        plan,
+        labels,
+        selected,
+        findings,
+        result.state,
+        ignores,
+        operations,
+    )
 
 
 def analyze_migrations(request: Request, *, apply_ignores: bool = True) -> list[Finding]:
@@ -514,7 +533,9 @@ def _traced(request: Request, run: _Run, findings: list[Finding]) -> tuple[list[
         )
     except TraceError as exc:
         raise AnalysisError(f"lock trace: {exc}") from exc
-    annotated, disagreements = tracer.compare(trace, findings)
+    annotated, disagreements = tracer.compare(
+        trace, findings, lambda finding: run.operations.get(id(finding))
+    )
     note = tracer.summary(trace)
     if request.trace_output:
         tracer.write_trace(trace, Path(request.trace_output))

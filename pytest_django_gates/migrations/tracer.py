@@ -130,11 +130,11 @@ class OpTrace:
                 earlier = "" if relation in self.locks else " (taken earlier)"
                 parts.append(f"{mode} on {relation}{earlier}")
         if self.rewritten:
-            parts.append("rewrote " + ", ".join(self.rewritten))
+            parts.append("rewrote " + _few(self.rewritten))
         if self.scanned:
-            parts.append("scanned " + ", ".join(self.scanned))
+            parts.append("scanned " + _few(self.scanned))
         if self.built:
-            parts.append("built index " + ", ".join(self.built))
+            parts.append("built index " + _few(self.built))
         for table, what in sorted(self.blocked.items()):
             parts.append(f"{' and '.join(what)} of {table} blocked")
         if not parts:
@@ -148,6 +148,13 @@ class OpTrace:
         data.pop("indexes")
         data["time_ms"] = round(self.time_ms, 2)
         return data
+
+
+def _few(names: Sequence[str], shown: int = 4) -> str:
+    """Names for a message, capped."""
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown} more"
 
 
 @dataclass
@@ -261,10 +268,15 @@ class _Observer:
                     op.indexes.add(rel[0])
                 if oid in existing and rel[0] not in op.existing:
                     op.existing.append(rel[0])
+        # ALTER TYPE on an indexed column re-creates its indexes under new oids; when
+        # the type is binary compatible PostgreSQL keeps their storage (same relfilenode):
+        # nothing was built.
+        dropped = {rel[2] for oid, rel in before.relations.items() if oid not in after.relations}
         for oid, (name, kind, filenode, table) in after.relations.items():
             old = before.relations.get(oid)
             if old is None:
-                if kind in ("i", "I") and table and name not in op.built:
+                built = kind in ("i", "I") and table and filenode not in dropped
+                if built and name not in op.built:
                     op.built.append(name)
                     op._built_on.append(table)
             elif old[2] != filenode and oid in existing and name not in op.rewritten:
@@ -655,29 +667,28 @@ def _server_version(connection: Any) -> str:
 # -- trace versus rules ------------------------------------------------------------------
 
 
-def compare(trace: Trace, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
-    """(static findings with the trace's evidence appended, DJG240/DJG241 findings)."""
+def compare(
+    trace: Trace, findings: list[Finding], operation_of: Callable[[Finding], int | None]
+) -> tuple[list[Finding], list[Finding]]:
+    """(static findings with the trace's evidence appended, DJG240/DJG241 findings).
+
+    ``operation_of`` gives the index of the top-level operation a static finding is
+    about (``None`` for a migration- or project-level finding). Every finding about a
+    traced operation gets the evidence; DJG240 needs an operation no rule reported at
+    all (the rules "said safe"); DJG241 needs a lock or rewrite error."""
     from pytest_django_gates.migrations.registry import RULES
 
-    spans: dict[str, list[tuple[int, OpTrace]]] = {}
-    for migration in trace.migrations:
-        spans[migration.label] = [(op.line or 0, op) for op in migration.operations]
-
-    def op_of(finding: Finding) -> OpTrace | None:
-        ops = spans.get(finding.object)
-        if not ops or finding.line is None:
-            return None
-        found = None
-        for line, op in ops:
-            if line and line <= finding.line:
-                found = op
-        return found
-
+    ops: dict[tuple[str, int], OpTrace] = {
+        (migration.label, op.index): op
+        for migration in trace.migrations
+        for op in migration.operations
+    }
     annotated: list[Finding] = []
     flagged: dict[int, list[Finding]] = {}
     for finding in findings:
-        op = op_of(finding)
-        if op is not None and finding.code in NOTED_CODES:
+        index = operation_of(finding)
+        op = ops.get((finding.object, index)) if index is not None else None
+        if op is not None:
             flagged.setdefault(id(op), []).append(finding)
             finding = Finding(
                 code=finding.code,
@@ -700,7 +711,7 @@ def compare(trace: Trace, findings: list[Finding]) -> tuple[list[Finding], list[
             blocking = op.blocking_on_existing()
             work = [t for t in op.work_on_existing() if t in blocking]
             where = f"operation {op.index + 1} ({op.operation})"
-            if work and not any(f.code in NOTED_CODES for f in static):
+            if work and not static:
                 extra.append(
                     Finding(
                         code=unflagged.code,
@@ -708,7 +719,7 @@ def compare(trace: Trace, findings: list[Finding]) -> tuple[list[Finding], list[
                         message=(
                             f"{where}: the trace saw {', '.join(work)} rewritten, scanned or "
                             f"indexed under a blocking lock ({op.evidence()}), and no rule "
-                            "reported it"
+                            "reported the operation"
                         ),
                         object=migration.label,
                         path=migration.path,
