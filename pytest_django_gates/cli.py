@@ -37,6 +37,7 @@ GATE_COMMANDS: dict[str, str] = {
 # imports only the module of the command being run: ``django-gates migrations``
 # does not pay for importing the coverage gate, the runner, or pytest.
 COMMAND_HELP: dict[str, str] = {
+    "init": "Write the [tool.django-gates] table that fits an existing project.",
     "report": "Render or merge JSON reports (shards merge into one).",
     "run": "Run every enabled gate (ruff, mypy, gitleaks, pip-audit, the test suite).",
     "migrations": "Check migrations for zero-downtime safety on PostgreSQL (locks, rewrites, "
@@ -115,6 +116,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
+    init = sub.add_parser("init", help=COMMAND_HELP["init"])
+    if command == "init":
+        from pytest_django_gates import init as init_command
+
+        init_command.add_arguments(init)
+    init.add_argument(
+        "--project",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="Project directory (also accepted before the command).",
+    )
+
     report = sub.add_parser("report", help=COMMAND_HELP["report"])
     if command == "report":
         report.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -170,6 +183,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        if args.command == "init":
+            from pytest_django_gates import init as init_command
+
+            root, _ = _project_dir(args)
+            if args.project is None:
+                root = Path.cwd().resolve()  # init writes here, not in a parent's pyproject
+            return init_command.run(args, root, sys.stdout)
         if args.command == "report":
             reports = [Report.load(path) for path in args.files]
             report = merge_reports(reports)

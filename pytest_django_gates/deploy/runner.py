@@ -71,6 +71,8 @@ _CANDIDATES = (
     ("settings", "prod.py"),
     ("settings", "production", "__init__.py"),
 )
+# A flat layout (startproject's): a module beside settings.py.
+_BESIDE_SETTINGS = ("production", "prod", "settings_production", "settings_prod")
 
 # Django check ids whose message has no object: the setting they are about.
 CHECK_SETTINGS: Mapping[str, str] = {
@@ -237,6 +239,10 @@ def _discover(directory: Path, depth: int = 4) -> list[str]:
                 parts = [*rel, pattern[1].removesuffix(".py")]
                 if all(p.isidentifier() for p in parts):
                     found.append(".".join(parts))
+        if (here / "settings.py").is_file():
+            for name in _BESIDE_SETTINGS:
+                if (here / f"{name}.py").is_file() and all(p.isidentifier() for p in rel):
+                    found.append(".".join([*rel, name]))
     return found
 
 
@@ -263,13 +269,18 @@ def resolve_target(cfg: GatesConfig, rootdir: Path) -> tuple[str, Path, bool]:
         if len(hits) > 1:
             raise ConfigError(
                 f"no deploy_settings configured and several production settings modules "
-                f"under {directory}: {', '.join(hits)}; set [tool.django-gates] "
-                f'deploy_settings = "..." or pass --settings'
+                f'under {directory}: {", ".join(hits)}; set deploy_settings = "..." under '
+                "[tool.django-gates] in pyproject.toml (or pass --gates-deploy-settings=MODULE "
+                "to pytest, --settings to django-gates deploy-check)"
             )
     raise ConfigError(
-        "no deploy_settings configured and no settings/production.py or settings/prod.py "
-        f"found under {rootdir}; set [tool.django-gates] deploy_settings = "
-        '"config.settings.production" (the production settings module) or pass --settings'
+        "no production settings module: no deploy_settings configured, and no "
+        "settings/production.py, settings/prod.py, or production.py / settings_production.py "
+        f"beside a settings.py under {rootdir}; set deploy_settings = "
+        '"config.settings.production" under [tool.django-gates] in pyproject.toml (or pass '
+        "--gates-deploy-settings=MODULE to pytest, --settings to django-gates deploy-check), "
+        'run django-gates init to find and write it, or leave "deploy" out of '
+        "[tool.django-gates] gates"
     )
 
 

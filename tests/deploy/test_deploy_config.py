@@ -215,8 +215,18 @@ def test_several_candidates_are_a_config_error_listing_them(tmp_path: Path) -> N
 
 
 def test_no_candidate_is_a_config_error_saying_what_to_set(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"set \[tool\.django-gates\] deploy_settings"):
+    with pytest.raises(ConfigError) as raised:
         resolve_target(load_config(), _tree(tmp_path, ["app/models.py"]))
+    message = str(raised.value)
+    # the pyproject key, pytest's own option (not the CLI's --settings alone), and init
+    assert 'set deploy_settings = "config.settings.production" under [tool.django-gates]' in message
+    assert "--gates-deploy-settings=MODULE to pytest" in message
+    assert "run django-gates init" in message
+
+
+def test_a_module_beside_a_flat_settings_py_is_found(tmp_path: Path) -> None:
+    root = _tree(tmp_path, ["mysite/__init__.py", "mysite/settings.py", "mysite/production.py"])
+    assert resolve_target(load_config(), root)[0] == "mysite.production"
 
 
 def test_an_explicit_module_is_found_in_a_manage_py_directory(tmp_path: Path) -> None:
