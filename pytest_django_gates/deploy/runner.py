@@ -467,7 +467,8 @@ def _findings(
 ) -> list[Finding]:
     findings: list[Finding] = []
     for issue, path, line, django_silenced in located:
-        matched = [a for a in allows if a.matches(issue.code, issue.object, path)]
+        codes = (issue.code, *issue.also)
+        matched = [a for a in allows if any(a.matches(c, issue.object, path) for c in codes)]
         tally.used.update(a.index for a in matched)
         if any(not a.expired(today) for a in matched):
             tally.allowed.append(issue.code)
@@ -675,8 +676,10 @@ def run_deploy(
             )
         )
 
+    from pytest_django_gates.deploy.overlaps import merge_overlaps
+
     located: list[tuple[Issue, str | None, int | None, bool]] = []
-    for issue, django_silenced in issues:
+    for issue, django_silenced in merge_overlaps(issues):
         if issue.path:
             path, line = _relative(issue.path, rootdir), issue.line
         elif _SETTING_RE.match(issue.object):

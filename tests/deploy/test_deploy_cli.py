@@ -136,8 +136,7 @@ def test_json_format_report_and_output_files(
     (gate,) = report.gates
     assert (gate.name, gate.status) == ("deploy", "failed")
     assert sorted((f.code, f.object, f.path, f.line) for f in gate.findings) == [
-        ("DJG315", "DEBUG", "prodsettings/djg315_debug_true.py", 5),
-        ("security.W018", "DEBUG", "prodsettings/djg315_debug_true.py", 5),
+        ("security.W018", "DEBUG", "prodsettings/djg315_debug_true.py", 5),  # DJG315 merged
     ]
     assert Report.load(tmp_path / "report.json").to_dict()["gates"] == report.to_dict()["gates"]
     code, out, _ = _cli(

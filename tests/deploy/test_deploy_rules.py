@@ -140,8 +140,8 @@ CASES: dict[str, list[tuple[str, str, str, str | None]]] = {
     "djg315_debug_from_env": [
         ("DJG315", "DEBUG", "prodsettings/djg315_debug_from_env.py", "DEBUG =")
     ],
+    # DJG315 and Django's W018 say the same: one finding, Django's id (deploy/overlaps.py)
     "djg315_debug_true": [
-        ("DJG315", "DEBUG", "prodsettings/djg315_debug_true.py", "DEBUG ="),
         ("security.W018", "DEBUG", "prodsettings/djg315_debug_true.py", "DEBUG ="),
     ],
     "djg317_console_email": [
@@ -249,10 +249,27 @@ def test_fail_level_error_keeps_warning_rules_as_non_failing_warnings() -> None:
 
 
 def test_fail_level_error_still_fails_on_error_rules_and_django_warnings_do_not() -> None:
+    # DJG315 (an error rule) merged into Django's W018 (a warning) keeps the error level
     result = run_settings("prodsettings.djg315_debug_true", deploy__fail_level="error").result
     severities = {f.code: f.severity for f in result.findings}
-    assert severities == {"DJG315": "error", "security.W018": "warning"}
+    assert severities == {"security.W018": "error"}
     assert result.status == "failed"
+    # a Django warning alone is a non-failing warning at fail level error
+    result = run_settings("prodsettings.django_w004_no_hsts", deploy__fail_level="error").result
+    assert {f.severity for f in result.findings} == {"warning"}
+
+
+def test_one_finding_per_problem_and_an_allow_for_either_code_matches() -> None:
+    result = run_settings("prodsettings.djg315_debug_true").result
+    (finding,) = [f for f in result.findings if f.object == "DEBUG"]
+    assert finding.code == "security.W018"
+    assert "debug pages show settings" in finding.message  # what DJG315 said
+    for code in ("DJG315", "security.W018"):
+        allowed = run_settings(
+            "prodsettings.djg315_debug_true",
+            deploy__allow=[{"check": code, "reason": "staging mirror"}],
+        ).result
+        assert not [f for f in allowed.findings if f.object == "DEBUG"], code
 
 
 def test_supplied_placeholders_are_named_in_the_summary_and_only_when_missing() -> None:

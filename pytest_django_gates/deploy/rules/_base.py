@@ -46,6 +46,8 @@ class Issue:
     path: str | None = None
     line: int | None = None
     related: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
+    """Codes merged into this one (:mod:`..overlaps`): an allow for any of them matches."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
