@@ -149,15 +149,28 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _emit(report: Report, args: argparse.Namespace) -> None:
-    text = render(report, args.format, path_prefix=args.path_prefix)
-    if args.output:
-        from pytest_django_gates.report import atomic_write_text
+    """Print (or write) the result and the report. A file that cannot be written is a
+    usage error raised after everything else was done: the results are still shown
+    (on stdout when ``--output`` is the file that failed)."""
+    from pytest_django_gates.report import WriteError, atomic_write_text
 
-        atomic_write_text(args.output, text)
+    text = render(report, args.format, path_prefix=args.path_prefix)
+    failures: list[WriteError] = []
+    if args.output:
+        try:
+            atomic_write_text(args.output, text)
+        except WriteError as exc:
+            failures.append(exc)
+            sys.stdout.write(text)
     else:
         sys.stdout.write(text)
     if args.report:
-        report.write(args.report)
+        try:
+            report.write(args.report)
+        except WriteError as exc:
+            failures.append(exc)
+    if failures:
+        raise WriteError("; ".join(str(f) for f in failures))
 
 
 def _project_dir(args: argparse.Namespace) -> tuple[Path, Path | None]:

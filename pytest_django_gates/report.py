@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from pytest_django_gates import __version__
+from pytest_django_gates.config import ConfigError
 
 FORMAT_VERSION = 1
 
@@ -345,21 +346,45 @@ def _umask() -> int:
     return current
 
 
+class WriteError(ReportError, ConfigError):
+    """A report, output or baseline file that cannot be written (a usage error: exit 2).
+
+    The message names the file and what to do; the previous file, if any, is intact."""
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so readers see the old file or the new one, never half.
 
-    The parent directory is created. On any error the temporary file is removed
-    and the exception propagates: nothing is half-written. The file gets the mode a
-    plain ``open(path, "w")`` would give it: an existing file keeps its mode, a new
-    one follows the umask (``mkstemp`` alone would make every report 0600).
+    The parent directory must exist: a missing one is a :class:`WriteError` naming
+    it (a typo in a path should not grow a directory tree), as is any other failure
+    to write (permissions, a full disk); the temporary file is removed and nothing
+    is half-written. The file gets the mode a plain ``open(path, "w")`` would give
+    it: an existing file keeps its mode, a new one follows the umask (``mkstemp``
+    alone would make every report 0600).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.parent.exists() and not path.parent.is_dir():
+        raise WriteError(
+            f"cannot write {path}: {path.parent} is not a directory; choose another path"
+        )
+    if not path.parent.is_dir():
+        raise WriteError(
+            f"cannot write {path}: the directory {path.parent} does not exist; create it "
+            f"first (mkdir -p {path.parent}) or choose another path"
+        )
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise WriteError(
+            f"cannot write {path}: {exc.strerror or exc} in {path.parent}; choose a writable "
+            "directory"
+        ) from exc
     try:
         os.chmod(tmp, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
@@ -367,6 +392,10 @@ def atomic_write_text(path: Path, text: str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

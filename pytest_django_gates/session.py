@@ -24,7 +24,7 @@ from pytest_django_gates.markers import query_marks
 from pytest_django_gates.options import PYTEST_GATES
 from pytest_django_gates.queries import baseline, capture, fetch_mode
 from pytest_django_gates.queries.evaluate import Outcome, Settings, TestSpec, evaluate
-from pytest_django_gates.report import GateResult, Report
+from pytest_django_gates.report import GateResult, Report, WriteError
 
 OUTCOME_KEY = pytest.StashKey[Outcome]()
 CAPTURE_ERROR_KEY = pytest.StashKey[str]()
@@ -72,6 +72,7 @@ class GatesSession:
         )
         self.results: list[GateResult] = []
         self.report_path: Path | None = gates_config.path("report")
+        self.write_errors: list[str] = []
         self.queries_on = "queries" in self.enabled
         self.fetch_raise = self.queries_on and gates_config["queries.fetch_mode"] == "raise"
         if self.fetch_raise:
@@ -238,9 +239,18 @@ class GatesSession:
         self.baseline_skipped = incomplete is not None
         if self.update_baseline and self.baseline_path is not None and incomplete is None:
             counts = {o.nodeid: o.count for o in self.collected.outcomes if o.count}
-            baseline.write(self.baseline_path, self.baseline, counts)
+            try:
+                baseline.write(self.baseline_path, self.baseline, counts)
+            except WriteError as exc:
+                self.write_errors.append(f"--gates-update-baseline: {exc}")
         if self.report_path is not None:
-            Report(gates=tuple(results)).write(self.report_path)
+            try:
+                Report(gates=tuple(results)).write(self.report_path)
+            except WriteError as exc:
+                self.write_errors.append(f"--gates-report: {exc}")
+        if self.write_errors:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
         if session.exitstatus == 0 and any(r.status in ("failed", "error") for r in results):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -282,9 +292,14 @@ class GatesSession:
                 report = _relative(self.report_path, Path(os.getcwd()))
             for line in render.terminal_findings(gate, report):
                 tr.write_line(line)
-        if self.report_path is not None:
+        for problem in self.write_errors:
+            tr.write_line(f"ERROR: {problem}", red=True, bold=True)
+        if self.report_path is not None and not any(
+            p.startswith("--gates-report") for p in self.write_errors
+        ):
             tr.write_line(f"report written to {_relative(self.report_path, Path(os.getcwd()))}")
-        if self.update_baseline and self.baseline_path is not None:
+        baseline_failed = any(p.startswith("--gates-update-baseline") for p in self.write_errors)
+        if self.update_baseline and self.baseline_path is not None and not baseline_failed:
             if self.baseline_skipped:
                 tr.write_line(
                     f"query baseline NOT updated (the run was incomplete): {self.baseline_path}"

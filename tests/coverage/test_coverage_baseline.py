@@ -151,5 +151,11 @@ def test_baseline_flags_need_a_baseline_file(django_project: Project) -> None:
     assert run.rc == 2
     assert "need a baseline file" in run.err
     target = django_project.root / "elsewhere" / "baseline.json"
+    # a missing directory is not created: a usage error naming it, and nothing written
+    run = django_project.gates("--update-baseline", "--baseline", str(target))
+    assert run.rc == 2
+    assert f"the directory {target.parent} does not exist; create it first" in run.err
+    assert not target.parent.exists()
+    target.parent.mkdir()
     assert django_project.gates("--update-baseline", "--baseline", str(target)).rc == 0
     assert isinstance(json.loads(Path(target).read_text())["apps"], dict)
