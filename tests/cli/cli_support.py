@@ -15,6 +15,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -249,3 +250,16 @@ def commit_all(repo: Path, message: str) -> str:
 def fake_github_token(seed: str) -> str:
     """A string gitleaks' github-pat rule matches (never a real token)."""
     return "ghp_" + hashlib.sha256(seed.encode()).hexdigest()[:36]
+
+
+def django_gates(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m pytest_django_gates ARGS`` as a real process, in a clean environment."""
+    from tests.migrations.migrations_support import clean_env
+
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_django_gates", *args],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )

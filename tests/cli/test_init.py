@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 from pytest_django_gates.init import merge
-from tests.migrations.migrations_support import clean_env
+from tests.cli.cli_support import django_gates
 
 PYPROJECT = """\
 [project]
@@ -46,13 +45,7 @@ def test_merge_replaces_every_django_gates_section_and_keeps_the_rest() -> None:
 
 
 def _init(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_django_gates", "--project", str(root), "init", *args],
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return django_gates("--project", str(root), "init", *args)
 
 
 def test_init_asks_before_replacing_shows_a_diff_and_creates_a_missing_pyproject(

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.migrations.migrations_support import clean_env
+from tests.cli.cli_support import django_gates
 
 
 def _report_file(tmp_path: Path) -> Path:
@@ -27,13 +26,7 @@ def _report_file(tmp_path: Path) -> Path:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_django_gates", *args],
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return django_gates(*args)
 
 
 def test_a_missing_directory_is_a_usage_error_and_the_results_are_still_printed(
