@@ -67,6 +67,23 @@ def query_marks(item: pytest.Item) -> QueryMarks:
     return marks
 
 
+def _check_aliases(using: frozenset[str] | None, where: str) -> None:
+    """``using`` names databases of ``settings.DATABASES`` (checked once Django is set up)."""
+    if not using:
+        return
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    known = list(getattr(settings, "DATABASES", {}) or {})
+    unknown = sorted(using - set(known))
+    if unknown:
+        raise pytest.UsageError(
+            f"{where}: using={', '.join(repr(u) for u in unknown)}: no such database alias; "
+            f"allowed: {', '.join(repr(k) for k in known)}"
+        )
+
+
 def _read_query_marks(item: pytest.Item) -> QueryMarks:
     budget: int | None = None
     using: frozenset[str] | None = None
@@ -92,6 +109,7 @@ def _read_query_marks(item: pytest.Item) -> QueryMarks:
             using = normalize_using(mark.kwargs.get("using"), where)
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
+        _check_aliases(using, where)
     mark = item.get_closest_marker("allow_n_plus_one")
     if mark is not None:
         where = f"{item.nodeid}: @pytest.mark.allow_n_plus_one"

@@ -194,6 +194,11 @@ def test_bad_marker_argument_is_a_usage_error(project: pytest.Pytester) -> None:
         ("allow_n_plus_one()", "*allow_n_plus_one: give a non-empty reason*"),
         ("query_budget(1, usin='x')", "*unknown argument(s) usin*"),
         ("query_budget(1, using=3)", "*using=3 is not allowed*"),
+        (
+            "query_budget(1, using='nosuchdb')",
+            "*test_x: @pytest.mark.query_budget: using='nosuchdb': no such database alias;"
+            " allowed: 'default'*",
+        ),
         ("query_budget()", "*expected exactly one budget*"),
     ],
 )
