@@ -87,7 +87,12 @@ def test_products(client):
 PRODUCTION = """\
 import os
 
+import django
+
 from mysite.settings import *  # noqa: F403
+
+if django.VERSION >= (6, 1):  # startproject's MAILERS uses the console backend
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend"}}
 
 DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
