@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType
 
-from pytest_django_gates.migrations.source import parse_file, source_text
+from pytest_django_gates.migrations.source import find_function, parse_file, source_text
 
 HOLE = "djg_runtime_value"
 """Stands for an f-string hole (a table or column named at run time)."""
@@ -93,7 +93,7 @@ def _calls_of_code(code: CodeType) -> tuple[SchemaCall, ...]:
     tree = parse_file(path)
     if tree is None:
         return ()
-    target = _function(tree, code.co_firstlineno, code.co_name)
+    target = find_function(tree, code.co_firstlineno, code.co_name)
     if target is None:
         return ()
     editor = _parameter(target, 1)
@@ -105,16 +105,6 @@ def _may_change_schema(path: Path) -> bool:
     """Cheap text test before walking the tree."""
     text = source_text(path)
     return "execute" in text or any(f".{method}(" in text for method in SCHEMA_METHODS)
-
-
-def _function(tree: ast.Module, first_line: int, name: str) -> ast.AST | None:
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            if first_line in {node.lineno, *(d.lineno for d in node.decorator_list)}:
-                return node
-        elif isinstance(node, ast.Lambda) and name == "<lambda>" and node.lineno == first_line:
-            return node
-    return None
 
 
 def _parameter(function: ast.AST, position: int) -> str | None:

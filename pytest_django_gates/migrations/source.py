@@ -133,7 +133,7 @@ def _models_used_by_code(
     tree = parse_file(path)
     if tree is None:
         return ()
-    target = _find_function(tree, code.co_firstlineno, code.co_name)
+    target = find_function(tree, code.co_firstlineno, code.co_name)
     if target is None:
         return ()
     package = module_name.rpartition(".")[0] if isinstance(module_name, str) else ""
@@ -195,7 +195,7 @@ def _may_use_models(path: Path, models_modules: frozenset[str]) -> bool:
     )
 
 
-def _find_function(tree: ast.Module, first_line: int, name: str) -> ast.AST | None:
+def find_function(tree: ast.Module, first_line: int, name: str) -> ast.AST | None:
     for top in tree.body:  # the usual case: a module-level function
         if (
             isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef))
