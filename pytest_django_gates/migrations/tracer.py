@@ -690,19 +690,25 @@ def compare(
         op = ops.get((finding.object, index)) if index is not None else None
         if op is not None:
             flagged.setdefault(id(op), []).append(finding)
-            finding = Finding(
-                code=finding.code,
-                severity=finding.severity,
-                message=f"{finding.message} [trace: {op.evidence()}]",
-                object=finding.object,
-                path=finding.path,
-                line=finding.line,
-                hint=finding.hint,
-            )
+            finding = replace(finding, message=f"{finding.message} [trace: {op.evidence()}]")
         annotated.append(finding)
 
     extra: list[Finding] = []
-    unflagged, overflagged = RULES["DJG240"], RULES["DJG241"]
+
+    def disagreement(code: str, migration: MigrationTrace, op: OpTrace, message: str) -> None:
+        rule = RULES[code]
+        extra.append(
+            Finding(
+                code=rule.code,
+                severity=rule.severity,
+                message=f"operation {op.index + 1} ({op.operation}): {message}",
+                object=migration.label,
+                path=migration.path,
+                line=op.line,
+                hint=rule.hint,
+            )
+        )
+
     for migration in trace.migrations:
         if migration.squashed:
             continue
@@ -710,39 +716,23 @@ def compare(
             static = flagged.get(id(op), [])
             blocking = op.blocking_on_existing()
             work = [t for t in op.work_on_existing() if t in blocking]
-            where = f"operation {op.index + 1} ({op.operation})"
             if work and not static:
-                extra.append(
-                    Finding(
-                        code=unflagged.code,
-                        severity=unflagged.severity,
-                        message=(
-                            f"{where}: the trace saw {', '.join(work)} rewritten, scanned or "
-                            f"indexed under a blocking lock ({op.evidence()}), and no rule "
-                            "reported the operation"
-                        ),
-                        object=migration.label,
-                        path=migration.path,
-                        line=op.line,
-                        hint=unflagged.hint,
-                    )
+                disagreement(
+                    "DJG240",
+                    migration,
+                    op,
+                    f"the trace saw {', '.join(work)} rewritten, scanned or indexed under a "
+                    f"blocking lock ({op.evidence()}), and no rule reported the operation",
                 )
             errors = [f for f in static if f.code in LOCK_CODES and f.severity == "error"]
             if errors and not blocking:
                 codes = ", ".join(sorted({f.code for f in errors}))
-                extra.append(
-                    Finding(
-                        code=overflagged.code,
-                        severity=overflagged.severity,
-                        message=(
-                            f"{where}: {codes} said it blocks, and the trace saw no lock "
-                            f"that blocks reads or writes on an existing table ({op.evidence()})"
-                        ),
-                        object=migration.label,
-                        path=migration.path,
-                        line=op.line,
-                        hint=overflagged.hint,
-                    )
+                disagreement(
+                    "DJG241",
+                    migration,
+                    op,
+                    f"{codes} said it blocks, and the trace saw no lock that blocks reads or "
+                    f"writes on an existing table ({op.evidence()})",
                 )
     return annotated, extra
 
