@@ -176,9 +176,31 @@ def _tool_options(name: str, *, paths: list[str] | None, version_help: str) -> t
     return tuple(opts)
 
 
-_RUFF = _tool_options("ruff", paths=["."], version_help="e.g. 0.17.5")
+def _hold_options(name: str) -> tuple[Option, ...]:
+    """Hold-the-line for a linter (see :mod:`pytest_django_gates.gates._hold`)."""
+    return (
+        Option(
+            f"{name}.hold",
+            "choice",
+            "auto",
+            f"Which {name} findings count: 'baseline' (those not in the baseline file), "
+            "'changed' (those on lines changed since the git base), 'auto' (the baseline if "
+            "its file exists, else changed lines if there is a base, else all), 'off' (all).",
+            choices=("auto", "baseline", "changed", "off"),
+        ),
+        Option(
+            f"{name}.baseline",
+            "path",
+            None,
+            f"The {name} baseline file (default .django-gates/{name}-baseline.json); written by "
+            f"django-gates run --only {name} --update-baselines.",
+        ),
+    )
 
-_MYPY = _tool_options("mypy", paths=[], version_help="e.g. 2.4.1")
+
+_RUFF = (*_tool_options("ruff", paths=["."], version_help="e.g. 0.17.5"), *_hold_options("ruff"))
+
+_MYPY = (*_tool_options("mypy", paths=[], version_help="e.g. 2.4.1"), *_hold_options("mypy"))
 
 _GITLEAKS = (
     *_tool_options("gitleaks", paths=None, version_help="e.g. 8.30.1"),
@@ -261,6 +283,22 @@ _RUN = (
         "",
         "Base git ref of the change (a pull request's base): gitleaks scans since..HEAD, and "
         "the test-time gates that take a base get it too.",
+    ),
+    Option(
+        "run.all",
+        "bool",
+        False,
+        "Command line only (django-gates run --all): every ruff and mypy finding counts, "
+        "nothing is held back by a baseline or by the changed lines.",
+        env=False,
+    ),
+    Option(
+        "run.update_baselines",
+        "bool",
+        False,
+        "Command line only (django-gates run --update-baselines): rewrite the ruff and mypy "
+        "baselines with today's findings (those gates then pass).",
+        env=False,
     ),
     Option(
         "run.python",

@@ -101,6 +101,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "since).",
     )
     parser.add_argument(
+        "--all",
+        action="store_true",
+        default=None,
+        help="Show and count every ruff and mypy finding: nothing is held back by a baseline "
+        "or by the changed lines.",
+    )
+    parser.add_argument(
+        "--update-baselines",
+        action="store_true",
+        default=None,
+        help="Rewrite the ruff and mypy baselines (.django-gates/<gate>-baseline.json) with "
+        "today's findings.",
+    )
+    parser.add_argument(
         "--fail-on-warnings",
         action="store_true",
         default=None,
@@ -109,7 +123,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return {"run.since": args.since, "run.fail_on_warnings": args.fail_on_warnings}
+    return {
+        "run.since": args.since,
+        "run.fail_on_warnings": args.fail_on_warnings,
+        "run.all": args.all,
+        "run.update_baselines": args.update_baselines,
+    }
 
 
 def _names(values: Sequence[str], flag: str) -> list[str]:

@@ -75,3 +75,10 @@ def demo_copy(tmp_path: Path) -> Path:
         ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3", ".pytest_cache", "staticfiles"),
     )
     return dest
+
+
+@pytest.fixture(autouse=True)
+def _no_ci_change_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's own CI run (a pull request) must not give the gates under test a base."""
+    for name in ("GITHUB_BASE_REF", "GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH"):
+        monkeypatch.delenv(name, raising=False)

@@ -110,7 +110,9 @@ def _git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
             check=False,
         )
     except FileNotFoundError as exc:
-        raise ConfigError("patch coverage needs git, which is not installed") from exc
+        raise ConfigError(
+            "git is not installed, and comparing with the change's base needs it"
+        ) from exc
     except subprocess.TimeoutExpired as exc:
         raise PatchUnreachable(
             f"git {' '.join(args)} took more than {GIT_TIMEOUT}s (network?)"
@@ -139,12 +141,15 @@ def _fetch_spec(ref: str, remotes: list[str]) -> tuple[str, str] | None:
     return remote, f"+refs/heads/{ref}:refs/remotes/{remote}/{ref}"
 
 
-def changed_lines(rootdir: Path, base: Base) -> Diff:
-    """The changed lines (absolute real path -> line numbers) since the merge base."""
+def changed_lines(rootdir: Path, base: Base, what: str = "patch coverage") -> Diff:
+    """The changed lines (absolute real path -> line numbers) since the merge base.
+
+    ``what`` names the check that needs them, in the errors.
+    """
     top_text = _out(["rev-parse", "--show-toplevel"], rootdir)
     if not top_text:
         raise ConfigError(
-            f"patch coverage ({base.source}: {base.ref}) needs a git repository, and "
+            f"{what} ({base.source}: {base.ref}) needs a git repository, and "
             f"{rootdir} is not inside one"
         )
     top = Path(top_text)
@@ -163,7 +168,7 @@ def changed_lines(rootdir: Path, base: Base) -> Diff:
             )
     if base_sha is None:
         raise ConfigError(
-            f"the patch base {base.ref!r} ({base.source}) does not exist in the git repository "
+            f"the base {base.ref!r} ({base.source}) does not exist in the git repository "
             f"at {top}" + (f" nor on remote {spec[0]!r}" if spec else "") + "; pass an existing "
             "branch, tag or commit to --since (e.g. origin/main), and fetch it first"
         )
@@ -180,7 +185,7 @@ def _merge_base(
     shallow = _out(["rev-parse", "--is-shallow-repository"], top) == "true"
     if not shallow:
         raise ConfigError(
-            f"the patch base {base.ref!r} ({base.source}) has no common history with HEAD; "
+            f"the base {base.ref!r} ({base.source}) has no common history with HEAD; "
             "pass the branch this work started from to --since"
         )
     remote = spec[0] if spec else None

@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pytest_django_gates.gates import GateContext, _tools
+from pytest_django_gates.gates import GateContext, _hold, _tools
 from pytest_django_gates.report import Finding, GateResult, Severity
 
 NAME = "mypy"
@@ -76,7 +76,7 @@ def run(ctx: GateContext) -> GateResult:
             )
     except _tools.ToolError as exc:
         return _tools.error(NAME, str(exc))
-    return _tools.result(NAME, tool, findings)
+    return _hold.gate_result(NAME, tool, findings, ctx)
 
 
 def _supports_json(version: str) -> bool:

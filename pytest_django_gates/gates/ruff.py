@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pytest_django_gates.gates import GateContext, _tools
+from pytest_django_gates.gates import GateContext, _hold, _tools
 from pytest_django_gates.report import Finding, GateResult, Severity
 
 NAME = "ruff"
@@ -54,7 +54,7 @@ def run(ctx: GateContext) -> GateResult:
             )
     except _tools.ToolError as exc:
         return _tools.error(NAME, str(exc))
-    return _tools.result(NAME, tool, findings)
+    return _hold.gate_result(NAME, tool, findings, ctx)
 
 
 def parse(stdout: str, rootdir: Path) -> list[Finding]:
