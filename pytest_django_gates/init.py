@@ -2,7 +2,8 @@
 
 ``django-gates init [--dry-run] [--force] [--baselines]`` inspects the project
 without importing it (it reads files and asks git; ``--baselines`` is the one
-step that runs the migrations analysis) and writes only what it found:
+step that runs anything: the migrations analysis, ruff, mypy and the test suite)
+and writes only what it found:
 
 * ``gates``: the test-time gates (queries, migrations, and deploy when a
   production settings module exists; coverage is left for the user to add with a
@@ -10,8 +11,23 @@ step that runs the migrations analysis) and writes only what it found:
   are installed (ruff, mypy when it is configured, gitleaks, pip-audit);
 * ``deploy_settings``: the production settings module, found as the deploy gate
   finds it (``settings/production.py`` or ``prod.py``);
-* with ``--baselines``: ``[tool.django-gates.migrations] baseline`` accepting
-  the findings of today's migrations, so the first run fails only on new ones.
+* with ``--baselines``, what exists today is accepted so that the first run
+  passes and later runs fail only on what is new:
+
+  - ``[tool.django-gates.migrations] baseline``: today's migration findings;
+  - the ruff and mypy baselines (``.django-gates/ruff-baseline.json``,
+    ``mypy-baseline.json``; see :mod:`pytest_django_gates.gates._hold`), which
+    ``hold = "auto"`` uses because the files exist;
+  - ``[tool.django-gates.queries] baseline``: the per-test query counts of one run
+    of the suite (``pytest --django-gates --gates-update-baseline``, with N+1s
+    reported rather than failing the run);
+  - each N+1 that run finds becomes a ``[[tool.django-gates.queries.allow]]`` entry
+    for its test, its file and its query shape (not its line, which moves as the
+    file is edited), with a reason saying it predates the gates. An entry
+    whose N+1 is fixed is reported as unused (``DJG104``), so the list only shrinks.
+
+  A suite that does not pass as it is makes ``init --baselines`` exit 1 after
+  saying so: the baselines of a broken suite would hold the wrong thing.
 
 It prints what it chose and why, including what it left alone: the test settings
 and whether pytest-django runs the suite, the production database engine (which
@@ -44,6 +60,11 @@ from pytest_django_gates.config import ConfigError
 
 BASELINE_DIR = ".django-gates"
 MIGRATIONS_BASELINE = f"{BASELINE_DIR}/migrations-baseline.json"
+QUERY_BASELINE = f"{BASELINE_DIR}/query-baseline.json"
+ADOPTED_REASON = (
+    "an N+1 that existed when django-gates was adopted (django-gates init --baselines); "
+    "fix it, then remove this entry"
+)
 _TABLE_HEADER = re.compile(r"^\s*\[\[?\s*tool\.django-gates(\.[^\]]*)?\s*\]\]?\s*(#.*)?$")
 _SKIPPED_DIRS = frozenset({"node_modules", "site-packages", "venv", "build", "dist"})
 _ANY_HEADER = re.compile(r"^\s*\[\[?[^\]]+\]\]?\s*(#.*)?$")
@@ -57,6 +78,9 @@ class Plan:
     gates: list[str] = field(default_factory=list)
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # [[tool.django-gates.queries.allow]] entries: the project's own, kept, and those
+    # ``--baselines`` adds for the N+1s the suite has today.
+    allows: list[dict[str, str]] = field(default_factory=list)
 
     def set(self, table: str, key: str, value: Any) -> None:
         self.values.setdefault(table, {})[key] = value
@@ -75,6 +99,9 @@ class Plan:
                 continue
             lines += ["", f"[tool.django-gates.{table}]"]
             lines += [f"{key} = {_toml(value)}" for key, value in entries.items()]
+        for entry in self.allows:
+            lines += ["", "[[tool.django-gates.queries.allow]]"]
+            lines += [f"{key} = {_toml(value)}" for key, value in entry.items()]
         return "\n".join(lines) + "\n"
 
     @property
@@ -106,6 +133,10 @@ def inspect(root: Path, environ: Mapping[str, str]) -> Plan:
     bare = config.load(
         options.OPTIONS, cli={}, environ={}, pyproject=pyproject if pyproject.is_file() else None
     )
+    plan.allows = [
+        {k: str(v) for k, v in entry.items() if isinstance(v, str)}
+        for entry in bare["queries.allow"]
+    ]
     # test settings and pytest-django
     try:
         project = resolve_project(bare, root, environ)
@@ -272,8 +303,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--baselines",
         action="store_true",
-        help=f"Accept today's migration findings in {MIGRATIONS_BASELINE} (the first run then "
-        "fails only on new ones).",
+        help="Accept what exists today (migration findings, ruff and mypy findings, query "
+        "counts and N+1s; this runs the test suite once) so that the first run passes and "
+        "later runs fail only on what is new.",
     )
 
 
@@ -283,13 +315,14 @@ def run(args: argparse.Namespace, root: Path, out: Any) -> int:
     pyproject = root / "pyproject.toml"
     if args.baselines:
         plan.set("migrations", "baseline", MIGRATIONS_BASELINE)
+        plan.set("queries", "baseline", QUERY_BASELINE)
     before = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
     after, replaced = merge(before, plan.toml())
     for note in plan.notes:
         out.write(f"  {note}\n")
     if after == before:
         out.write(f"{pyproject}: up to date\n")
-        return _baselines(args, root, pyproject, out) if args.baselines and not args.dry_run else 0
+        return _baselines(plan, root, pyproject, out) if args.baselines and not args.dry_run else 0
     if replaced and not args.force and not args.dry_run:
         raise ConfigError(
             f"{pyproject} already has a [tool.django-gates] section that differs from what init "
@@ -309,23 +342,117 @@ def run(args: argparse.Namespace, root: Path, out: Any) -> int:
 
     atomic_write_text(pyproject, after)
     out.write(f"{pyproject}: {'[tool.django-gates] replaced' if replaced else 'written'}\n")
-    code = _baselines(args, root, pyproject, out) if args.baselines else 0
+    code = _baselines(plan, root, pyproject, out) if args.baselines else 0
     out.write("next: pytest --django-gates (and django-gates run for every gate)\n")
     return code
 
 
-def _baselines(args: argparse.Namespace, root: Path, pyproject: Path, out: Any) -> int:
+def _baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
+    """Write the baselines of ``--baselines`` (the table is already written); the exit code."""
     from pytest_django_gates import config, options
     from pytest_django_gates.gates import GateContext, run_gate
 
-    path = root / MIGRATIONS_BASELINE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cfg = config.load(
-        options.OPTIONS,
-        cli={"migrations.update_baseline": True, "migrations.baseline": str(path)},
-        environ=os.environ,
-        pyproject=pyproject,
+    (root / BASELINE_DIR).mkdir(exist_ok=True)
+    codes = []
+    steps: list[tuple[str, dict[str, Any]]] = [
+        (
+            "migrations",
+            {
+                "migrations.update_baseline": True,
+                "migrations.baseline": str(root / MIGRATIONS_BASELINE),
+            },
+        ),
+    ]
+    steps += [
+        (tool, {"run.update_baselines": True}) for tool in ("ruff", "mypy") if tool in plan.gates
+    ]
+    for gate, cli in steps:
+        cfg = config.load(options.OPTIONS, cli=cli, environ=os.environ, pyproject=pyproject)
+        result, _ = run_gate(gate, GateContext(config=cfg, rootdir=root))
+        out.write(f"{gate} baseline: {result.summary}\n")
+        codes.append(_exit_of(result.status))
+    if importlib.util.find_spec("pytest_django") is None:
+        out.write("queries baseline: not written (pytest-django is not installed)\n")
+    else:
+        codes.append(_query_baselines(plan, root, pyproject, out))
+    return max(codes)
+
+
+def _exit_of(status: str) -> int:
+    return {"passed": 0, "skipped": 0, "failed": 1}.get(status, 3)
+
+
+def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
+    """Run the suite once: its query counts become the baseline, its N+1s allow entries."""
+    import tempfile
+
+    from pytest_django_gates.report import Report, ReportError, atomic_write_text
+
+    with tempfile.TemporaryDirectory(prefix="django-gates-init-") as tmp:
+        report_path = Path(tmp) / "report.json"
+        argv = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--django-gates",
+            "--gates-update-baseline",
+            f"--gates-query-baseline={root / QUERY_BASELINE}",
+            "--gates-n-plus-one=report",
+            f"--gates-report={report_path}",
+            "-q",
+        ]
+        out.write(f"queries baseline: running the test suite ({' '.join(argv[1:4])} ...)\n")
+        env = dict(os.environ, DJANGO_GATES_GATES="queries")
+        proc = subprocess.run(
+            argv, cwd=root, env=env, capture_output=True, text=True, errors="replace", check=False
+        )
+        try:
+            report = Report.load(report_path)
+        except ReportError:
+            report = None
+    if proc.returncode == 5:  # pytest: no tests collected
+        out.write("queries baseline: no test collected, so no count to hold yet\n")
+        return 0
+    if report is None or proc.returncode != 0:
+        from pytest_django_gates.gates._tools import tail
+
+        output = tail(proc.stdout + proc.stderr, 1500)
+        out.write(
+            f"queries baseline: not written: the test suite exited {proc.returncode}; make it "
+            f"pass, then run django-gates init --baselines again\n{output}\n"
+        )
+        return 1
+    gate = report.gate("queries")
+    found = [f for f in (gate.findings if gate else ()) if f.code == "DJG101"]
+    added = 0
+    from pytest_django_gates.queries.detect import shape_in_message
+
+    known = {(a.get("test"), a.get("location"), a.get("sql")) for a in plan.allows}
+    for finding in found:
+        # By test, file and query shape, not line: lines move, and the entry must not.
+        entry = {"test": finding.object}
+        if finding.path:
+            entry["location"] = f"{finding.path}:*"
+        shape = shape_in_message(finding.message)
+        if shape:
+            entry["sql"] = shape
+        key = (entry["test"], entry.get("location"), entry.get("sql"))
+        if key in known:
+            continue
+        known.add(key)
+        entry["reason"] = ADOPTED_REASON
+        plan.allows.append(entry)
+        added += 1
+    out.write(
+        f"queries baseline: {root / QUERY_BASELINE} written ({gate.summary if gate else ''})\n"
     )
-    result, _ = run_gate("migrations", GateContext(config=cfg, rootdir=root))
-    out.write(f"migrations baseline: {result.summary}\n")
-    return 0 if result.status == "passed" else (3 if result.status == "error" else 1)
+    if added:
+        before = pyproject.read_text(encoding="utf-8")
+        after, _ = merge(before, plan.toml())
+        atomic_write_text(pyproject, after)
+        plural = "s" if added != 1 else ""
+        out.write(
+            f"queries: {added} N+1{plural} of today allowed in [[tool.django-gates.queries.allow]] "
+            f"of {pyproject.name}; fix them, then remove their entries\n"
+        )
+    return 0

@@ -46,6 +46,7 @@ under test.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -356,3 +357,19 @@ def driven_by_loop(site: Site) -> bool:
         if not is_test and loops.constant(frame[0], frame[1]):
             return False  # a loop over a fixed collection of the code: constant
     return True
+
+
+_HEADLINE = re.compile(
+    r"^(?:latent )?N\+1: \d+ x (?P<sql>.+?) at (?:\S+:\d+|an unknown location) \(in "
+)
+
+
+def shape_in_message(message: str) -> str | None:
+    """The query shape of an N+1 finding's message (see :meth:`NPlusOne.headline`), as a
+    substring of the full shape (a shortened one loses its ellipsis), or None.
+
+    ``django-gates init --baselines`` allows an existing N+1 by its test, file and
+    shape, so that lines moving in the file do not bring it back.
+    """
+    match = _HEADLINE.match(message)
+    return match["sql"].removesuffix("…") if match else None

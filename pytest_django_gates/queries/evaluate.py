@@ -11,12 +11,13 @@ Codes (stable):
 from __future__ import annotations
 
 import fnmatch
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_django_gates.queries import budget, detect
+from pytest_django_gates.queries import budget, detect, sql
 from pytest_django_gates.queries.capture import QueryEvent
 from pytest_django_gates.report import Finding, Severity
 
@@ -82,8 +83,12 @@ def _allow_matches(
         where = f"{path}:{line}" if path else ""
         if not (fnmatch.fnmatchcase(where, pattern) or fnmatch.fnmatchcase(path or "", pattern)):
             return False
+    # ``sql``: a substring of the query shape, case and runs of whitespace ignored.
     needle = entry.get("sql")
-    return not (needle and needle.lower() not in shape.lower())
+    return not (
+        needle
+        and sql.short(needle, sys.maxsize).lower() not in sql.short(shape, sys.maxsize).lower()
+    )
 
 
 def evaluate(

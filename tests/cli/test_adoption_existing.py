@@ -1,0 +1,180 @@
+"""Adoption on an existing project: old problems are held, a change's new ones fail.
+
+A git repository with history: an unsafe old migration, an N+1 in an old view, old
+ruff and mypy errors. ``django-gates init --baselines`` accepts all of that, and
+the first ``django-gates run`` passes. Then a change adds one new problem of each
+kind, and the run fails on exactly those four, naming their files and lines, and
+on nothing old.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.cli_support import commit_all, git
+from tests.cli.test_adoption import UNSAFE_MIGRATION, VIEWS, _must, _run, startproject
+
+pytest.importorskip("factory")
+pytest.importorskip("pytest_django")
+
+OLD_VIEWS = (
+    "import os\n\n"
+    + VIEWS
+    + """
+
+def categories(request):
+    from shop.models import Category
+
+    rows = Category.objects.all()
+    return JsonResponse({"categories": [[c.name, c.product_set.count()] for c in rows]})
+"""
+)
+
+OLD_TESTS = """
+
+@pytest.mark.django_db
+def test_categories(client):
+    ProductFactory.create_batch(3)
+    assert client.get("/categories/").status_code == 200
+"""
+
+NEW_TESTS = """
+
+@pytest.mark.django_db
+def test_names(client):
+    ProductFactory.create_batch(3)
+    assert client.get("/names/").status_code == 200
+"""
+
+SERVICES = """\
+def price(cents: int) -> str:
+    return cents / 100
+"""
+
+NEW_MIGRATION = UNSAFE_MIGRATION.replace('"0001_initial"', '"0002_product_sku"').replace(
+    '"sku"', '"code"'
+)
+
+
+def gate(data: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [g for g in data["gates"] if g["name"] == name]
+    return found
+
+
+def findings(data: dict[str, Any], name: str) -> list[tuple[str, str, int]]:
+    return [(f["code"], f["path"], f["line"]) for f in gate(data, name)["findings"]]
+
+
+def django_gates_run(root: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+    report = root.parent / "report.json"
+    report.unlink(missing_ok=True)
+    proc = _run(
+        [
+            sys.executable,
+            "-m",
+            "pytest_django_gates",
+            "run",
+            "--skip",
+            "gitleaks,pip-audit",
+            "--report",
+            str(report),
+            *args,
+        ],
+        root,
+    )
+    data = json.loads(report.read_text()) if report.is_file() else {}
+    return proc.returncode, data, proc.stdout + proc.stderr
+
+
+def test_an_existing_repository_adopts_the_gates_and_fails_only_on_new_problems(
+    tmp_path: Path,
+) -> None:
+    root = startproject(tmp_path / "site")
+    # The old state: an unsafe migration, an N+1, a ruff and a mypy error.
+    (root / "shop" / "migrations" / "0002_product_sku.py").write_text(UNSAFE_MIGRATION)
+    models = root / "shop" / "models.py"
+    models.write_text(
+        models.read_text() + '    sku = models.CharField(max_length=20, default="x")\n'
+    )
+    (root / "shop" / "views.py").write_text(OLD_VIEWS)
+    (root / "mysite" / "urls.py").write_text(
+        "from django.urls import path\n\nfrom shop.views import categories, products\n\n"
+        'urlpatterns = [path("products/", products), path("categories/", categories)]\n'
+    )
+    tests = root / "shop" / "test_products.py"
+    tests.write_text(tests.read_text() + OLD_TESTS)
+    (root / "shop" / "services.py").write_text(SERVICES)
+    with (root / "pyproject.toml").open("a") as f:
+        f.write('\n[tool.ruff.lint]\nselect = ["F"]\n\n[tool.mypy]\nfiles = ["shop/services.py"]\n')
+    commit_all(root, "years of history")
+
+    out = _must([sys.executable, "-m", "pytest_django_gates", "init", "--baselines"], root)
+    assert "ruff baseline: " in out, out
+    assert "written with 2 findings" in out, out  # import os, and the unused tests import
+    assert "mypy baseline: " in out, out
+    assert "queries: 1 N+1 of today allowed" in out, out
+    pyproject = (root / "pyproject.toml").read_text()
+    assert 'location = "shop/views.py:*"' in pyproject
+    assert 'sql = "SELECT COUNT(*) AS \\"__count\\" FROM \\"shop_product\\"' in pyproject
+    for name in ("migrations", "ruff", "mypy", "query"):
+        assert (root / ".django-gates" / f"{name}-baseline.json").is_file(), name
+    commit_all(root, "adopt django-gates")
+
+    code, data, out = django_gates_run(root)
+    assert code == 0, out
+    assert "2 old findings held back" in gate(data, "ruff")["summary"]
+    # Running init again changes nothing.
+    again = _must([sys.executable, "-m", "pytest_django_gates", "init", "--baselines"], root)
+    assert "up to date" in again
+    assert git(root, "status", "--porcelain") == ""
+
+    # The change: one new problem of each kind.
+    git(root, "checkout", "-q", "-b", "feature")
+    views = root / "shop" / "views.py"
+    views.write_text(
+        "import sys\n"
+        + views.read_text()
+        + """
+
+def names(request):
+    rows = Product.objects.all()
+    return JsonResponse({"names": [p.category.name for p in rows]})
+"""
+    )
+    (root / "mysite" / "urls.py").write_text(
+        (root / "mysite" / "urls.py")
+        .read_text()
+        .replace("categories, products", "categories, names, products")
+        .replace("]\n", ', path("names/", names)]\n')
+    )
+    tests.write_text(tests.read_text() + NEW_TESTS)
+    (root / "shop" / "services.py").write_text(
+        SERVICES + "\n\ndef count(n: int) -> int:\n    return str(n)\n"
+    )
+    (root / "shop" / "migrations" / "0003_product_code.py").write_text(NEW_MIGRATION)
+    models.write_text(
+        models.read_text() + '    code = models.CharField(max_length=20, default="x")\n'
+    )
+    commit_all(root, "the change")
+
+    code, data, out = django_gates_run(root, "--since", "main")
+    assert code == 1, out
+    assert findings(data, "ruff") == [("ruff:F401", "shop/views.py", 1)], out
+    assert findings(data, "mypy") == [("mypy:return-value", "shop/services.py", 6)], out
+    (migration,) = gate(data, "migrations")["findings"]
+    assert (migration["code"], migration["object"]) == ("DJG201", "shop.0003_product_code")
+    assert migration["path"] == "shop/migrations/0003_product_code.py"
+    (n_plus_one,) = gate(data, "queries")["findings"]
+    assert n_plus_one["code"] == "DJG101"
+    assert n_plus_one["object"] == "shop/test_products.py::test_names"
+    line = (
+        views.read_text()
+        .splitlines()
+        .index('    return JsonResponse({"names": [p.category.name for p in rows]})')
+    )
+    assert (n_plus_one["path"], n_plus_one["line"]) == ("shop/views.py", line + 1)
