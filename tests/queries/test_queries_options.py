@@ -470,3 +470,30 @@ def test_terminal_summary_of_many_findings_is_counts_and_top_locations() -> None
     assert len(lines) < 40
     few = GateResult(name="queries", status="failed", summary="s", findings=tuple(findings[:3]))
     assert len(render.terminal_findings(few, None)) == 3
+
+
+def test_a_configuration_without_the_queries_gate_never_fails_a_test_on_queries(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``gates`` without ``queries``: an N+1 and an exceeded budget marker fail nothing,
+    and the report has no queries gate (it was not asked for)."""
+    monkeypatch.setenv("DJANGO_GATES_GATES", "migrations")
+    project.makepyfile(
+        test_loop=N_PLUS_ONE,
+        test_budget="""
+        import pytest
+        from django.contrib.auth.models import Group
+
+        @pytest.mark.query_budget(1)
+        @pytest.mark.django_db
+        def test_over():
+            Group.objects.create(name="a")
+            assert Group.objects.count() == 1
+        """,
+    )
+    result = project.runpytest_subprocess("--django-gates", "--gates-report=report.json")
+    result.assert_outcomes(passed=2)
+    assert result.ret == 0, result.stdout.str()
+    names = [g["name"] for g in load_report(project.path / "report.json")["gates"]]
+    assert "queries" not in names
+    assert "migrations" in names
