@@ -106,6 +106,24 @@ _QUERIES = (
         choices=("default", "raise"),
     ),
     Option(
+        "queries.write_loops",
+        "choice",
+        "report",
+        "DJG107, writes the code under test makes once per row of a loop (save, create, update, "
+        "delete): report them as warnings, fail their test, or off.",
+        cli="--gates-write-loops",
+        choices=("fail", "report", "off"),
+    ),
+    Option(
+        "queries.non_atomic_writes",
+        "choice",
+        "report",
+        "DJG108, two or more writes of one request or call outside any transaction: report "
+        "them as warnings, fail their test, or off.",
+        cli="--gates-non-atomic-writes",
+        choices=("fail", "report", "off"),
+    ),
+    Option(
         "queries.baseline",
         "path",
         None,

@@ -9,6 +9,7 @@ baseline.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -49,6 +50,8 @@ class GatesSession:
             threshold=gates_config["queries.threshold"],
             allow=allow,
             root=self.root,
+            write_loops=gates_config["queries.write_loops"],
+            non_atomic_writes=gates_config["queries.non_atomic_writes"],
         )
         self.update_baseline: bool = gates_config["queries.update_baseline"]
         self.baseline_path = gates_config.path("queries.baseline")
@@ -117,6 +120,8 @@ class GatesSession:
             # Nothing is patched: the test runs unchecked and the gate is an error.
             item.stash[CAPTURE_ERROR_KEY] = str(exc)
             return (yield)
+        # The test's own transaction (django_db) is open by now: its depth is not the code's.
+        spec = dataclasses.replace(spec, depths=capture.open_atomic_blocks())
         undo_fetch_mode = fetch_mode.set_raise() if self.fetch_raise else None
         try:
             result = yield

@@ -90,6 +90,9 @@ class QueryEvent:
     request: int
     values: int = 0  # a fingerprint of the SQL text and its parameters
     args: int = 0  # a fingerprint of the parameters alone
+    # ``len(connection.atomic_blocks)`` when it ran: compared with the depth at the start
+    # of the test (its own transaction) to tell autocommit writes (see ``writes.py``).
+    depth: int = 0
 
 
 def source(relation: Relation | None) -> Source | None:
@@ -183,7 +186,19 @@ def _fingerprint(text: str, params: Any) -> tuple[int, int]:
     return hash((text, args)), args
 
 
-def _record(alias: str, sql: Any, params: Any, many: bool) -> None:
+def atomic_depth(connection: Any) -> int:
+    """How many ``atomic()`` blocks are open on ``connection`` (savepoint or not)."""
+    return len(getattr(connection, "atomic_blocks", ()) or ())
+
+
+def open_atomic_blocks() -> dict[str, int]:
+    """The open ``atomic()`` blocks of every connection made so far, by alias."""
+    from django.db import connections
+
+    return {conn.alias: atomic_depth(conn) for conn in connections.all(initialized_only=True)}
+
+
+def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> None:
     text = sql if isinstance(sql, str) else str(sql)
     assert _classifier is not None
     site = _classifier.site(sys._getframe(1))
@@ -198,6 +213,7 @@ def _record(alias: str, sql: Any, params: Any, many: bool) -> None:
         request=_request,
         values=values,
         args=args,
+        depth=depth,
     )
     for recorder in list(_recorders):
         if recorder.aliases is None or alias in recorder.aliases:
@@ -453,7 +469,7 @@ def _plan_cursor(patches: Patches) -> None:
         self: Any, sql: Any, params: Any, many: bool, executor: Callable[..., Any]
     ) -> Any:
         if _recorders:
-            _record(self.db.alias, sql, params, many)
+            _record(self.db.alias, sql, params, many, atomic_depth(self.db))
         return original(self, sql, params, many, executor)
 
     patches.add(CursorWrapper, "_execute_with_wrappers", _execute_with_wrappers)

@@ -277,7 +277,7 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
     for (alias, shape, _site, _request), group in groups.items():
         first = group[0]
         if len(group) >= threshold:
-            if _varies(group) and not _pages(group) and driven_by_loop(first.site):
+            if varies(group) and not _pages(group) and driven_by_loop(first.site):
                 found.append(_finding(group, str(shape), str(alias), latent=False))
             continue
         rel = first.relation
@@ -290,7 +290,7 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
         found.append(_finding(group, str(shape), str(alias), latent=True))
 
     for (alias, *_rest), group in rows.items():
-        if len(group) >= threshold and _varies(group):
+        if len(group) >= threshold and varies(group):
             found.append(_finding(group, str(sql.shape(group[0].sql)), str(alias), latent=False))
     return found
 
@@ -317,7 +317,7 @@ def _pages(group: list[QueryEvent]) -> bool:
     return kinds == {"offset"} and len({e.args for e in group}) == 1
 
 
-def _varies(group: list[QueryEvent]) -> bool:
+def varies(group: list[QueryEvent]) -> bool:
     """Not the same statement with the same parameters every time (a constant duplicate,
     ``{{ user.orders.count }}`` twice on a line): an N+1 reads a different row each time."""
     first = group[0].values

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_django_gates.queries import budget, detect, sql
+from pytest_django_gates.queries import budget, detect, sql, writes
 from pytest_django_gates.queries.capture import QueryEvent
 from pytest_django_gates.report import Finding, Severity
 
@@ -31,6 +31,8 @@ class Settings:
     threshold: int
     allow: Sequence[Mapping[str, Any]]
     root: Path
+    write_loops: str = "report"  # DJG107: fail | report | off
+    non_atomic_writes: str = "report"  # DJG108: fail | report | off
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class TestSpec:
     budget_using: frozenset[str] | None = None
     allow_reason: str | None = None
     baseline: int | None = None
+    # Open atomic() blocks per database alias when the test body started (DJG108).
+    depths: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -149,6 +153,8 @@ def evaluate(
                 )
             )
 
+    _judge_writes(spec, events, settings, outcome)
+
     if passed and spec.budget is not None:
         in_budget = (
             counted if spec.budget_using is None else budget.counted(events, spec.budget_using)
@@ -193,3 +199,62 @@ def evaluate(
         )
         outcome.failures.append(f"{message}\nnext step: {hint}")
     return outcome
+
+
+def _judge_writes(
+    spec: TestSpec, events: Sequence[QueryEvent], settings: Settings, outcome: Outcome
+) -> None:
+    """DJG107 (writes in a loop) and DJG108 (writes outside a transaction)."""
+    judged: list[tuple[str, str, str, str | None, int | None, str, str]] = []
+    found = writes.find_loops(events, settings.threshold)
+    if settings.write_loops != "off":
+        for loop in found:
+            path, line = loop.location(settings.root)
+            judged.append(
+                (
+                    settings.write_loops,
+                    writes.LOOP_CODE,
+                    loop.shape,
+                    path,
+                    line,
+                    loop.message(settings.root),
+                    loop.hint(),
+                )
+            )
+    if settings.non_atomic_writes != "off":
+        for unit in writes.find_non_atomic(events, spec.depths, found):
+            path, line = unit.location(settings.root)
+            judged.append(
+                (
+                    settings.non_atomic_writes,
+                    writes.NON_ATOMIC_CODE,
+                    sql.shape(unit.writes[0].sql),
+                    path,
+                    line,
+                    unit.message(settings.root),
+                    unit.hint(settings.root),
+                )
+            )
+    for mode, code, shape, path, line, message, hint in judged:
+        allowed = [
+            i
+            for i, entry in enumerate(settings.allow)
+            if _allow_matches(entry, spec.nodeid, path, line, shape)
+        ]
+        if allowed:
+            outcome.allow_used.extend(allowed)
+            continue
+        severity: Severity = "error" if mode == "fail" else "warning"
+        outcome.findings.append(
+            Finding(
+                code=code,
+                severity=severity,
+                message=message,
+                object=spec.nodeid,
+                path=path,
+                line=line,
+                hint=hint,
+            )
+        )
+        if severity == "error":
+            outcome.failures.append(f"{message}\nfix: {hint}")
