@@ -21,8 +21,9 @@ builders (``queries.ignore_callers``: factory_boy, model_bakery...) never do.
     ``Model.delete()``, although it still sends the delete signals).
 
 ``DJG108`` **several writes outside a transaction** (``queries.non_atomic_writes``)
-    one unit of work that makes two or more writes in autocommit mode, so a
-    failure between them leaves half of it in the database. A unit is one HTTP
+    one unit of work whose code makes writes from two or more lines in autocommit
+    mode, so a failure between them leaves half of it in the database (the writes
+    of one line, a library call such as ``login()``, count once). A unit is one HTTP
     request of the test client (every write it caused), else one call from a
     line of the test (a service function, a management command). A write is in
     autocommit mode when no ``atomic()`` block was open on its connection beyond
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import linecache
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,9 +193,11 @@ def find_non_atomic(
     """``DJG108``: units of work with two or more autocommit writes.
 
     ``depths``: the open ``atomic()`` blocks of each connection when the test body
-    started (an alias missing from it had none). The writes of one ``DJG107`` loop
-    count as one (its bulk form is one statement): a unit whose only writes are one
-    loop is that loop's finding, not a second one.
+    started (an alias missing from it had none). What counts is the writes of the
+    code (see :func:`_statements`): the writes one library call makes from one line
+    count once (the code cannot split them), and a ``DJG107`` loop counts once (its
+    bulk form is one statement), so a unit whose only writes are one loop is that
+    loop's finding, not a second one.
     """
     looped = {_loop_key(loop.first) for loop in loops_found}
     units: dict[tuple[object, ...], list[QueryEvent]] = {}
@@ -203,10 +207,27 @@ def find_non_atomic(
         units.setdefault(_unit(event), []).append(event)
     found = []
     for group in units.values():
-        statements = len({_loop_key(e) if _loop_key(e) in looped else id(e) for e in group})
-        if statements >= 2:
+        if _statements(group, looped) >= 2:
             found.append(NonAtomic(tuple(group), request=bool(group[0].request)))
     return found
+
+
+def _statements(group: list[QueryEvent], looped: set[tuple[object, ...]]) -> int:
+    """How many writes the code made: a ``DJG107`` loop is one; the writes of one line
+    are as many as the times that line ran, which is the count of its most repeated
+    shape (one ``login()`` call cycles the session and saves ``last_login``: two shapes,
+    one write of the code; a loop over a fixed tuple of three creates: three)."""
+    loops_seen: set[tuple[object, ...]] = set()
+    per_line: dict[tuple[object, ...], Counter[str]] = {}
+    for event in group:
+        key = _loop_key(event)
+        if key in looped:
+            loops_seen.add(key)
+            continue
+        frame = event.site.innermost_code
+        line = (frame[0], frame[1]) if frame else (id(event),)
+        per_line.setdefault(line, Counter())[sql.shape(event.sql)] += 1
+    return len(loops_seen) + sum(max(shapes.values()) for shapes in per_line.values())
 
 
 def _loop_key(event: QueryEvent) -> tuple[object, ...]:
