@@ -28,6 +28,24 @@ Findings:
 
 A vulnerability service that cannot be reached, an unpinned requirement, a missing
 file or a pip-audit crash is a gate error: nothing was audited, so nothing passes.
+
+An unreachable service is one ``error``, never one finding per dependency. Its
+summary names the service and its address and the two ways on: a service this
+machine reaches (``[tool.django-gates.pip-audit] service = "osv"``, with
+``osv_url`` pointing at an OSV mirror) or ``--skip pip-audit``. What counts as
+unreachable:
+
+- pip-audit stopped on the service's address: connection refused, a name that
+  does not resolve, a proxy that refuses, a timeout, a TLS failure, or an HTTP
+  error status (an ``osv_url`` that is not an OSV ``/v1/query`` endpoint);
+- with the PyPI service, *every* dependency came back "not found on PyPI" (what a
+  proxy or firewall that answers 404 for the JSON API produces). That alone does
+  not tell a blocked service from a project whose every pin is private, so the
+  gate asks the same service about one release that is certainly on PyPI
+  (``pip==24.0``, a second pip-audit run): not found either, the service is not
+  answering, an ``error``; found, the service works and each dependency it does
+  not know is a ``pip-audit:unaudited`` finding as above. Once any dependency
+  was audited the service evidently answers, and no second run is made.
 """
 
 from __future__ import annotations
@@ -35,9 +53,11 @@ from __future__ import annotations
 import json
 import re
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pytest_django_gates.gates import GateContext, _tools
 from pytest_django_gates.report import Finding, GateResult
@@ -45,6 +65,10 @@ from pytest_django_gates.report import Finding, GateResult
 NAME = "pip-audit"
 
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+# pip-audit's skip reason for a package the PyPI JSON API answered 404 for.
+_NOT_FOUND = "Dependency not found on PyPI"
+# A release PyPI certainly has: asked about when PyPI knows none of the project's pins.
+PROBE_REQUIREMENT = "pip==24.0"
 
 
 @dataclass(frozen=True)
@@ -61,47 +85,170 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+@dataclass(frozen=True)
+class Service:
+    """The vulnerability service pip-audit is told to query."""
+
+    name: str  # the configured value: pypi, osv, esms
+    label: str
+    url: str
+    osv_url: str
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+
+_SERVICE_URLS = {
+    "pypi": ("PyPI", "https://pypi.org/pypi/<package>/<version>/json"),
+    "osv": ("OSV", "https://api.osv.dev/v1/query"),
+    "esms": ("ecosyste.ms", "https://advisories.ecosyste.ms/api/v1/advisories"),
+}
+
+
+def configured_service(ctx: GateContext) -> Service:
+    name = str(ctx.config.get("pip-audit.service"))
+    osv_url = str(ctx.config.get("pip-audit.osv_url") or "")
+    if osv_url and name != "osv":
+        raise _tools.ToolError(
+            "[tool.django-gates.pip-audit] osv_url is set but service is not 'osv'"
+        )
+    label, url = _SERVICE_URLS.get(name, (name, name))
+    return Service(name=name, label=label, url=osv_url or url, osv_url=osv_url)
+
+
 def run(ctx: GateContext) -> GateResult:
     try:
         source = find_source(ctx)
         tool = _tools.find("pip-audit", NAME, ctx.config, ctx.rootdir)
-        argv = [
-            *tool.argv,
-            *source.args,
-            "--format",
-            "json",
-            "--progress-spinner",
-            "off",
-            "--desc",
-            "on",
-            "--aliases",
-            "on",
-            "--vulnerability-service",
-            str(ctx.config.get("pip-audit.service")),
-            "--timeout",
-            str(ctx.config.get("pip-audit.timeout")),
-        ]
-        osv_url = str(ctx.config.get("pip-audit.osv_url") or "")
-        if osv_url:
-            if ctx.config.get("pip-audit.service") != "osv":
-                raise _tools.ToolError(
-                    "[tool.django-gates.pip-audit] osv_url is set but service is not 'osv'"
-                )
-            argv += ["--osv-url", osv_url]
-        proc = _tools.run(argv, cwd=ctx.rootdir, timeout=_tools.timeout(ctx.config))
-        data = _load(proc.stdout)
-        if proc.returncode not in (0, 1) or data is None:
-            raise _tools.ToolError(_explain_failure(tool, proc.returncode, proc.stderr))
+        service = configured_service(ctx)
+        data = _audit(tool, source.args, service, ctx)
+        deps = [d for d in data["dependencies"] if isinstance(d, dict)]
+        audited = sum(1 for d in deps if "skip_reason" not in d)
+        if service.name == "pypi" and not audited and any(_not_found(d) for d in deps):
+            why = _probe(tool, service, ctx)
+            if why:
+                raise _tools.ToolError(f"{tool.label}: {unreachable(service, why)}")
         findings = findings_from(data, ctx, source)
     except _tools.ToolError as exc:
         return _tools.error(NAME, str(exc))
-    deps = [d for d in data.get("dependencies", []) if isinstance(d, dict)]
-    audited = sum(1 for d in deps if "skip_reason" not in d)
     note = f"{audited} of {len(deps)} dependencies of {source.description} audited"
-    if deps and not audited:
-        service = ctx.config.get("pip-audit.service")
-        note += f"; none could be: is the {service} vulnerability service reachable?"
     return _tools.result(NAME, tool, findings, note=note)
+
+
+def _audit(
+    tool: _tools.Tool, args: tuple[str, ...], service: Service, ctx: GateContext
+) -> dict[str, Any]:
+    """pip-audit's JSON for ``args``; :class:`ToolError` when it produced none."""
+    argv = [
+        *tool.argv,
+        *args,
+        "--format",
+        "json",
+        "--progress-spinner",
+        "off",
+        "--desc",
+        "on",
+        "--aliases",
+        "on",
+        "--vulnerability-service",
+        service.name,
+        "--timeout",
+        str(ctx.config.get("pip-audit.timeout")),
+    ]
+    if service.osv_url:
+        argv += ["--osv-url", service.osv_url]
+    proc = _tools.run(argv, cwd=ctx.rootdir, timeout=_tools.timeout(ctx.config))
+    data = _load(proc.stdout)
+    if proc.returncode not in (0, 1) or data is None:
+        why = service_failure(proc.stderr, service)
+        if why:
+            raise _tools.ToolError(f"{tool.label}: {unreachable(service, why)}")
+        raise _tools.ToolError(_explain_failure(tool, proc.returncode, proc.stderr))
+    return data
+
+
+def _not_found(dep: dict[str, Any]) -> bool:
+    return str(dep.get("skip_reason", "")).startswith(_NOT_FOUND)
+
+
+def _probe(tool: _tools.Tool, service: Service, ctx: GateContext) -> str:
+    """Why the service is not answering ("" when it knows :data:`PROBE_REQUIREMENT`)."""
+    with tempfile.TemporaryDirectory(prefix="django-gates-pip-audit-") as tmp:
+        probe = Path(tmp) / "requirements.txt"
+        probe.write_text(PROBE_REQUIREMENT + "\n", encoding="utf-8")
+        data = _audit(
+            tool, ("--requirement", str(probe), "--no-deps", "--disable-pip"), service, ctx
+        )
+    if any(_not_found(d) for d in data["dependencies"] if isinstance(d, dict)):
+        return (
+            "it answered 'not found' for every dependency and for "
+            f"{PROBE_REQUIREMENT.replace('==', ' ')} too, which is on PyPI: a proxy or "
+            "firewall in between?"
+        )
+    return ""
+
+
+def unreachable(service: Service, why: str) -> str:
+    """The summary of a gate whose vulnerability service does not answer."""
+    if service.name != "osv":
+        other = (
+            '[tool.django-gates.pip-audit] service = "osv" (api.osv.dev), with '
+            'osv_url = "https://<your OSV mirror>/v1/query" if that is not reachable either'
+        )
+    elif not service.osv_url:
+        other = '[tool.django-gates.pip-audit] osv_url = "https://<your OSV mirror>/v1/query"'
+    else:
+        other = (
+            "[tool.django-gates.pip-audit] osv_url pointing at a reachable OSV mirror "
+            "(its /v1/query endpoint)"
+        )
+    return (
+        f"the {service.label} vulnerability service ({service.url}) could not be used "
+        f"({why}), so nothing was audited. Use a service this machine can reach: {other}; "
+        f"or leave the gate out: django-gates run --skip {NAME}"
+    )
+
+
+_FAILED_AT = re.compile(r"host='([^']*)', port=(\d+)")
+_HTTP_STATUS = re.compile(r"(\d{3}) (?:Client|Server) Error: (.*?) for url: (\S+)")
+_REASONS = (  # the first marker found in the exception's line names the reason
+    ("Unable to connect to proxy", "the proxy (HTTPS_PROXY) cannot be reached"),
+    ("Tunnel connection failed", "the proxy (HTTPS_PROXY) refused the connection"),
+    ("Connection refused", "connection refused"),
+    ("Failed to resolve", "the host name does not resolve"),
+    ("Name or service not known", "the host name does not resolve"),
+    ("CERTIFICATE_VERIFY_FAILED", "its TLS certificate is not trusted"),
+    ("timed out", "timed out"),
+    ("Network is unreachable", "the network is unreachable"),
+)
+
+
+def service_failure(stderr: str, service: Service) -> str:
+    """Why pip-audit could not talk to ``service``, from its stderr ("" if it is not that).
+
+    Only pip-audit's own errors count: a ``requests`` exception on the service's
+    host, an HTTP error status from the service's URL, or pip-audit's "could not
+    connect to ... vulnerability feed" (a connect timeout).
+    """
+    lines = [line.strip() for line in stderr.splitlines()]
+    if any("vulnerability feed" in line for line in lines):
+        return "the connection timed out"
+    for line in reversed(lines):
+        if not line.startswith("requests.exceptions."):
+            continue
+        status = _HTTP_STATUS.search(line)
+        if status:
+            if urlsplit(status.group(3)).hostname != service.host:
+                return ""
+            return f"it answered HTTP {status.group(1)} {status.group(2)} for {status.group(3)}"
+        where = _FAILED_AT.search(line)
+        if where is None or where.group(1) != service.host:
+            return ""
+        reason = next((text for marker, text in _REASONS if marker in line), "")
+        exception = line.split(":", 1)[0].removeprefix("requests.exceptions.")
+        return f"{reason or exception}, connecting to {where.group(1)}:{where.group(2)}"
+    return ""
 
 
 def find_source(ctx: GateContext) -> Source:
@@ -213,9 +360,7 @@ def _load(stdout: str) -> dict[str, Any] | None:
 
 def _explain_failure(tool: _tools.Tool, code: int, stderr: str) -> str:
     lowered = stderr.lower()
-    if "connectionerror" in lowered or "could not connect" in lowered or "max retries" in lowered:
-        why = "the vulnerability service could not be reached, so nothing was audited"
-    elif "not pinned" in lowered:
+    if "not pinned" in lowered:
         why = (
             "a requirement is not pinned to an exact version: pin every dependency "
             "(pip-compile, uv pip compile) or set [tool.django-gates.pip-audit] resolve = true"

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -163,7 +164,7 @@ def _as_served(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _handler(server_state: OsvServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             if self.path != "/v1/query":
                 self.send_error(404)
@@ -178,17 +179,24 @@ def _handler(server_state: OsvServer) -> type[BaseHTTPRequestHandler]:
                 return
             server_state.queries.append(query)
             vulns = server_state.matching(name, version)
-            body = json.dumps({"vulns": vulns} if vulns else {}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
+            self.reply(200, json.dumps({"vulns": vulns} if vulns else {}).encode())
 
     return Handler
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers with :meth:`reply`."""
+
+    def reply(self, status: int, body: bytes = b"") -> None:
+        self.send_response(status)
+        if body:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
 
 
 @pytest.fixture
@@ -198,12 +206,20 @@ def osv_server() -> Iterator[OsvServer]:
         json.loads(p.read_text(encoding="utf-8")) for p in sorted((DATA / "osv").glob("*.json"))
     ]
     state = OsvServer(url="", records=records)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1/query"
+    with serving(_handler(state)) as port:
+        state.url = f"http://127.0.0.1:{port}/v1/query"
+        yield state
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """A threaded HTTP server on 127.0.0.1 (a free port, yielded) while inside."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield state
+        yield int(httpd.server_address[1])
     finally:
         httpd.shutdown()
         httpd.server_close()

@@ -492,7 +492,7 @@ def test_pip_audit_unreachable_service_is_an_error(tmp_path: Path) -> None:
         },
     )
     assert result.status == "error"
-    assert "could not be reached" in result.summary
+    assert f"the OSV vulnerability service ({url}) could not be used" in result.summary
 
 
 def test_pip_audit_unpinned_requirement_is_an_error(tmp_path: Path, osv_server: OsvServer) -> None:
