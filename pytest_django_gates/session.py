@@ -23,7 +23,7 @@ from pytest_django_gates.gates import GateContext, run_gate
 from pytest_django_gates.gates.queries import EXTRA_KEY, Collected
 from pytest_django_gates.markers import query_marks
 from pytest_django_gates.options import PYTEST_GATES
-from pytest_django_gates.queries import baseline, capture, fetch_mode
+from pytest_django_gates.queries import baseline, capture, fetch_mode, scaling
 from pytest_django_gates.queries.evaluate import Outcome, Settings, TestSpec, evaluate
 from pytest_django_gates.report import GateResult, Report, WriteError
 
@@ -120,6 +120,18 @@ class GatesSession:
             # Nothing is patched: the test runs unchecked and the gate is an error.
             item.stash[CAPTURE_ERROR_KEY] = str(exc)
             return (yield)
+        scaled = scaling.ScaledRun.of(item)  # @pytest.mark.query_scaling
+        if scaled is not None:
+            # The smaller scale runs (recorded apart) and is rolled back, then the larger
+            # scale's rows are built; ``recorder`` records only the larger run's body.
+            capture.stop(recorder)
+            try:
+                scaled.start(fetch_raise=self.fetch_raise)
+            except BaseException as exc:
+                judge = not isinstance(exc, pytest.skip.Exception)
+                self._finish(item, spec, recorder, None, passed=False, judge=judge)
+                raise
+            capture.start(recorder)
         # The test's own transaction (django_db) is open by now: its depth is not the code's.
         spec = dataclasses.replace(spec, depths=capture.open_atomic_blocks())
         undo_fetch_mode = fetch_mode.set_raise() if self.fetch_raise else None
@@ -127,9 +139,13 @@ class GatesSession:
             result = yield
         except BaseException as exc:
             judge = not isinstance(exc, pytest.skip.Exception)
-            self._finish(item, spec, recorder, undo_fetch_mode, passed=False, judge=judge)
+            self._finish(
+                item, spec, recorder, undo_fetch_mode, passed=False, judge=judge, scaled=scaled
+            )
             raise
-        outcome = self._finish(item, spec, recorder, undo_fetch_mode, passed=True, judge=True)
+        outcome = self._finish(
+            item, spec, recorder, undo_fetch_mode, passed=True, judge=True, scaled=scaled
+        )
         if outcome is not None and outcome.failures:
             pytest.fail("\n\n".join(outcome.failures), pytrace=False)
         return result
@@ -143,15 +159,20 @@ class GatesSession:
         *,
         passed: bool,
         judge: bool,
+        scaled: scaling.ScaledRun | None = None,
     ) -> Outcome | None:
         """Stop recording, restore the fetch mode and (unless skipped) judge the test."""
         capture.stop(recorder)
         if undo_fetch_mode is not None:
             undo_fetch_mode()
         try:
+            if scaled is not None:
+                scaled.close()  # roll the larger scale's rows back
             if not judge:
                 return None
             outcome = evaluate(spec, recorder.events, self.settings, passed=passed)
+            if scaled is not None and passed:
+                scaled.judge(outcome, recorder.events, self.root)
         finally:
             capture.forget_sources()
         item.stash[OUTCOME_KEY] = outcome

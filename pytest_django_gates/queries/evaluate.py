@@ -66,6 +66,15 @@ class Outcome:
             "allow_used": list(self.allow_used),
         }
 
+    def fail(
+        self, code: str, message: str, hint: str, *, path: str | None, line: int | None
+    ) -> None:
+        """Add an error finding about this test, and make the test fail with it."""
+        self.findings.append(
+            Finding(code, "error", message, object=self.nodeid, path=path, line=line, hint=hint)
+        )
+        self.failures.append(f"{message}\nfix: {hint}")
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Outcome:
         return cls(
