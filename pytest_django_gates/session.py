@@ -61,13 +61,22 @@ class GatesSession:
                 "or set baseline in [tool.django-gates.queries]"
             )
         self.baseline: dict[str, int] = {}
+        # Why the baseline being updated could not be read (it is rebuilt), else "".
+        self.baseline_corrupt = ""
         if self.baseline_path is not None:
             if not self.baseline_path.exists() and not self.update_baseline:
                 raise ConfigError(
                     f"query baseline {self.baseline_path} does not exist; create it with "
                     "--gates-update-baseline"
                 )
-            self.baseline = baseline.load(self.baseline_path)
+            try:
+                self.baseline = baseline.load(
+                    self.baseline_path, baseline.update_command(gates_config)
+                )
+            except baseline.CorruptBaseline as exc:
+                if not self.update_baseline:
+                    raise
+                self.baseline_corrupt = exc.problem
         pyproject = gates_config.pyproject
         self.collected = Collected(
             allow=allow,
@@ -329,6 +338,11 @@ class GatesSession:
             if self.baseline_skipped:
                 tr.write_line(
                     f"query baseline NOT updated (the run was incomplete): {self.baseline_path}"
+                )
+            elif self.baseline_corrupt:
+                tr.write_line(
+                    f"query baseline rebuilt from this run's counts: {self.baseline_path} "
+                    f"(the old file was unusable: {self.baseline_corrupt})"
                 )
             else:
                 tr.write_line(f"query baseline updated: {self.baseline_path}")
