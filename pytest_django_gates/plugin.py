@@ -16,6 +16,7 @@ from pytest_django_gates.deploy.fixture import deploy_checks
 from pytest_django_gates.fixtures import migration_safety, query_budget
 from pytest_django_gates.markers import MARKERS, query_marks
 from pytest_django_gates.options import OPTIONS
+from pytest_django_gates.spaced_values import misread_value
 
 __all__ = ["deploy_checks", "migration_safety", "query_budget"]
 
@@ -54,6 +55,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", marker)
     if not config.getoption("django_gates"):
         return
+    misread = misread_value(config)
+    if misread:
+        raise pytest.UsageError(f"django-gates: {misread}")
     cli = {key: config.getoption(_dest(key)) for key, opt in OPTIONS.items() if opt.cli}
     pyproject = config.rootpath / "pyproject.toml"
     if config.inipath is not None and config.inipath.name == "pyproject.toml":

@@ -2,7 +2,7 @@
 
 Order: the external tools first (ruff, mypy, gitleaks, pip-audit, each a real
 process, see :mod:`pytest_django_gates.gates._tools`), then the project's test
-suite, once, as ``python -m pytest --django-gates --gates-report <tmp.json>``
+suite, once, as ``python -m pytest --django-gates --gates-report=<tmp.json>``
 (plus ``--cov`` when the coverage gate is selected and the run's pytest arguments
 do not already choose), whose report (queries, migrations, deploy, coverage) is
 merged in.
@@ -215,8 +215,9 @@ def pytest_command(cfg: GatesConfig, gates: Sequence[str], report: Path) -> list
         "-m",
         "pytest",
         "--django-gates",
-        "--gates-report",
-        str(report),
+        # One word: as two, pytest would take an existing path for a test path
+        # while it looks for its configuration (see spaced_values).
+        f"--gates-report={report}",
         "-p",
         "pytest_django_gates.run_outcomes",
         *extra,
