@@ -17,6 +17,7 @@ _coverage_app_floors = "pytest_django_gates.coverage.floors:validate_app_floors"
 _coverage_floor = "pytest_django_gates.coverage.floors:validate_floor"
 _coverage_path_floors = "pytest_django_gates.coverage.floors:validate_path_floors"
 _deploy_allows = "pytest_django_gates.deploy.allows:validate_allow_entries"
+_deploy_health_paths = "pytest_django_gates.deploy.rules.health_endpoint:validate_paths"
 _migrations_ignores = "pytest_django_gates.migrations.ignores:validate_entries"
 
 # Gates that run under ``pytest --django-gates``, in report order.
@@ -512,6 +513,23 @@ _DEPLOY = (
         120,
         "Seconds the settings probe (a subprocess) may take before it is a gate error.",
         minimum=1,
+    ),
+    Option(
+        "deploy.health_paths",
+        "list",
+        [
+            "/health/",
+            "/healthz/",
+            "/health",
+            "/healthz",
+            "/ready/",
+            "/readyz/",
+            "/livez/",
+            "/-/health/",
+        ],
+        "DJG323: URL paths (each starting with /) of which at least one must resolve in the "
+        "production ROOT_URLCONF: the load balancer's health check. Empty: DJG323 is off.",
+        validate=_deploy_health_paths,
     ),
 )
 

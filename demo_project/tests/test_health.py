@@ -1,4 +1,6 @@
+import django
 import pytest
+from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -48,4 +50,20 @@ def test_home_redirects_to_the_book_list(client: Client) -> None:
 def test_responses_carry_a_content_security_policy(client: Client) -> None:
     response = client.get("/")
 
-    assert "default-src 'self'" in response["Content-Security-Policy"]
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    for directive in ("object-src 'none'", "frame-ancestors 'none'", "base-uri 'self'"):
+        assert directive in policy
+    assert "unsafe-inline" not in policy
+    assert "Content-Security-Policy-Report-Only" not in response
+
+
+def test_the_policy_comes_from_django_from_6_0_on_and_from_django_csp_before(
+    client: Client,
+) -> None:
+    csp_middleware = [m for m in settings.MIDDLEWARE if "csp" in m.lower()]
+    if django.VERSION >= (6, 0):
+        assert csp_middleware == ["django.middleware.csp.ContentSecurityPolicyMiddleware"]
+    else:
+        assert csp_middleware == ["csp.middleware.CSPMiddleware"]
+    assert "Content-Security-Policy" in client.get("/")

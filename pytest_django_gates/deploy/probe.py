@@ -1,12 +1,14 @@
 """The deploy gate's probe: runs in a clean subprocess against the production settings.
 
-``python -m pytest_django_gates.deploy.probe --settings MODULE --project-dir DIR --output FILE``
+``python -m pytest_django_gates.deploy.probe --settings MODULE --project-dir DIR --output FILE
+[--options JSON]``
 
 puts ``DIR`` first on ``sys.path``, imports ``MODULE``, calls ``django.setup()``,
 runs Django's system checks with the deployment checks on (what
 ``manage.py check --deploy`` runs; checks that need a database connection are
-not run) and every settings rule of :mod:`pytest_django_gates.deploy.rules`,
-then writes one JSON object to ``FILE``::
+not run) and every settings rule of :mod:`pytest_django_gates.deploy.rules`
+(given ``--options``, a JSON object of the gate options they read), then writes
+one JSON object to ``FILE``::
 
     {"protocol": 1, "status": "ok" | "import-error" | "setup-error" | "crash",
      "error": str, "where": "file:line" | null, "traceback": str,
@@ -28,7 +30,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +100,9 @@ def _check_message(message: Any) -> dict[str, Any]:
     }
 
 
-def probe(settings_module: str, project_dir: Path) -> dict[str, Any]:
+def probe(
+    settings_module: str, project_dir: Path, options: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Everything the gate needs from the production settings, as a JSON-able dict."""
     project_dir = project_dir.resolve()
     sys.path.insert(0, str(project_dir))
@@ -127,7 +131,7 @@ def probe(settings_module: str, project_dir: Path) -> dict[str, Any]:
         failure["error"] = f"Django's system checks raised {failure['error']}"
         return failure
     issues: list[dict[str, Any]] = []
-    ctx = SettingsContext(settings=settings, project_dir=project_dir)
+    ctx = SettingsContext(settings=settings, project_dir=project_dir, options=dict(options or {}))
     for rule in settings_rules():
         try:
             issues.extend(issue.to_dict() for issue in rule.check(ctx))
@@ -151,8 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--settings", required=True)
     parser.add_argument("--project-dir", required=True, type=Path)
     parser.add_argument("--output", required=True, type=Path)
+    parser.add_argument("--options", default="{}", type=json.loads)
     args = parser.parse_args(argv)
-    result = probe(args.settings, args.project_dir)
+    result = probe(args.settings, args.project_dir, args.options)
     text = json.dumps(result, default=str)
     args.output.write_text(text, encoding="utf-8")
     return 0

@@ -47,6 +47,7 @@ import pytest_django_gates
 from pytest_django_gates.config import ConfigError, GatesConfig
 from pytest_django_gates.deploy.allows import Allow, parse_allows
 from pytest_django_gates.deploy.rules import (
+    PROBE_OPTIONS,
     Issue,
     Level,
     SourceContext,
@@ -330,8 +331,12 @@ def run_probe(
     project_dir: Path,
     environ: Mapping[str, str],
     timeout: float,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run :mod:`.probe` in a subprocess and return its JSON result."""
+    """Run :mod:`.probe` in a subprocess and return its JSON result.
+
+    ``options``: the gate options settings rules read (``PROBE_OPTIONS``), passed as JSON.
+    """
     env = dict(environ)
     env["DJANGO_SETTINGS_MODULE"] = module
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -349,6 +354,8 @@ def run_probe(
             str(project_dir),
             "--output",
             str(output),
+            "--options",
+            json.dumps(dict(options or {})),
         ]
         try:
             done = subprocess.run(
@@ -631,7 +638,10 @@ def run_deploy(
 
     source = SettingsSource.load(module, _import_roots(project_dir, environ))
     supplied = placeholders(source, environ)
-    data = run_probe(module, project_dir, {**environ, **supplied}, float(cfg["deploy.timeout"]))
+    probe_options = {key: cfg[key] for key in PROBE_OPTIONS}
+    data = run_probe(
+        module, project_dir, {**environ, **supplied}, float(cfg["deploy.timeout"]), probe_options
+    )
     status = data.get("status")
     if status in ("import-error", "setup-error"):
         raise _config_failure(str(status), module, data, rootdir, project_dir)

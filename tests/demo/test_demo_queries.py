@@ -36,7 +36,7 @@ def test_demo_suite_passes_the_query_gate(demo_copy: Path) -> None:
     queries = gate(report, "queries")
     assert queries["status"] == "passed", queries
     assert queries["findings"] == []
-    assert queries["summary"].startswith("44 tests checked")
+    assert queries["summary"].startswith("45 tests checked")
 
 
 @pytest.mark.slow

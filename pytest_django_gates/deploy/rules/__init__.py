@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 
 from pytest_django_gates.deploy.rules._base import (
+    PROBE_OPTIONS,
     Issue,
     Level,
     Rule,
@@ -21,6 +22,7 @@ from pytest_django_gates.deploy.rules._base import (
 )
 
 __all__ = [
+    "PROBE_OPTIONS",
     "RULE_MODULES",
     "Issue",
     "Level",
@@ -54,6 +56,12 @@ RULE_MODULES: tuple[str, ...] = (
     "raw_sql",  # DJG316
     "email_backend",  # DJG317
     "password_hashers",  # DJG318
+    "csp_missing",  # DJG319
+    "csp_report_only",  # DJG320
+    "csp_unsafe",  # DJG321
+    "uploads_local_disk",  # DJG322
+    "health_endpoint",  # DJG323
+    "static_serving",  # DJG324
 )
 
 

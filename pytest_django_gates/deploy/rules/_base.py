@@ -16,7 +16,7 @@ the rule did not.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from pytest_django_gates.deploy.sources import ProjectSources
 
 Level = Literal["error", "warning", "info"]
+# Gate options the probe hands to settings rules (SettingsContext.options), by option key.
+PROBE_OPTIONS: tuple[str, ...] = ("deploy.health_paths",)
 LEVELS: tuple[Level, ...] = ("error", "warning", "info")
 
 
@@ -81,10 +83,14 @@ class Issue:
 
 @dataclass(frozen=True)
 class SettingsContext:
-    """What a settings rule gets inside the probe: Django is set up with the production settings."""
+    """What a settings rule gets inside the probe: Django is set up with the production settings.
+
+    ``options`` holds the gate options rules read (:data:`PROBE_OPTIONS`), as JSON values.
+    """
 
     settings: Any
     project_dir: Path
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,3 +147,24 @@ class SourceRule(Rule):
     """A rule that reads source code with :mod:`ast` (runs in the gate's process)."""
 
     check: Callable[[SourceContext], Iterable[Issue]]
+
+
+def has_middleware(settings: Any, dotted: str) -> bool:
+    """``MIDDLEWARE`` lists the class ``dotted``, or a subclass of it (when both import)."""
+    from django.utils.module_loading import import_string
+
+    entries = [str(e) for e in getattr(settings, "MIDDLEWARE", None) or []]
+    if dotted in entries:
+        return True
+    try:
+        target = import_string(dotted)
+    except ImportError:
+        return False
+    for entry in entries:
+        try:
+            cls = import_string(entry)
+        except ImportError:
+            continue
+        if isinstance(cls, type) and isinstance(target, type) and issubclass(cls, target):
+            return True
+    return False

@@ -1,7 +1,12 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import re_path
+from django.urls import path, re_path
 
-urlpatterns = i18n_patterns(
-    re_path(r"^admin/", admin.site.urls),
-)
+from urls import health
+
+urlpatterns = [
+    path("healthz", health),
+    *i18n_patterns(
+        re_path(r"^admin/", admin.site.urls),
+    ),
+]

@@ -88,3 +88,8 @@ LOGGING = {
     },
     "root": {"handlers": ["stdout"], "level": "INFO"},
 }
+
+# Static files from a CDN; a strict Content Security Policy through django-csp 4.
+STATIC_URL = "https://cdn.example.com/static/"
+MIDDLEWARE = [*MIDDLEWARE, "csp.middleware.CSPMiddleware"]
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"], "object-src": ["'none'"]}}
