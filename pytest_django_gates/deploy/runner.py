@@ -120,6 +120,9 @@ CHECK_SETTINGS: Mapping[str, str] = {
     "staticfiles.E001": "STATICFILES_DIRS",
     "staticfiles.E002": "STATICFILES_DIRS",
     "staticfiles.W004": "STATICFILES_DIRS",
+    # Django 6.0+
+    "security.E026": "SECURE_CSP",
+    "security.W027": "TEMPLATES",
     # Django 6.1+
     "mail.W001": "MAILERS",
     "mail.E001": "MAILERS",

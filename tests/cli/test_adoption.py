@@ -46,14 +46,18 @@ from shop.models import Product
 def products(request):
     rows = Product.objects.select_related("category")
     return JsonResponse({"products": [[p.name, p.category.name] for p in rows]})
+
+
+def health(request):
+    return JsonResponse({"status": "ok"})
 """
 
 URLS = """\
 from django.urls import path
 
-from shop.views import products
+from shop.views import health, products
 
-urlpatterns = [path("products/", products)]
+urlpatterns = [path("products/", products), path("health/", health)]
 """
 
 TESTS = """\
@@ -114,6 +118,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }
+STATIC_URL = "https://cdn.example.com/static/"
+if django.VERSION >= (6, 0):
+    MIDDLEWARE = [*MIDDLEWARE, "django.middleware.csp.ContentSecurityPolicyMiddleware"]
+    SECURE_CSP = {"default-src": ["'self'"], "object-src": ["'none'"]}
+else:
+    MIDDLEWARE = [*MIDDLEWARE, "csp.middleware.CSPMiddleware"]
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"]}}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -21,7 +21,8 @@ NATIVE_FIX = (
     f'add "{NATIVE_MIDDLEWARE}" to MIDDLEWARE and set SECURE_CSP = '
     '{"default-src": [CSP.SELF], "script-src": [CSP.SELF, CSP.NONCE], '
     '"object-src": [CSP.NONE], "base-uri": [CSP.SELF], "frame-ancestors": [CSP.NONE]} '
-    "(from django.utils.csp import CSP); start with SECURE_CSP_REPORT_ONLY if unsure"
+    '(from django.utils.csp import CSP) and "django.template.context_processors.csp" in '
+    "TEMPLATES' context_processors for {{ csp_nonce }}; start with SECURE_CSP_REPORT_ONLY if unsure"
 )
 DJANGO_CSP_FIX = (
     f'pip install django-csp (4.x), add "{DJANGO_CSP_MIDDLEWARE}" to MIDDLEWARE and set '

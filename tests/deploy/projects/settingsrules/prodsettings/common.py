@@ -34,7 +34,7 @@ if django.VERSION >= (6, 0):
     MIDDLEWARE = [*MIDDLEWARE, "django.middleware.csp.ContentSecurityPolicyMiddleware"]
     SECURE_CSP = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "<CSP_NONCE_SENTINEL>"],
+        "script-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],
