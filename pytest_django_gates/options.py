@@ -21,9 +21,11 @@ _deploy_health_paths = "pytest_django_gates.deploy.rules.health_endpoint:validat
 _migrations_ignores = "pytest_django_gates.migrations.ignores:validate_entries"
 
 # Gates that run under ``pytest --django-gates``, in report order.
-PYTEST_GATES = ("queries", "migrations", "deploy", "coverage")
+PYTEST_GATES = ("queries", "indexes", "migrations", "deploy", "coverage")
 # Every gate ``django-gates run`` knows, in run order.
 ALL_GATES = ("ruff", "mypy", "gitleaks", "pip-audit", *PYTEST_GATES)
+# Gates left out of the default ``gates`` list while they are measured: name them to run them.
+OPT_IN_GATES = ("indexes",)
 
 
 def _allow_entries(value: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
@@ -53,14 +55,17 @@ _GENERAL = (
         "report",
         "path",
         None,
-        "Write the JSON report (format 1) to this path, atomically.",
+        "Write the JSON report (format 1) to this path, atomically. Write it as one word, "
+        "--gates-report=PATH: as two, pytest also takes an existing PATH for a test path "
+        "when it looks for its configuration.",
         cli="--gates-report",
     ),
     Option(
         "gates",
         "list",
-        list(ALL_GATES),
-        "Gates that are enabled (django-gates run runs them; pytest runs the test-time ones).",
+        [g for g in ALL_GATES if g not in OPT_IN_GATES],
+        "Gates that are enabled (django-gates run runs them; pytest runs the test-time ones). "
+        "Default: every gate but the opt-in ones (indexes).",
         choices=ALL_GATES,
     ),
 )
@@ -137,6 +142,29 @@ _QUERIES = (
         False,
         "Rewrite the query baseline with this run's counts.",
         cli="--gates-update-baseline",
+    ),
+)
+
+
+_INDEXES = (
+    Option(
+        "indexes.mode",
+        "choice",
+        "report",
+        "Missing indexes (DJG120 filter, DJG121 join, DJG122 ORDER BY with LIMIT), from the "
+        "queries the tests ran, explained on the test database after the last test: report "
+        "them as warnings, fail the gate (and the run), or off. The gate is opt-in: add "
+        "'indexes' to gates.",
+        cli="--gates-indexes",
+        choices=("fail", "report", "off"),
+    ),
+    Option(
+        "indexes.small_tables",
+        "list",
+        [],
+        "Deliberately small tables, read whole on purpose (lookup lists, configuration): "
+        "app_label.Model names never judged. Or set django_gates_small_table = True on the "
+        "model class.",
     ),
 )
 
@@ -644,6 +672,7 @@ OPTIONS: dict[str, Option] = {
     for opt in (
         *_GENERAL,
         *_QUERIES,
+        *_INDEXES,
         *_RUFF,
         *_MYPY,
         *_GITLEAKS,

@@ -76,6 +76,14 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"django-gates: {exc}") from None
     config.stash[GATES_CONFIG] = loaded
     config.pluginmanager.register(session, SESSION_PLUGIN)
+    if "indexes" in session.enabled and loaded["indexes.mode"] != "off":
+        from pytest_django_gates.gates.indexes import PLUGIN
+        from pytest_django_gates.indexes.collect import IndexesPlugin
+
+        indexes = IndexesPlugin(
+            config, loaded["indexes.mode"], list(loaded["indexes.small_tables"]), session.root
+        )
+        config.pluginmanager.register(indexes, PLUGIN)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -25,6 +25,7 @@ from pytest_django_gates.report import GateResult
 # gate name -> module that implements it.
 GATE_MODULES: Mapping[str, str] = {
     "queries": "pytest_django_gates.gates.queries",
+    "indexes": "pytest_django_gates.gates.indexes",
     "migrations": "pytest_django_gates.gates.migrations",
     "deploy": "pytest_django_gates.gates.deploy",
     "coverage": "pytest_django_gates.gates.coverage",

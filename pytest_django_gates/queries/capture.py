@@ -40,6 +40,7 @@ _classifier: Classifier | None = None  # built on install (it imports Django)
 _tls = threading.local()
 _request = 0  # id of the HTTP request being handled (0 = none)
 _request_counter = 0
+_keep_params = False  # see keep_params()
 
 # On ``instance._state``: the id of the multi-row queryset evaluation the
 # instance came from (see :class:`Source`); absent or 0: not from one.
@@ -93,6 +94,9 @@ class QueryEvent:
     # ``len(connection.atomic_blocks)`` when it ran: compared with the depth at the start
     # of the test (its own transaction) to tell autocommit writes (see ``writes.py``).
     depth: int = 0
+    # The statement's parameters, kept only while :func:`keep_params` is on (the
+    # ``indexes`` gate explains one real example of each query shape).
+    params: Any = None
 
 
 def source(relation: Relation | None) -> Source | None:
@@ -133,6 +137,12 @@ def configure(
 
 def _new_classifier() -> Classifier:
     return Classifier(_ignore_callers, _test_files, _root)
+
+
+def keep_params(on: bool) -> None:
+    """Keep each statement's parameters on its :class:`QueryEvent` (off by default)."""
+    global _keep_params
+    _keep_params = on
 
 
 def start(recorder: Recorder) -> None:
@@ -214,6 +224,7 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
         values=values,
         args=args,
         depth=depth,
+        params=params if _keep_params else None,
     )
     for recorder in list(_recorders):
         if recorder.aliases is None or alias in recorder.aliases:
