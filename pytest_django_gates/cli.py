@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_django_gates import __version__, config, options
+from pytest_django_gates import __version__, config, interrupts, options
 from pytest_django_gates.config import ConfigError
 from pytest_django_gates.gates import GateContext, gate_module, run_gate
 from pytest_django_gates.render import RENDERERS, render, summary_table
@@ -216,7 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 environ=os.environ,
                 pyproject=pyproject,
             )
-            outcome = runner.run_command(args, cfg, root)
+            with interrupts.terminate_as_interrupt():  # SIGTERM unwinds like Ctrl-C
+                outcome = runner.run_command(args, cfg, root)
             report = outcome.report
             _emit(report, args)
             table = summary_table(report, outcome.durations)
@@ -239,8 +240,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"django-gates: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM where a step asked for it
-        from pytest_django_gates import interrupts
-
         code = interrupts.exit_code(exc)
         what = "terminated (SIGTERM)" if code == interrupts.EXIT_TERMINATED else "interrupted"
         print(f"django-gates: {what}; nothing was reported", file=sys.stderr)

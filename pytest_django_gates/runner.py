@@ -24,6 +24,13 @@ Fail closed: a suite that cannot start, crashes, is interrupted, is stopped by
 the timeout or writes no report makes every selected test-time gate, and
 ``tests``, an ``error``; a selected gate missing from the report is an ``error``.
 
+Ctrl-C or SIGTERM stops the run: a tool's process is stopped, the suite's whole
+process group (pytest and its xdist workers) gets the signal, a grace period,
+then SIGKILL; the temporary directory is removed and ``django-gates`` exits 130
+(Ctrl-C) or 143 (SIGTERM) with one line on stderr, reporting nothing. The
+project's coverage data file is replaced only by a suite that ran to its end
+(see :mod:`pytest_django_gates.suite_process`).
+
 With ``--fail-on-warnings`` (``[tool.django-gates.run] fail_on_warnings``), a gate
 whose findings are only warnings is ``failed`` instead of ``passed``.
 
@@ -46,7 +53,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_django_gates import options
+from pytest_django_gates import options, suite_process
 from pytest_django_gates.config import ConfigError, GatesConfig
 from pytest_django_gates.gates import GateContext, run_gate
 from pytest_django_gates.gates._tools import tail
@@ -244,23 +251,18 @@ def run_test_suite(
             if since and opt is not None and opt.env_name not in env:
                 env[opt.env_name] = since
         argv = pytest_command(cfg, gates, report_path)
+        coverage_file = suite_process.CoverageFile.plan(
+            rootdir, env, [str(a) for a in cfg["run.pytest_args"]], Path(tmp)
+        )
+        coverage_file.prepare(env)
         timeout = float(cfg["run.timeout"])
         try:
-            proc = subprocess.run(
-                argv,
-                cwd=rootdir,
-                env=env,
-                capture_output=True,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                timeout=timeout,
-                check=False,
-            )
+            proc = suite_process.run(argv, cwd=rootdir, env=env, timeout=timeout)
         except subprocess.TimeoutExpired:
             return _all_error(gates, f"the test suite did not finish within {timeout:g} s")
         except OSError as exc:
             return _all_error(gates, f"cannot run {argv[0]}: {exc.strerror or exc}")
+        not_kept = coverage_file.keep() if proc.returncode in suite_process.COMPLETED else ""
         output = proc.stdout + proc.stderr
         if not report_path.is_file():
             why = _PYTEST_EXIT.get(proc.returncode, f"exit {proc.returncode}")
@@ -285,7 +287,17 @@ def run_test_suite(
                 f"(pytest exit {proc.returncode})",
             )
         results.append(found)
-    return [gate_from_suite(proc.returncode, outcomes, results, output), *results]
+    tests = gate_from_suite(proc.returncode, outcomes, results, output)
+    if not_kept:
+        warning = Finding(
+            code="tests:coverage-data",
+            severity="warning",
+            message=not_kept,
+            object="COVERAGE_FILE",
+            hint="Check that the directory exists and can be written; the gates are not affected.",
+        )
+        tests = replace(tests, findings=(*tests.findings, warning))
+    return [tests, *results]
 
 
 def _all_error(gates: Sequence[str], why: str) -> list[GateResult]:
