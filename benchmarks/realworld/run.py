@@ -413,6 +413,11 @@ def has_own_gates_config(src: Path) -> bool:
     return "django-gates" in data.get("tool", {})
 
 
+# The gates the gates runs enable (--test-gates): the query gate, or it and others
+# (``queries,indexes`` for the missing-index gate).
+TEST_GATES = "queries"
+
+
 def run_env(project: Project, src: Path, venv_python: Path) -> dict[str, str]:
     env = {
         key: value
@@ -428,7 +433,7 @@ def run_env(project: Project, src: Path, venv_python: Path) -> dict[str, str]:
     if project.pythonpath:
         env["PYTHONPATH"] = os.pathsep.join(str(src / p) for p in project.pythonpath)
     if not has_own_gates_config(src):
-        env["DJANGO_GATES_GATES"] = "queries"
+        env["DJANGO_GATES_GATES"] = TEST_GATES
     env.update(project.env)
     return env
 
@@ -778,6 +783,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="also run with --django-gates in report and fail mode (default: yes)",
     )
     parser.add_argument(
+        "--test-gates",
+        default="queries",
+        help="DJANGO_GATES_GATES of the gates runs (default: queries; e.g. queries,indexes)",
+    )
+    parser.add_argument(
         "-n",
         dest="workers",
         type=int,
@@ -797,7 +807,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global TEST_GATES
     args = parse_args(argv)
+    TEST_GATES = args.test_gates
     try:
         common, projects = load_config(args.config)
     except HarnessError as exc:
