@@ -1,7 +1,9 @@
 """Rendering of reports, in one place: text, JSON, Markdown, SARIF and GitHub annotations.
 
 Every renderer takes a :class:`Report` and returns a string; nothing here
-prints or exits.
+prints or exits. Text, Markdown and GitHub annotations link each finding to its
+code's documentation, and SARIF rules carry it as ``helpUri``
+(:mod:`pytest_django_gates.docs_links`); the JSON report carries the code only.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from pytest_django_gates.docs_links import DOCS_URL, code_url
 from pytest_django_gates.report import Finding, GateResult, Report
 
 _STATUS_MARK = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR", "skipped": "SKIPPED"}
@@ -36,6 +39,9 @@ def finding_text(finding: Finding, indent: str = "  ") -> str:
         hint_lines = finding.hint.splitlines()
         lines.append(f"{indent}  fix: {hint_lines[0]}")
         lines.extend(f"{indent}       {line}" for line in hint_lines[1:])
+    url = code_url(finding.code)
+    if url:
+        lines.append(f"{indent}  docs: {url}")
     return "\n".join(lines)
 
 
@@ -231,8 +237,12 @@ def render_markdown(report: Report, *, path_prefix: str = "", limit: int = MARKD
         for finding in gate.findings:
             where = location(finding)
             where = _join(path_prefix, where) if where else finding.object
+            code = f"`{_md_cell(finding.code)}`"
+            url = code_url(finding.code)
+            if url:
+                code = f"[{code}]({url})"
             row = (
-                f"| {finding.severity} | `{_md_cell(finding.code)}` | {_md_cell(where)} "
+                f"| {finding.severity} | {code} | {_md_cell(where)} "
                 f"| {_md_cell(finding.message)} | {_md_cell(finding.hint)} |\n"
             )
             row_size = len(row.encode("utf-8"))
@@ -256,6 +266,14 @@ def render_markdown(report: Report, *, path_prefix: str = "", limit: int = MARKD
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _HOMEPAGE = "https://github.com/pytest-django-gates/pytest-django-gates"
+_URL_IN_HINT = re.compile(r"\bhttps://[^\s;,()]+")
+
+
+def help_uri(finding: Finding) -> str:
+    """Where a SARIF rule is explained: the code's docs page, else a URL the tool gave
+    in the hint (ruff's rule page), else the documentation site."""
+    found = _URL_IN_HINT.search(finding.hint)
+    return code_url(finding.code) or (found.group(0) if found else DOCS_URL)
 
 
 def render_sarif(report: Report, *, path_prefix: str = "") -> str:
@@ -282,7 +300,7 @@ def render_sarif(report: Report, *, path_prefix: str = "") -> str:
                         "name": _rule_name(finding.code),
                         "shortDescription": {"text": finding.code},
                         "defaultConfiguration": {"level": finding.severity},
-                        "helpUri": _HOMEPAGE,
+                        "helpUri": help_uri(finding),
                     }
                 )
             uri = _join(path_prefix, finding.path) if finding.path else fallback
@@ -404,6 +422,9 @@ def render_github(
                 message = finding.message
                 if finding.hint:
                     message += f"\nFix: {finding.hint}"
+                url = code_url(finding.code)
+                if url:
+                    message += f"\nDocs: {url}"
                 if not finding.path:
                     message = f"{finding.object}: {message}"
                 lines.append(
