@@ -10,7 +10,8 @@
 # verified below), then runs `django-gates run` in demo_project/.
 #
 # pip-audit needs its vulnerability service (pypi.org or osv.dev): without network it
-# cannot audit, and the gate fails closed (exit 1) unless you skip or allow it.
+# cannot audit: the gate is an error and the run exits 3 (fail closed) unless you skip it
+# or point it at a reachable service ([tool.django-gates.pip-audit] service/osv_url).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
