@@ -38,7 +38,8 @@ class Collected:
 
 
 SHOWN_TESTS = 3
-_COUNT = re.compile(r"^N\+1: \d+ x ")
+# The counts that differ from test to test in one problem's headline.
+_COUNT = re.compile(r"^(N\+1: |write in a loop: )\d+ x |^\d+ (writes outside)")
 
 
 def group_findings(findings: Sequence[Finding]) -> list[Finding]:
@@ -47,8 +48,9 @@ def group_findings(findings: Sequence[Finding]) -> list[Finding]:
     with how many tests hit it and the first few of them."""
     groups: dict[tuple[object, ...], list[Finding]] = {}
     for finding in findings:
-        # "N+1: 3 x <query> at ..." and "N+1: 21 x <query> at ..." are the same N+1.
-        headline = _COUNT.sub("", finding.message.split("\n", 1)[0], count=1)
+        # "N+1: 3 x <query> at ..." and "N+1: 21 x <query> at ..." are the same N+1 (and
+        # so for writes in a loop, and for "3 writes outside a transaction" at one line).
+        headline = _COUNT.sub(r"\1\2", finding.message.split("\n", 1)[0], count=1)
         key = (finding.code, finding.path, finding.line, headline)
         groups.setdefault(key, []).append(finding)
     grouped: list[Finding] = []

@@ -8,11 +8,18 @@ straight into Django (an assertion's ``Model.objects.filter(...)``) and those
 of test-data builders are not the project's queries and are left out.
 
 Once, after the last test and before pytest-django destroys the test
-databases (the last test's teardown, or the start of the session's end when
-the run was cut short), each kept statement that filters, joins or orders a
+databases, each kept statement that filters, joins or orders a
 table of a project app is explained on the test database
 (:mod:`~pytest_django_gates.indexes.plan`) and judged
-(:mod:`~pytest_django_gates.indexes.judge`). Under pytest-xdist every worker
+(:mod:`~pytest_django_gates.indexes.judge`). "Before the databases are destroyed"
+is a finalizer added to pytest-django's session fixture ``django_db_setup``
+when it is set up (through the public ``pytest_fixture_setup`` hook and
+``FixtureDef.addfinalizer``): finalizers run last-in first-out, so it runs
+after every test, its class teardown included (a unittest ``SimpleTestCase``
+forbids queries until its ``tearDownClass``), and before the fixture's own
+teardown drops the databases, also when ``-x`` cut the run short. A session
+that never set the databases up ran no query to explain; the session's end
+explains what there is then. Under pytest-xdist every worker
 does this for its own tests on its own test database and sends the result in
 its ``workeroutput``; the controller merges them (the same missing index found
 by two workers is one finding).
@@ -206,14 +213,18 @@ class IndexesPlugin:
     # ------------------------------------------------------------ explaining
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_teardown(
-        self, item: pytest.Item, nextitem: pytest.Item | None
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
     ) -> Generator[None, Any, Any]:
-        if nextitem is None and not self.done:
-            # The last test: the test databases are still there (pytest-django tears
-            # them down with the session-scoped fixtures, in this very teardown).
+        result = yield
+        if fixturedef.argname == "django_db_setup" and not self.done:
+            # Runs before the fixture's own teardown, which destroys the databases.
+            fixturedef.addfinalizer(self._explain_before_teardown)
+        return result
+
+    def _explain_before_teardown(self) -> None:
+        if not self.done:
             self._explain_once()
-        return (yield)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

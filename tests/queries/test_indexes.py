@@ -176,3 +176,19 @@ def test_a_statement_that_cannot_be_explained_is_an_error(project: Path) -> None
     assert indexes["status"] == "error"
     assert "could not look: EXPLAIN failed for SELECT" in indexes["summary"]
     assert "scratch" in indexes["summary"]
+
+
+def test_a_simple_test_case_last_does_not_stop_the_explain(project: Path) -> None:
+    """The explain runs after the last test's class teardown: a unittest SimpleTestCase,
+    which forbids queries until its tearDownClass, may be the session's last test."""
+    (project / "test_zz_simple.py").write_text(
+        "from django.test import SimpleTestCase\n\n\n"
+        "class LastOfAll(SimpleTestCase):\n"
+        "    def test_no_database(self):\n"
+        "        self.assertTrue(True)\n"
+    )
+    code, indexes, out = _run(project, "-p", "no:randomly")
+    assert code == 0, out
+    assert "18 passed" in out, out
+    assert indexes["status"] == "passed", indexes["summary"]
+    assert _found(indexes) == EXPECTED, out

@@ -14,6 +14,10 @@ def test_import(db):
     services.import_names(["a", "b", "c"])
 
 
+def test_import_two(db):
+    services.import_names(["x", "y"])
+
+
 def test_import_atomic(db):
     services.import_names_atomic(["a", "b", "c"])
 
