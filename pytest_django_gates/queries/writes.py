@@ -9,8 +9,12 @@ builders (``queries.ignore_callers``: factory_boy, model_bakery...) never do.
 ``DJG107`` **writes in a loop** (``queries.write_loops``)
     at least ``threshold`` writes of the same shape, on the same database, from
     the same call path, with different values each time, repeated by a loop of
-    the code under test (the same judgement as for reads: a test's own loop, or a
-    loop over a fixed collection written in the code, is not one row at a time).
+    the code under test or a template ``{% for %}``: a frame of the code under
+    test on the path whose line a loop repeats (a test's own loop, or a loop over
+    a fixed collection written in the code, is not one row at a time). Stricter
+    than reads, which also count a repetition inside a library the code called
+    once: a test model's ``save()`` called from two lines of a test, with the
+    test's lines beyond the call path kept, looks like that and is not a loop.
     The hint gives the bulk form for what ran: ``bulk_create(objs)`` for
     inserts, ``bulk_update(objs, fields=[...])`` (the columns the ``UPDATE`` set)
     for saves of existing rows, one ``queryset.update(...)`` for per-row
@@ -179,7 +183,7 @@ def find_loops(events: Iterable[QueryEvent], threshold: int) -> list[WriteLoop]:
     for (alias, shape, _site, _request), group in groups.items():
         if len(group) < threshold or not detect.varies(group):
             continue
-        if not detect.driven_by_loop(group[0].site):
+        if not detect.looped(group[0].site):
             continue
         found.append(WriteLoop(len(group), str(shape), str(alias), group[0]))
     return found
