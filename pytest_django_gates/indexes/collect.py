@@ -205,8 +205,12 @@ class IndexesPlugin:
             spot = None if frame is None else (relative(frame[0], self.root), frame[1])
             if spot is not None and spot not in example.sites and len(example.sites) < SITES:
                 example.sites.append(spot)
-            if len(example.variants) < VARIANTS and all(
-                v.args != event.args for v in example.variants
+            # Only parameters of the very text kept: one shape covers ``IN (...)`` lists
+            # of every length, and each length has its own number of placeholders.
+            if (
+                text == example.sql
+                and len(example.variants) < VARIANTS
+                and all(v.args != event.args for v in example.variants)
             ):
                 example.variants.append(Variant(event.params, nodeid, spot, event.args))
 

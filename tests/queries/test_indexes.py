@@ -192,3 +192,24 @@ def test_a_simple_test_case_last_does_not_stop_the_explain(project: Path) -> Non
     assert "18 passed" in out, out
     assert indexes["status"] == "passed", indexes["summary"]
     assert _found(indexes) == EXPECTED, out
+
+
+def test_in_lists_of_several_lengths_are_explained_with_their_own_parameters(
+    project: Path,
+) -> None:
+    """One shape, ``IN (...)`` of 2 then 3 values on a column with a partial index: each
+    text keeps only its own parameters (a mix was an EXPLAIN with the wrong number of
+    bindings, seen on django-allauth)."""
+    (project / "test_in_lists.py").write_text(
+        "from catalog import services\n\n\n"
+        "def test_in_lists(db):\n"
+        "    services.books_in_states(['sold', 'lost'])\n"
+        "    services.books_in_states(['sold', 'lost', 'gone'])\n"
+        "    services.books_in_states(['kept', 'lent'])\n"
+    )
+    code, indexes, out = _run(project, "test_in_lists.py")
+    assert code == 0, out
+    assert indexes["status"] == "passed", indexes["summary"]
+    assert _found(indexes) == {
+        ("DJG120", "Book.status", "catalog/services.py", 84, "test_in_lists")
+    }, out
