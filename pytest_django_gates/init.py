@@ -57,8 +57,9 @@ from pathlib import Path
 from typing import Any
 
 from pytest_django_gates.config import ConfigError
+from pytest_django_gates.gates._hold import DEFAULT_DIR
 
-BASELINE_DIR = ".django-gates"
+BASELINE_DIR = DEFAULT_DIR  # one directory for every baseline (see gates/_hold.py)
 MIGRATIONS_BASELINE = f"{BASELINE_DIR}/migrations-baseline.json"
 QUERY_BASELINE = f"{BASELINE_DIR}/query-baseline.json"
 ADOPTED_REASON = (
@@ -351,6 +352,7 @@ def _baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
     """Write the baselines of ``--baselines`` (the table is already written); the exit code."""
     from pytest_django_gates import config, options
     from pytest_django_gates.gates import GateContext, run_gate
+    from pytest_django_gates.report import Report, exit_code
 
     (root / BASELINE_DIR).mkdir(exist_ok=True)
     codes = []
@@ -370,16 +372,12 @@ def _baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
         cfg = config.load(options.OPTIONS, cli=cli, environ=os.environ, pyproject=pyproject)
         result, _ = run_gate(gate, GateContext(config=cfg, rootdir=root))
         out.write(f"{gate} baseline: {result.summary}\n")
-        codes.append(_exit_of(result.status))
+        codes.append(exit_code(Report(gates=(result,))))
     if importlib.util.find_spec("pytest_django") is None:
         out.write("queries baseline: not written (pytest-django is not installed)\n")
     else:
         codes.append(_query_baselines(plan, root, pyproject, out))
     return max(codes)
-
-
-def _exit_of(status: str) -> int:
-    return {"passed": 0, "skipped": 0, "failed": 1}.get(status, 3)
 
 
 def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:

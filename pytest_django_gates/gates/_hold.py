@@ -65,7 +65,6 @@ from pytest_django_gates.report import Finding, GateResult, atomic_write_text, r
 
 FORMAT = 1
 DEFAULT_DIR = ".django-gates"
-MODES = ("auto", "baseline", "changed", "off")
 _LINE_NUMBER = re.compile(r"\b(line|lines) \d+(?:-\d+)?")
 
 
@@ -85,8 +84,9 @@ class Held:
     def note(self) -> str:
         parts = []
         if self.held:
-            plural = "s" if self.held != 1 else ""
-            parts.append(f"{self.held} old finding{plural} held back {self.how}; --all shows them")
+            parts.append(
+                f"{_count(self.held, 'old finding')} held back {self.how}; --all shows them"
+            )
         parts.extend(self.notes)
         return "; ".join(parts)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from pytest_django_gates.queries import budget, detect, sql, writes
 from pytest_django_gates.queries.capture import QueryEvent
-from pytest_django_gates.report import Finding, Severity
+from pytest_django_gates.report import Finding
 
 BASELINE_CODE = "DJG103"
 STALE_ALLOW_CODE = "DJG104"
@@ -116,7 +116,6 @@ def evaluate(
     outcome = Outcome(nodeid=spec.nodeid, count=len(counted))
 
     if settings.mode != "off":
-        severity: Severity = "error" if settings.mode == "fail" else "warning"
         problems = detect.find(events, settings.threshold)
         marker_used = False
         for problem in problems:
@@ -124,28 +123,17 @@ def evaluate(
             if spec.allow_reason is not None:
                 marker_used = True
                 continue
-            allowed = [
-                i
-                for i, entry in enumerate(settings.allow)
-                if _allow_matches(entry, spec.nodeid, path, line, problem.shape)
-            ]
-            if allowed:
-                outcome.allow_used.extend(allowed)
-                continue
-            message = problem.message(settings.root)
-            outcome.findings.append(
-                Finding(
-                    code=detect.CODE,
-                    severity=severity,
-                    message=message,
-                    object=spec.nodeid,
-                    path=path,
-                    line=line,
-                    hint=problem.hint(),
-                )
+            _judge(
+                outcome,
+                spec,
+                settings,
+                settings.mode,
+                detect.CODE,
+                problem.shape,
+                (path, line),
+                problem.message(settings.root),
+                problem.hint(),
             )
-            if severity == "error":
-                outcome.failures.append(f"{message}\nfix: {problem.hint()}")
         if spec.allow_reason is not None and not marker_used:
             outcome.findings.append(
                 Finding(
@@ -210,60 +198,63 @@ def evaluate(
     return outcome
 
 
+def _judge(
+    outcome: Outcome,
+    spec: TestSpec,
+    settings: Settings,
+    mode: str,
+    code: str,
+    shape: str,
+    where: tuple[str | None, int | None],
+    message: str,
+    hint: str,
+) -> None:
+    """A finding of ``code``, failing the test in ``fail`` mode (else a warning), unless a
+    ``queries.allow`` entry matches it (then that entry counts as used)."""
+    path, line = where
+    allowed = [
+        i
+        for i, entry in enumerate(settings.allow)
+        if _allow_matches(entry, spec.nodeid, path, line, shape)
+    ]
+    if allowed:
+        outcome.allow_used.extend(allowed)
+    elif mode == "fail":
+        outcome.fail(code, message, hint, path=path, line=line)
+    else:
+        outcome.findings.append(
+            Finding(code, "warning", message, object=spec.nodeid, path=path, line=line, hint=hint)
+        )
+
+
 def _judge_writes(
     spec: TestSpec, events: Sequence[QueryEvent], settings: Settings, outcome: Outcome
 ) -> None:
     """DJG107 (writes in a loop) and DJG108 (writes outside a transaction)."""
-    judged: list[tuple[str, str, str, str | None, int | None, str, str]] = []
     found = writes.find_loops(events, settings.threshold)
     if settings.write_loops != "off":
         for loop in found:
-            path, line = loop.location(settings.root)
-            judged.append(
-                (
-                    settings.write_loops,
-                    writes.LOOP_CODE,
-                    loop.shape,
-                    path,
-                    line,
-                    loop.message(settings.root),
-                    loop.hint(),
-                )
+            _judge(
+                outcome,
+                spec,
+                settings,
+                settings.write_loops,
+                writes.LOOP_CODE,
+                loop.shape,
+                loop.location(settings.root),
+                loop.message(settings.root),
+                loop.hint(),
             )
     if settings.non_atomic_writes != "off":
         for unit in writes.find_non_atomic(events, spec.depths, found):
-            path, line = unit.location(settings.root)
-            judged.append(
-                (
-                    settings.non_atomic_writes,
-                    writes.NON_ATOMIC_CODE,
-                    sql.shape(unit.writes[0].sql),
-                    path,
-                    line,
-                    unit.message(settings.root),
-                    unit.hint(settings.root),
-                )
+            _judge(
+                outcome,
+                spec,
+                settings,
+                settings.non_atomic_writes,
+                writes.NON_ATOMIC_CODE,
+                sql.shape(unit.writes[0].sql),
+                unit.location(settings.root),
+                unit.message(settings.root),
+                unit.hint(settings.root),
             )
-    for mode, code, shape, path, line, message, hint in judged:
-        allowed = [
-            i
-            for i, entry in enumerate(settings.allow)
-            if _allow_matches(entry, spec.nodeid, path, line, shape)
-        ]
-        if allowed:
-            outcome.allow_used.extend(allowed)
-            continue
-        severity: Severity = "error" if mode == "fail" else "warning"
-        outcome.findings.append(
-            Finding(
-                code=code,
-                severity=severity,
-                message=message,
-                object=spec.nodeid,
-                path=path,
-                line=line,
-                hint=hint,
-            )
-        )
-        if severity == "error":
-            outcome.failures.append(f"{message}\nfix: {hint}")
