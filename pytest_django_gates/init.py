@@ -384,6 +384,7 @@ def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
     """Run the suite once: its query counts become the baseline, its N+1s allow entries."""
     import tempfile
 
+    from pytest_django_gates import config, options, suite_process
     from pytest_django_gates.report import Report, ReportError, atomic_write_text
 
     with tempfile.TemporaryDirectory(prefix="django-gates-init-") as tmp:
@@ -401,9 +402,24 @@ def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
         ]
         out.write(f"queries baseline: running the test suite ({' '.join(argv[1:4])} ...)\n")
         env = dict(os.environ, DJANGO_GATES_GATES="queries")
-        proc = subprocess.run(
-            argv, cwd=root, env=env, capture_output=True, text=True, errors="replace", check=False
+        timeout = float(
+            config.load(options.OPTIONS, cli={}, environ=os.environ, pyproject=pyproject)[
+                "run.timeout"
+            ]
         )
+        try:
+            # As django-gates run runs it: its own process group, stopped whole (xdist
+            # workers too) on Ctrl-C, SIGTERM or the run's timeout.
+            proc = suite_process.run(argv, cwd=root, env=env, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            out.write(
+                f"queries baseline: not written: the test suite did not finish within "
+                f"{timeout:g} s ([tool.django-gates.run] timeout)\n"
+            )
+            return 3
+        except OSError as exc:
+            out.write(f"queries baseline: not written: cannot run {argv[0]}: {exc}\n")
+            return 3
         try:
             report = Report.load(report_path)
         except ReportError:
