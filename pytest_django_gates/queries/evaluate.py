@@ -231,7 +231,10 @@ def _judge_writes(
     spec: TestSpec, events: Sequence[QueryEvent], settings: Settings, outcome: Outcome
 ) -> None:
     """DJG107 (writes in a loop) and DJG108 (writes outside a transaction)."""
-    found = writes.find_loops(events, settings.threshold)
+    written = writes.code_writes(events)
+    if not written:
+        return
+    found = writes.find_loops(written, settings.threshold)
     if settings.write_loops != "off":
         for loop in found:
             _judge(
@@ -246,7 +249,7 @@ def _judge_writes(
                 loop.hint(),
             )
     if settings.non_atomic_writes != "off":
-        for unit in writes.find_non_atomic(events, spec.depths, found):
+        for unit in writes.find_non_atomic(written, spec.depths, found):
             _judge(
                 outcome,
                 spec,

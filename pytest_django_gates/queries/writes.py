@@ -52,6 +52,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,7 @@ _SET = re.compile(r"\bSET\s+(.*?)\s+WHERE\b", re.IGNORECASE | re.DOTALL)
 _SET_COLUMN = re.compile(r'^[`"]?(\w+)[`"]?\s*=')
 
 
+@lru_cache(maxsize=8192)
 def kind(statement: str) -> str | None:
     """``INSERT`` / ``UPDATE`` / ``DELETE`` (``REPLACE`` counts as ``INSERT``), or None."""
     match = _WRITE.match(statement)
@@ -80,9 +82,14 @@ def kind(statement: str) -> str | None:
     return "INSERT" if word == "REPLACE" else word
 
 
-def _counted(event: QueryEvent) -> bool:
-    site = event.site
-    return not site.ignored and site.innermost_code is not None and kind(event.sql) is not None
+def code_writes(events: Iterable[QueryEvent]) -> list[QueryEvent]:
+    """The writes the two rules judge: those with a frame of the code under test on their
+    call path, not run by a test-data builder (computed once, given to both)."""
+    return [
+        e
+        for e in events
+        if not e.site.ignored and e.site.innermost_code is not None and kind(e.sql) is not None
+    ]
 
 
 @dataclass(frozen=True)
@@ -172,12 +179,11 @@ class NonAtomic:
         )
 
 
-def find_loops(events: Iterable[QueryEvent], threshold: int) -> list[WriteLoop]:
-    """``DJG107``: writes of one shape a loop of the code under test repeats."""
+def find_loops(written: Iterable[QueryEvent], threshold: int) -> list[WriteLoop]:
+    """``DJG107``: writes (of :func:`code_writes`) of one shape a loop of the code under
+    test repeats."""
     groups: dict[tuple[object, ...], list[QueryEvent]] = {}
-    for event in events:
-        if not _counted(event):
-            continue
+    for event in written:
         groups.setdefault(_loop_key(event), []).append(event)
     found = []
     for (alias, shape, _site, _request), group in groups.items():
@@ -190,11 +196,11 @@ def find_loops(events: Iterable[QueryEvent], threshold: int) -> list[WriteLoop]:
 
 
 def find_non_atomic(
-    events: Iterable[QueryEvent],
+    written: Iterable[QueryEvent],
     depths: Mapping[str, int],
     loops_found: Iterable[WriteLoop] = (),
 ) -> list[NonAtomic]:
-    """``DJG108``: units of work with two or more autocommit writes.
+    """``DJG108``: units of work with two or more autocommit writes (of :func:`code_writes`).
 
     ``depths``: the open ``atomic()`` blocks of each connection when the test body
     started (an alias missing from it had none). What counts is the writes of the
@@ -205,8 +211,8 @@ def find_non_atomic(
     """
     looped = {_loop_key(loop.first) for loop in loops_found}
     units: dict[tuple[object, ...], list[QueryEvent]] = {}
-    for event in events:
-        if not _counted(event) or event.depth > depths.get(event.alias, 0):
+    for event in written:
+        if event.depth > depths.get(event.alias, 0):
             continue
         units.setdefault(_unit(event), []).append(event)
     found = []
