@@ -47,8 +47,9 @@ class Option:
     """One configurable value.
 
     ``kind`` is one of ``str``, ``int``, ``float``, ``bool``, ``path``,
-    ``choice``, ``list`` (of strings) or ``table`` (a list of TOML tables,
-    validated by ``validate``).
+    ``choice``, ``list`` (of strings), ``mapping`` (names to strings: a TOML
+    table, or ``NAME=value,NAME=value`` from the environment) or ``table`` (a list
+    of TOML tables, validated by ``validate``).
     """
 
     key: str
@@ -122,6 +123,8 @@ class Option:
                         f"{where}: {', '.join(map(repr, bad))} not allowed; "
                         f"choose from: {', '.join(self.choices)}"
                     )
+        elif self.kind == "mapping":
+            value = _mapping(raw, where, from_text)
         elif self.kind == "table":
             if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
                 raise ConfigError(
@@ -140,6 +143,34 @@ class Option:
                 validate = getattr(importlib.import_module(module), name)
             value = validate(value, where)
         return value
+
+
+def _mapping(raw: Any, where: str, from_text: bool) -> dict[str, str]:
+    """A ``mapping`` option: a TOML table of strings, or ``A=1,B=2`` from the environment."""
+    if from_text:
+        value: dict[str, str] = {}
+        for part in (p.strip() for p in raw.split(",")):
+            if not part:
+                continue
+            name, sep, text = part.partition("=")
+            if not sep or not name.strip():
+                raise ConfigError(
+                    f"{where}: expected NAME=value pairs separated by commas, got {part!r}"
+                )
+            value[name.strip()] = text.strip()
+        return value
+    if isinstance(raw, dict):
+        bad = [k for k, v in raw.items() if not isinstance(v, (str, bool, int, float))]
+        if not bad:
+            # TOML booleans and numbers are written as the environment would see them.
+            return {
+                str(k): ("true" if v is True else "false" if v is False else str(v))
+                for k, v in raw.items()
+            }
+        raise ConfigError(
+            f'{where}: {", ".join(map(repr, bad))} must be a string (a table of NAME = "value")'
+        )
+    raise ConfigError(f'{where}: expected a table of NAME = "value", got {raw!r}')
 
 
 @dataclass

@@ -343,8 +343,9 @@ _RUN = (
         "run.update_baselines",
         "bool",
         False,
-        "Command line only (django-gates run --update-baselines): rewrite the ruff and mypy "
-        "baselines with today's findings (those gates then pass).",
+        "Command line only (django-gates run --update-baselines): rewrite the ruff, mypy and "
+        "deploy baselines with today's findings and append gitleaks' to .gitleaksignore "
+        "(those gates then pass).",
         env=False,
     ),
     Option(
@@ -516,7 +517,8 @@ _DEPLOY = (
         "table",
         [],
         "Scoped allows: [[tool.django-gates.deploy.allow]] tables with check (a Django check "
-        "id or DJG3xx code), reason, optional until (YYYY-MM-DD) and object / path globs.",
+        "id or DJG3xx code), reason, optional until (YYYY-MM-DD), object / path globs and "
+        "line (a glob on the finding's line text).",
         env=False,
         validate=_deploy_allows,
     ),
@@ -534,6 +536,31 @@ _DEPLOY = (
         [],
         "Globs (project-directory-relative) the source-scanning deploy rules skip, besides "
         "hidden directories, virtualenvs, site-packages and node_modules.",
+    ),
+    Option(
+        "deploy.env",
+        "mapping",
+        {},
+        "Environment variables set only where the production settings are loaded (the deploy "
+        'check\'s probe), e.g. env = { DEBUG = "false" }: the test suite never sees them. '
+        "They win over the environment of the run.",
+    ),
+    Option(
+        "deploy.hold",
+        "choice",
+        "auto",
+        "Which deploy findings count: 'baseline' (those not in the baseline file), 'auto' (the "
+        "baseline if its file exists, else all), 'off' (all). No 'changed': a deploy finding "
+        "can come from a line the change did not touch (a removed setting).",
+        choices=("auto", "baseline", "off"),
+    ),
+    Option(
+        "deploy.baseline",
+        "path",
+        None,
+        "The deploy baseline file (default .django-gates/deploy-baseline.json): today's "
+        "findings, each by its check, setting, file and the text of its line; written by "
+        "django-gates run --only deploy --update-baselines (and init --baselines).",
     ),
     Option(
         "deploy.timeout",

@@ -8,8 +8,18 @@ Each entry allows one check, for a reason, optionally until a date::
     until = "2025-12-31"             # optional: allows through that day, then stops
     object = "DATABASES"             # optional fnmatch glob on the finding's object
     path = "apps/reports/*"          # optional fnmatch glob on the finding's path
+    line = "DEBUG = env.bool(*)"     # optional fnmatch glob on the text of its line
 
 An allow hides the findings it matches (they are counted in the gate summary).
+
+``line`` pins an allow to the source line it was written for: the text of the
+finding's line, stripped, runs of white space as one space (``"*"`` accepts any
+line). An allow without ``line`` never covers a finding on a line that the change
+under review added or edited (``--since``, a pull request's or merge group's base):
+that finding is reported, naming the allow, so that a new ``DEBUG = True`` a few
+lines below an allowed one cannot pass unseen. Without a git base it covers the
+finding wherever it is, as before. To accept today's findings wholesale, use the
+deploy baseline instead (:mod:`pytest_django_gates.deploy.baseline`).
 After ``until`` it stops allowing: the findings come back, their message says
 the allow expired, and a ``DJG391`` warning points at the entry. An allow that
 matches nothing is reported as ``DJG390`` (a warning that never fails the gate).
@@ -26,7 +36,7 @@ from typing import Any
 
 from pytest_django_gates.config import ConfigError
 
-ALLOW_KEYS = ("check", "reason", "until", "object", "path")
+ALLOW_KEYS = ("check", "reason", "until", "object", "path", "line")
 
 
 @dataclass(frozen=True)
@@ -37,16 +47,21 @@ class Allow:
     until: dt.date | None = None
     object: str | None = None
     path: str | None = None
+    line: str | None = None
 
     def expired(self, today: dt.date) -> bool:
         return self.until is not None and today > self.until
 
-    def matches(self, code: str, obj: str, path: str | None) -> bool:
+    def matches(self, code: str, obj: str, path: str | None, text: str | None = None) -> bool:
+        """Whether this allow covers a finding; ``text`` is its line's source text (None:
+        the finding has no line). ``line`` is only compared when it is set."""
         if code != self.check:
             return False
         if self.object is not None and not fnmatch.fnmatchcase(obj, self.object):
             return False
-        return self.path is None or (path is not None and fnmatch.fnmatchcase(path, self.path))
+        if self.path is not None and (path is None or not fnmatch.fnmatchcase(path, self.path)):
+            return False
+        return self.line is None or fnmatch.fnmatchcase(fold(text or ""), fold(self.line))
 
     def describe(self) -> str:
         scope = [f"check {self.check!r}"]
@@ -54,7 +69,14 @@ class Allow:
             scope.append(f"object {self.object!r}")
         if self.path is not None:
             scope.append(f"path {self.path!r}")
+        if self.line is not None:
+            scope.append(f"line {self.line!r}")
         return ", ".join(scope)
+
+
+def fold(text: str) -> str:
+    """A line's text as ``line`` globs compare it: stripped, white space runs as one."""
+    return " ".join(text.split())
 
 
 def _date(raw: Any, where: str) -> dt.date:
@@ -93,7 +115,7 @@ def validate_allow_entries(value: list[dict[str, Any]], where: str) -> list[dict
         normalised: dict[str, Any] = {"check": check.strip(), "reason": reason.strip()}
         if "until" in entry:
             normalised["until"] = _date(entry["until"], here).isoformat()
-        for key in ("object", "path"):
+        for key in ("object", "path", "line"):
             if key in entry:
                 if not isinstance(entry[key], str) or not entry[key]:
                     raise ConfigError(f"{here}.{key}: expected a non-empty string (a glob)")
@@ -113,6 +135,7 @@ def parse_allows(entries: Sequence[dict[str, Any]]) -> list[Allow]:
             until=dt.date.fromisoformat(e["until"]) if "until" in e else None,
             object=e.get("object"),
             path=e.get("path"),
+            line=e.get("line"),
         )
         for i, e in enumerate(validated)
     ]

@@ -14,7 +14,13 @@ one JSON object to ``FILE``::
      "error": str, "where": "file:line" | null, "traceback": str,
      "django": version, "settings_file": path, "silenced": [ids],
      "checks": [{"id", "level", "msg", "hint", "obj", "path", "line", "silenced"}],
-     "issues": [Issue.to_dict()]}
+     "issues": [Issue.to_dict()], "blind": [who]}
+
+Each of Django's check functions and each settings rule runs on its own: one that
+raises, or cannot look (:class:`~.rules._base.CannotLook`), stops nothing else. It
+becomes a ``DJG393`` issue in ``issues`` (:mod:`.blind`), and ``blind`` names it
+(``DJG322``, ``Django's check caches.check_…``); the issues it
+yielded before stopping are kept.
 
 The probe exits 0 whenever it wrote that file, whatever it found; the gate
 treats a missing or unreadable file as a crash. Nothing is printed on purpose:
@@ -30,11 +36,22 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_django_gates.deploy.blind import Blind
 
 PROTOCOL = 1
+# Django's check tags -> the setting a check of that tag is about (where DJG393 points).
+CHECK_TAG_SETTINGS: Mapping[str, str] = {
+    "caches": "CACHES",
+    "urls": "ROOT_URLCONF",
+    "templates": "TEMPLATES",
+    "database": "DATABASES",
+}
 
 
 def _where(exc: BaseException, project_dir: Path) -> str | None:
@@ -100,6 +117,40 @@ def _check_message(message: Any) -> dict[str, Any]:
     }
 
 
+def _check_name(check: Any) -> str:
+    module = getattr(check, "__module__", None) or ""
+    name = getattr(check, "__qualname__", None) or getattr(check, "__name__", None) or repr(check)
+    return f"{module}.{name}" if module else str(name)
+
+
+def _run_checks(project_dir: Path, blinds: list[Blind]) -> list[dict[str, Any]]:
+    """Django's system checks with the deployment checks on (``run_checks``), one check
+    function at a time: one that raises is a :class:`~.blind.Blind`, the others still run."""
+    from django.core.checks.registry import registry
+
+    from pytest_django_gates.deploy.blind import DJANGO_CHECK, crashed
+
+    found: list[dict[str, Any]] = []
+    for check in registry.get_checks(include_deployment_checks=True):
+        try:
+            messages = check(app_configs=None, databases=None)
+            if not isinstance(messages, Iterable):
+                raise TypeError(
+                    f"the function {check!r} did not return a list. All functions "
+                    "registered with the checks registry must return a list."
+                )
+            messages = list(messages)
+        except (Exception, SystemExit) as exc:
+            tags = [str(t) for t in getattr(check, "tags", ()) or ()]
+            setting = next((CHECK_TAG_SETTINGS[t] for t in tags if t in CHECK_TAG_SETTINGS), "")
+            name = _check_name(check)
+            who = DJANGO_CHECK + name.removeprefix("django.core.checks.")
+            blinds.append(crashed(who, setting or name, exc, project_dir))
+            continue
+        found.extend(_check_message(m) for m in messages)
+    return found
+
+
 def probe(
     settings_module: str, project_dir: Path, options: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -119,26 +170,19 @@ def probe(
         return _failure("setup-error", exc, project_dir)
 
     from django.conf import settings
-    from django.core import checks
 
+    from pytest_django_gates.deploy import blind
     from pytest_django_gates.deploy.rules import SettingsContext, settings_rules
 
-    try:
-        messages = checks.run_checks(include_deployment_checks=True)
-        found = [_check_message(m) for m in messages]
-    except Exception as exc:
-        failure = _failure("crash", exc, project_dir)
-        failure["error"] = f"Django's system checks raised {failure['error']}"
-        return failure
+    blinds: list[blind.Blind] = []
+    found = _run_checks(project_dir, blinds)
     issues: list[dict[str, Any]] = []
     ctx = SettingsContext(settings=settings, project_dir=project_dir, options=dict(options or {}))
     for rule in settings_rules():
-        try:
-            issues.extend(issue.to_dict() for issue in rule.check(ctx))
-        except Exception as exc:
-            failure = _failure("crash", exc, project_dir)
-            failure["error"] = f"rule {rule.code} raised {failure['error']}"
-            return failure
+        check = partial(rule.check, ctx)
+        yielded = blind.run_rule(rule.code, rule.setting, check, project_dir, blinds)
+        issues.extend(issue.to_dict() for issue in yielded)
+    issues.extend(issue.to_dict() for issue in blind.issues(blinds))
     return {
         "protocol": PROTOCOL,
         "status": "ok",
@@ -147,6 +191,7 @@ def probe(
         "silenced": [str(s) for s in settings.SILENCED_SYSTEM_CHECKS],
         "checks": found,
         "issues": issues,
+        "blind": list(dict.fromkeys(b.who for b in blinds)),
     }
 
 

@@ -13,10 +13,14 @@
 4. :mod:`.probe` runs in a clean subprocess (``sys.executable -m …``, cwd = the
    project directory, no bytecode written). A settings module that does not
    import, or with which ``django.setup()`` fails, is a :class:`ConfigError`
-   (exit 2) naming the error and its file:line. Anything else going wrong (checks
-   or a rule raising, a timeout, no result) is :class:`DeployGateError`: the gate
-   reports ``error`` (exit 3). It never passes.
-5. Source rules run here, over the settings source and the project's code.
+   (exit 2) naming the error and its file:line. A probe that times out or leaves
+   no result is :class:`DeployGateError`: the gate reports ``error`` (exit 3).
+5. Source rules run here, over the settings source and the project's code. Every
+   rule, and each of Django's check functions, runs on its own (:mod:`.blind`): one
+   that raises, or cannot look (an import that fails here), stops nothing else and
+   is a ``DJG393`` error finding that no allow, ``SILENCED_SYSTEM_CHECKS``, fail
+   level or baseline hides; the other findings are reported, and the gate's status
+   is ``error`` (exit 3). It never passes.
 6. Every issue gets ``path``/``line``: the file and line that set the setting
    (following ``from .base import *``), else the settings module (a default).
 7. Scoped allows hide matching findings; ``SILENCED_SYSTEM_CHECKS`` is honoured
@@ -40,12 +44,16 @@ import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest_django_gates
 from pytest_django_gates.config import ConfigError, GatesConfig
+from pytest_django_gates.deploy import baseline
 from pytest_django_gates.deploy.allows import Allow, parse_allows
+from pytest_django_gates.deploy.blind import CANNOT_LOOK, Blind, describe, run_rule
+from pytest_django_gates.deploy.blind import issues as blind_issues
 from pytest_django_gates.deploy.rules import (
     PROBE_OPTIONS,
     Issue,
@@ -467,6 +475,44 @@ class _Tally:
     expired_hits: dict[int, int] = field(default_factory=dict)
 
 
+class _Lines:
+    """The source text of findings' lines, and whether the change under review touched
+    them (the git diff is computed only when an allow without ``line`` needs it)."""
+
+    def __init__(self, cfg: GatesConfig, rootdir: Path, environ: Mapping[str, str]) -> None:
+        self.cfg, self.rootdir, self.environ = cfg, rootdir, environ
+        self._files: dict[str, list[str]] = {}
+        self._changed: dict[str, set[int]] | None = None
+        self.base = ""
+
+    def text(self, path: str | None, line: int | None) -> str | None:
+        if not path or not line:
+            return None
+        if path not in self._files:
+            try:
+                source = (self.rootdir / path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                source = ""
+            self._files[path] = source.splitlines()
+        lines = self._files[path]
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+    def changed(self, path: str | None, line: int | None) -> bool:
+        if not path or not line:
+            return False
+        if self._changed is None:
+            from pytest_django_gates.coverage import patch
+
+            base = patch.find_base(str(self.cfg.get("run.since") or ""), "--since", self.environ)
+            self._changed = {}
+            if base is not None:
+                diff = patch.changed_lines(self.rootdir, base, what="the deploy gate's allows")
+                self._changed = diff.changed
+                self.base = f"{base.ref}, merge base {diff.merge_base[:10]}"
+        lines = self._changed.get(os.path.realpath(self.rootdir / path))
+        return lines is not None and line in lines
+
+
 def _findings(
     located: Iterable[tuple[Issue, str | None, int | None, bool]],
     allows: Sequence[Allow],
@@ -474,16 +520,29 @@ def _findings(
     fail_level: str,
     today: dt.date,
     tally: _Tally,
+    lines: _Lines,
 ) -> list[Finding]:
     findings: list[Finding] = []
     for issue, path, line, django_silenced in located:
         codes = (issue.code, *issue.also)
-        matched = [a for a in allows if any(a.matches(c, issue.object, path) for c in codes)]
-        tally.used.update(a.index for a in matched)
+        text = lines.text(path, line)
+        matched = [a for a in allows if any(a.matches(c, issue.object, path, text) for c in codes)]
+        # An allow without ``line`` never covers a line the change added or edited.
+        edited = [a for a in matched if a.line is None and lines.changed(path, line)]
+        matched = [a for a in matched if a not in edited]
+        tally.used.update(a.index for a in matched + edited)
         if any(not a.expired(today) for a in matched):
             tally.allowed.append(issue.code)
             continue
         message = issue.message
+        for allow in edited:
+            shown = " ".join((text or "").split())
+            message += (
+                f"\n(allow #{allow.index + 1} for {allow.describe()} does not cover this line: "
+                f"the change under review ({lines.base}) added or edited it. If it is "
+                f'intended, pin the allow to it with line = "{shown}", or accept any line with '
+                'line = "*")'
+            )
         for allow in matched:  # all expired
             tally.expired_hits[allow.index] = tally.expired_hits.get(allow.index, 0) + 1
             message += (
@@ -550,6 +609,24 @@ def _allow_findings(
                 )
             )
     return out
+
+
+def _cannot_look_findings(
+    located: Iterable[tuple[Issue, str | None, int | None, bool]],
+) -> list[Finding]:
+    """``DJG393``: an error whatever the allows, ``SILENCED_SYSTEM_CHECKS`` and fail level."""
+    return [
+        Finding(
+            code=issue.code,
+            severity="error",
+            message=issue.message,
+            object=issue.object,
+            path=path,
+            line=line,
+            hint=issue.hint,
+        )
+        for issue, path, line, _ in located
+    ]
 
 
 def _names(codes: Sequence[str]) -> str:
@@ -633,7 +710,8 @@ def run_deploy(
     Raises :class:`ConfigError` (exit 2) or :class:`DeployGateError` (exit 3).
     """
     rootdir = rootdir.resolve()
-    environ = dict(os.environ if environ is None else environ)
+    # deploy.env: set only where the production settings are loaded (never the suite's).
+    environ = {**(os.environ if environ is None else environ), **cfg["deploy.env"]}
     today = today or dt.date.today()
     fail_level = str(cfg["deploy.fail_level"])
     allows = parse_allows(cfg["deploy.allow"])
@@ -670,8 +748,11 @@ def run_deploy(
     issues.extend((Issue.from_dict(i), False) for i in data.get("issues", []))
     sources = ProjectSources(project_dir, exclude=tuple(cfg["deploy.exclude"]))
     context = SourceContext(settings_source=source, sources=sources, project_dir=project_dir)
+    blinds: list[Blind] = []
     for rule in source_rules():
-        issues.extend((issue, False) for issue in rule.check(context))
+        found = run_rule(rule.code, rule.setting, partial(rule.check, context), project_dir, blinds)
+        issues.extend((issue, False) for issue in found)
+    issues.extend((issue, False) for issue in blind_issues(blinds))
     for bad_file, bad_line, problem in sources.unparsable:
         issues.append(
             (
@@ -702,14 +783,47 @@ def run_deploy(
         else:
             path, line = _relative(source.path or settings_file, rootdir), None
         located.append((issue, path, line, django_silenced))
+    unseen = [item for item in located if item[0].code == CANNOT_LOOK]
+    located = [item for item in located if item[0].code != CANNOT_LOOK]
 
     tally = _Tally()
     findings = _findings(
-        located, allows, {str(s) for s in data.get("silenced", [])}, fail_level, today, tally
+        located,
+        allows,
+        {str(s) for s in data.get("silenced", [])},
+        fail_level,
+        today,
+        tally,
+        _Lines(cfg, rootdir, environ),
     )
     findings.extend(_allow_findings(allows, tally, today, cfg.pyproject, rootdir))
+    if cfg.get("run.update_baselines"):
+        if unseen:  # a baseline written blind would hold the wrong thing: not written
+            cannot = _cannot_look_findings(unseen)
+            result = GateResult(
+                GATE,
+                "error",
+                f"baseline not written: some rules could not look ({CANNOT_LOOK}); install "
+                "what they name, then run django-gates run --only deploy --update-baselines",
+                tuple(cannot),
+            )
+        else:
+            result = GateResult(
+                name=GATE, status="passed", summary=baseline.write(findings, cfg, rootdir)
+            )
+        return DeployRun(
+            result=result, settings_module=module, project_dir=project_dir, supplied=supplied
+        )
+    findings, held = baseline.hold(findings, cfg, rootdir)
+    findings = [*findings, *_cannot_look_findings(unseen)]
     summary = _summary(module, findings, tally, supplied, discovered, str(data.get("django", "?")))
+    if held:
+        summary = f"{summary}; {held}"
     result = GateResult.from_findings(GATE, findings, summary=summary)
+    if unseen:  # a gate that could not look never passes
+        blind_who = [*map(str, data.get("blind", [])), *(b.who for b in blinds)]
+        summary += f"; could not look: {describe(blind_who)} ({CANNOT_LOOK}): the gate cannot pass"
+        result = GateResult(GATE, "error", summary, result.findings)
     return DeployRun(
         result=result, settings_module=module, project_dir=project_dir, supplied=supplied
     )

@@ -6,6 +6,9 @@ the production settings package lives in), except
 - hidden directories (``.git``, ``.venv``, ``.tox`` …) and ``__pycache__``;
 - virtual environments (any directory holding ``pyvenv.cfg``), ``site-packages``,
   ``node_modules``, ``venv``, ``env``, ``build``, ``dist``;
+- test code, which production never imports: ``tests`` directories and the files
+  pytest and Django's runner collect (``test_*.py``, ``*_test.py``, ``tests.py``,
+  ``conftest.py``);
 - paths matching a ``deploy.exclude`` glob (project-relative, posix, ``fnmatch``;
   a glob matching a directory excludes everything under it).
 
@@ -26,6 +29,16 @@ from pathlib import Path
 SKIP_DIRS = frozenset(
     {"__pycache__", "site-packages", "node_modules", "venv", "env", "build", "dist"}
 )
+TEST_DIRS = frozenset({"tests"})
+
+
+def is_test_file(name: str) -> bool:
+    """A file name that pytest or Django's test runner collects as tests."""
+    return (
+        name in ("tests.py", "conftest.py")
+        or (name.startswith("test_") and name.endswith(".py"))
+        or name.endswith("_test.py")
+    )
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,7 @@ class ProjectSources:
                 if (
                     name.startswith(".")
                     or name in SKIP_DIRS
+                    or name in TEST_DIRS
                     or (sub / "pyvenv.cfg").exists()
                     or self._excluded(rel)
                 ):
@@ -80,7 +94,7 @@ class ProjectSources:
                 keep.append(name)
             dirnames[:] = keep
             for name in sorted(filenames):
-                if name.endswith(".py"):
+                if name.endswith(".py") and not is_test_file(name):
                     path = here / name
                     if not self._excluded(path.relative_to(root).as_posix()):
                         yield path

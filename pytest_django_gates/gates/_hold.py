@@ -124,13 +124,13 @@ def baseline_path(gate: str, config: GatesConfig, rootdir: Path) -> Path:
     return config.path(f"{gate}.baseline") or rootdir / default_baseline(gate)
 
 
-def _update_command(gate: str) -> str:
+def update_command(gate: str) -> str:
     return f"django-gates run --only {gate} --update-baselines"
 
 
 def load(gate: str, path: Path) -> Counter[str]:
     """The baseline's fingerprint counts; a broken file is a :class:`ConfigError`."""
-    fix = f"regenerate it with `{_update_command(gate)}`"
+    fix = f"regenerate it with `{update_command(gate)}`"
     data = read_json(path, what=f"{gate} baseline", next_step=fix, error=ConfigError)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ConfigError(
@@ -201,8 +201,8 @@ def write(gate: str, path: Path, findings: Sequence[Finding], rootdir: Path) -> 
     return len(entries)
 
 
-def _by_baseline(
-    gate: str, path: Path, findings: Sequence[Finding], rootdir: Path, shown: str
+def by_baseline(
+    gate: str, path: Path, findings: Sequence[Finding], rootdir: Path, label: str
 ) -> Held:
     remaining = load(gate, path)
     prints = _fingerprints(findings, rootdir)
@@ -219,13 +219,13 @@ def _by_baseline(
             keep[i] = False
             held += 1
     result = Held(
-        [f for f, k in zip(findings, keep, strict=True) if k], held, f"by the baseline {shown}"
+        [f for f, k in zip(findings, keep, strict=True) if k], held, f"by the baseline {label}"
     )
     fixed = sum(remaining.values())
     if fixed:
         plural = "y is" if fixed == 1 else "ies are"
         result.notes.append(
-            f"{fixed} baseline entr{plural} fixed: `{_update_command(gate)}` shrinks it"
+            f"{fixed} baseline entr{plural} fixed: `{update_command(gate)}` shrinks it"
         )
     return result
 
@@ -261,14 +261,14 @@ def apply(
     if mode == "off" or config.get("run.all"):
         return Held(list(findings))
     path = baseline_path(gate, config, rootdir)
-    shown = _shown(path, rootdir)
+    label = shown(path, rootdir)
     if mode == "baseline" or (mode == "auto" and path.is_file()):
         if not path.is_file():
             raise ConfigError(
-                f'[tool.django-gates.{gate}] hold = "baseline", but the baseline {shown} does '
-                f"not exist; write it with `{_update_command(gate)}`"
+                f'[tool.django-gates.{gate}] hold = "baseline", but the baseline {label} does '
+                f"not exist; write it with `{update_command(gate)}`"
             )
-        return _by_baseline(gate, path, findings, rootdir, shown)
+        return by_baseline(gate, path, findings, rootdir, label)
     from pytest_django_gates.coverage import patch
 
     base = patch.find_base(str(config.get("run.since") or ""), "--since", environ)
@@ -284,7 +284,8 @@ def apply(
     return _by_changed_lines(gate, findings, rootdir, label, diff.changed)
 
 
-def _shown(path: Path, rootdir: Path) -> str:
+def shown(path: Path, rootdir: Path) -> str:
+    """``path`` relative to the project root when it is inside it."""
     try:
         return path.relative_to(rootdir).as_posix()
     except ValueError:
@@ -305,7 +306,7 @@ def gate_result(gate: str, tool: Tool, findings: Sequence[Finding], ctx: GateCon
         return GateResult(
             name=gate,
             status="passed",
-            summary=f"{tool.label}: baseline {_shown(path, ctx.rootdir)} written with "
+            summary=f"{tool.label}: baseline {shown(path, ctx.rootdir)} written with "
             f"{_count(len(findings), 'finding')} ({_count(entries, 'fingerprint')}); commit it",
         )
     held = apply(gate, findings, ctx.config, ctx.rootdir, os.environ)

@@ -92,10 +92,11 @@ def test_an_unknown_module_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_crashing_check_exits_3_and_never_passes(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _cli(capsys, "--settings", "prodsettings.broken_urlconf")
     assert code == 3
-    assert out.startswith(
-        "deploy: ERROR - gate could not run: the deploy check crashed at urls_broken.py:1"
-    )
-    assert "RuntimeError: this URLconf is broken on purpose" in out
+    assert out.startswith("deploy: ERROR - prodsettings.broken_urlconf: 1 error;")
+    assert "; could not look: DJG308, DJG323 and Django's checks urls." in out
+    assert "(DJG393): the gate cannot pass" in out
+    assert "DJG393 [error] ROOT_URLCONF (urls_broken.py:1)" in out
+    assert "raised RuntimeError: this URLconf is broken on purpose" in out
 
 
 def test_a_probe_that_hangs_is_stopped_and_exits_3(

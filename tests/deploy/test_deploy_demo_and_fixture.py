@@ -55,7 +55,10 @@ def test_run_gate_reports_a_crash_as_error_not_pass() -> None:
     cfg = load_config({"deploy_settings": "prodsettings.broken_urlconf"})
     result, _ = run_gate("deploy", GateContext(config=cfg, rootdir=SETTINGSRULES))
     assert result.status == "error"
-    assert "this URLconf is broken on purpose" in result.summary
+    assert "could not look: DJG308, DJG323 and Django's checks" in result.summary
+    (finding,) = result.findings
+    assert finding.code == "DJG393"
+    assert "this URLconf is broken on purpose" in finding.message
 
 
 def test_the_fixture_object_returns_findings_and_keeps_the_result() -> None:
@@ -67,8 +70,12 @@ def test_the_fixture_object_returns_findings_and_keeps_the_result() -> None:
     assert checks("prodsettings.clean", environ=deploy_environ()) == []
     with pytest.raises(ConfigError):
         checks("prodsettings.broken_import", environ=deploy_environ())
+    # rules that could not look are a DJG393 finding (the gate's status is error)
+    findings = checks("prodsettings.broken_urlconf", environ=deploy_environ())
+    assert [(f.code, f.object) for f in findings] == [("DJG393", "ROOT_URLCONF")]
+    assert checks.last.status == "error"
     with pytest.raises(DeployGateError):
-        checks("prodsettings.broken_urlconf", environ=deploy_environ())
+        checks("prodsettings.broken_exit", environ=deploy_environ())
 
 
 def test_the_deploy_checks_fixture_in_a_users_test_suite(

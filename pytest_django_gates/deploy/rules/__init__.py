@@ -12,6 +12,7 @@ import importlib
 
 from pytest_django_gates.deploy.rules._base import (
     PROBE_OPTIONS,
+    CannotLook,
     Issue,
     Level,
     Rule,
@@ -24,6 +25,7 @@ from pytest_django_gates.deploy.rules._base import (
 __all__ = [
     "PROBE_OPTIONS",
     "RULE_MODULES",
+    "CannotLook",
     "Issue",
     "Level",
     "Rule",

@@ -11,10 +11,19 @@ name, or the dotted code object for source rules). The gate turns issues into
 report :class:`~pytest_django_gates.report.Finding` objects: it applies allows
 and the fail level, and fills ``path``/``line`` from the settings source when
 the rule did not.
+
+Rules judge configuration, they do not build it: they read setting values (backend
+dotted paths, field declarations) and never instantiate a storage, cache, e-mail
+backend or middleware to look at it. A rule that must import a class to judge it (to
+see what it subclasses) goes through :func:`load`, which never instantiates; when the
+import fails in this environment (a production dependency the job running the gate
+does not install) it raises :class:`CannotLook`, and the gate reports that this rule
+could not look (``DJG393``) while every other rule still runs.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,22 +158,125 @@ class SourceRule(Rule):
     check: Callable[[SourceContext], Iterable[Issue]]
 
 
-def has_middleware(settings: Any, dotted: str) -> bool:
-    """``MIDDLEWARE`` lists the class ``dotted``, or a subclass of it (when both import)."""
+class CannotLook(Exception):
+    """A rule cannot judge ``setting`` here: judging it needs something this environment
+    cannot give (an import that fails here).
+
+    ``reason`` says what failed (``importing the staticfiles storage a.b.C failed here
+    with ImproperlyConfigured: …``), ``error`` is the error alone (``ImproperlyConfigured:
+    …``, when there is one), ``missing`` names the module that is not installed
+    when the error's chain names one, and ``wrong_path`` says whether the dotted path
+    itself names nothing in an installed package (a module or attribute that does not
+    exist): a configuration error a rule may report as its own finding, not a
+    production dependency missing here.
+    """
+
+    def __init__(
+        self,
+        setting: str,
+        reason: str,
+        *,
+        error: str = "",
+        missing: str | None = None,
+        wrong_path: bool = False,
+    ) -> None:
+        super().__init__(f"{setting}: {reason}")
+        self.setting = setting
+        self.reason = reason
+        self.error = error
+        self.missing = missing
+        self.wrong_path = wrong_path
+
+
+def missing_module(exc: BaseException) -> str | None:
+    """The module a ``ModuleNotFoundError`` in ``exc``'s chain (cause or context) names."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ModuleNotFoundError) and current.name:
+            return current.name
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _wrong_path(dotted: str, exc: ImportError) -> bool:
+    """The import failed because ``dotted`` names nothing in an installed package."""
+    module_path = dotted.rpartition(".")[0]
+    if isinstance(exc.__cause__, ValueError):  # import_string: not a dotted path at all
+        return True
+    if isinstance(exc.__cause__, AttributeError):  # the module imported, the name is not in it
+        return module_path in sys.modules
+    name = exc.name if isinstance(exc, ModuleNotFoundError) else None
+    # A module of the path itself is missing, below a top-level package that is installed.
+    return bool(
+        name
+        and "." in name
+        and (module_path == name or module_path.startswith(name + "."))
+        and name.partition(".")[0] in sys.modules
+    )
+
+
+def load(dotted: str, *, what: str, setting: str) -> Any:
+    """Import the class (or object) at ``dotted``: imported only, never instantiated.
+
+    Raises :class:`CannotLook` when the import fails here, whatever the error
+    (``ImportError``, or ``ImproperlyConfigured`` from a package whose own
+    dependency is missing); ``what`` says what it is (``the staticfiles storage``).
+    """
     from django.utils.module_loading import import_string
 
+    try:
+        return import_string(dotted)
+    except (Exception, SystemExit) as exc:
+        error = f"{type(exc).__name__}: {exc}".strip()
+        raise CannotLook(
+            setting,
+            f"importing {what} {dotted} failed here with {error}",
+            error=error,
+            missing=missing_module(exc),
+            wrong_path=isinstance(exc, ImportError) and _wrong_path(dotted, exc),
+        ) from exc
+
+
+def storage_backend(alias: str) -> str:
+    """The ``BACKEND`` dotted path of storage ``alias`` (``STORAGES``, or before Django 5.1
+    the older ``DEFAULT_FILE_STORAGE`` / ``STATICFILES_STORAGE``): read, not built."""
+    from django.core.files.storage import storages
+
+    backends = cast(dict[str, Any], storages.backends)
+    config = backends.get(alias)
+    return str(config.get("BACKEND") or "") if isinstance(config, Mapping) else ""
+
+
+def has_middleware(settings: Any, dotted: str) -> bool:
+    """``MIDDLEWARE`` lists the class ``dotted``, or a subclass of it.
+
+    Listed by its own dotted path, nothing is imported. Otherwise the other entries
+    (Django's own excepted) are imported, never instantiated, to see whether one
+    subclasses ``dotted``. An entry that cannot be imported here might be one: unless
+    another entry settles it, that is :class:`CannotLook` (an entry whose path names
+    nothing in an installed package is not a subclass of anything, and is skipped).
+    """
     entries = [str(e) for e in getattr(settings, "MIDDLEWARE", None) or []]
     if dotted in entries:
         return True
     try:
-        target = import_string(dotted)
-    except ImportError:
-        return False
+        target: Any = load(dotted, what="the middleware", setting="MIDDLEWARE")
+    except CannotLook:
+        target = None  # then no entry that imports can subclass it
+    unknown: CannotLook | None = None
     for entry in entries:
+        if entry.startswith("django."):
+            continue  # Django's own middleware subclasses no third-party one
         try:
-            cls = import_string(entry)
-        except ImportError:
+            cls = load(entry, what="the MIDDLEWARE entry", setting="MIDDLEWARE")
+        except CannotLook as exc:
+            if not exc.wrong_path and unknown is None:
+                unknown = exc
             continue
         if isinstance(cls, type) and isinstance(target, type) and issubclass(cls, target):
             return True
+    if unknown is not None:
+        raise unknown
     return False

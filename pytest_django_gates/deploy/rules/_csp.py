@@ -1,7 +1,10 @@
 """The Content Security Policies a project sends, read from its settings (DJG319-DJG321).
 
 Two configurations are recognised, each only when its middleware is in ``MIDDLEWARE``
-(the class, or a subclass of it when it imports):
+(the class by its dotted path, or a subclass of it; a subclass is looked for, by
+importing the other entries without instantiating them, only when the settings that
+configuration reads are set, since without them it sends nothing; an entry that cannot
+be imported here then means the CSP rules could not look, ``DJG393``):
 
 * Django 6.0+'s own: ``django.middleware.csp.ContentSecurityPolicyMiddleware`` with
   ``SECURE_CSP`` (enforced) and ``SECURE_CSP_REPORT_ONLY`` dicts; before Django 6.0
@@ -108,12 +111,11 @@ def _legacy_names(settings: Any) -> list[str]:
     )
 
 
+_MODERN = ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
+
+
 def _django_csp(settings: Any, major: int | None) -> tuple[list[Policy], list[str]]:
-    modern = [
-        name
-        for name in ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
-        if hasattr(settings, name)
-    ]
+    modern = [name for name in _MODERN if hasattr(settings, name)]
     legacy = _legacy_names(settings)
     policies: list[Policy] = []
     notes: list[str] = []
@@ -170,8 +172,20 @@ _LEGACY_OPTIONS = frozenset(
 )
 
 
+def _uses(settings: Any, middleware: str, settings_set: bool) -> bool:
+    """``middleware`` is in ``MIDDLEWARE``: by its dotted path, or (only when
+    ``settings_set``, the settings it reads are set) as a subclass (see ``has_middleware``)."""
+    if settings_set:
+        return has_middleware(settings, middleware)
+    return middleware in [str(e) for e in getattr(settings, "MIDDLEWARE", None) or []]
+
+
 def find_policies(settings: Any) -> Found:
-    """Every policy the configured middlewares send with these settings."""
+    """Every policy the configured middlewares send with these settings.
+
+    Raises :class:`~._base.CannotLook` when a ``MIDDLEWARE`` entry that could be one of
+    the middlewares cannot be imported here.
+    """
     import django
 
     policies: list[Policy] = []
@@ -181,7 +195,7 @@ def find_policies(settings: Any) -> Found:
         n for n in ("SECURE_CSP", "SECURE_CSP_REPORT_ONLY") if getattr(settings, n, None)
     ]
     if django.VERSION >= (6, 0):
-        if has_middleware(settings, NATIVE_MIDDLEWARE):
+        if _uses(settings, NATIVE_MIDDLEWARE, bool(native_settings)):
             policies.extend(_native(settings))
             if not policies:
                 notes.append(
@@ -200,8 +214,12 @@ def find_policies(settings: Any) -> Found:
             f"{' and '.join(native_settings)} only take effect from Django 6.0 on "
             f"(this is Django {django.get_version()})"
         )
-    if has_middleware(settings, DJANGO_CSP_MIDDLEWARE):
-        found, why = _django_csp(settings, _django_csp_major())
+    major = _django_csp_major()
+    django_csp_set = (
+        any(hasattr(settings, n) for n in _MODERN) or bool(_legacy_names(settings)) or major == 3
+    )  # django-csp 3 sends default-src 'self' with no settings at all
+    if _uses(settings, DJANGO_CSP_MIDDLEWARE, django_csp_set):
+        found, why = _django_csp(settings, major)
         policies.extend(found)
         notes.extend(why)
         if not found and not why:

@@ -1,18 +1,26 @@
 """DJG309: no password validators (``AUTH_PASSWORD_VALIDATORS`` empty or not importable).
 
-Only checked when ``django.contrib.auth`` is installed.
+Only checked when ``django.contrib.auth`` is installed. Validators are imported, never
+instantiated: a path that names nothing in an installed package is this rule's error;
+a validator that cannot be imported here for another reason (its package not installed
+where the gate runs) means the rule could not look (``DJG393``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pytest_django_gates.deploy.rules._base import Issue, SettingsContext, SettingsRule
+from pytest_django_gates.deploy.rules._base import (
+    CannotLook,
+    Issue,
+    SettingsContext,
+    SettingsRule,
+    load,
+)
 
 
 def check(ctx: SettingsContext) -> Iterator[Issue]:
     from django.apps import apps
-    from django.utils.module_loading import import_string
 
     if not apps.is_installed("django.contrib.auth"):
         return
@@ -26,11 +34,13 @@ def check(ctx: SettingsContext) -> Iterator[Issue]:
     for i, entry in enumerate(validators):
         name = entry.get("NAME") if isinstance(entry, dict) else None
         try:
-            import_string(str(name))
-        except ImportError as exc:
+            load(str(name), what=f"AUTH_PASSWORD_VALIDATORS[{i}]", setting=RULE.setting)
+        except CannotLook as exc:
+            if not exc.wrong_path:
+                raise  # not installed here: DJG393 says so
             yield RULE.issue(
                 f"AUTH_PASSWORD_VALIDATORS[{i}] names {name!r}, which cannot be imported "
-                f"({exc}): every password change will crash.",
+                f"({exc.error}): every password change will crash.",
                 level="error",
             )
 

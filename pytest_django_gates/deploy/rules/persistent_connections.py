@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from pytest_django_gates.deploy.rules._base import Issue, SettingsContext, SettingsRule
 
 
-def _vendor(alias: str, engine: str) -> str:
-    from django.db import connections
+def _vendor(engine: str) -> str:
+    """The backend's vendor: its ``DatabaseWrapper`` class attribute (imported, never built)."""
+    from django.db.utils import load_backend
 
     try:
-        return str(connections[alias].vendor)
+        return str(load_backend(engine).DatabaseWrapper.vendor)
     except Exception:  # backend not importable here: judge by the engine's name
         lowered = engine.lower()
         return "postgresql" if "postgres" in lowered or "postgis" in lowered else ""
@@ -29,7 +30,7 @@ def check(ctx: SettingsContext) -> Iterator[Issue]:
     for alias in connections:
         config = connections.settings[alias]
         engine = str(config.get("ENGINE") or "")
-        if _vendor(alias, engine) != "postgresql":
+        if _vendor(engine) != "postgresql":
             continue
         options = config.get("OPTIONS") or {}
         if config.get("CONN_MAX_AGE", 0) == 0 and not options.get("pool"):

@@ -8,18 +8,22 @@ middleware (``whitenoise.middleware.WhiteNoiseMiddleware``, or a subclass) in
 storage. Only checked when ``django.contrib.staticfiles`` is installed. Hashed file
 names are DJG307's business. A reverse proxy serving ``STATIC_ROOT`` under a relative
 ``STATIC_URL`` is not seen: allow the rule with that reason.
+
+Nothing is built: the storage is judged by its dotted path. A WhiteNoise subclass is
+looked for by importing the other ``MIDDLEWARE`` entries (never instantiating them);
+one that cannot be imported here means the rule could not look (``DJG393``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, cast
 
 from pytest_django_gates.deploy.rules._base import (
     Issue,
     SettingsContext,
     SettingsRule,
     has_middleware,
+    storage_backend,
 )
 
 WHITENOISE = "whitenoise.middleware.WhiteNoiseMiddleware"
@@ -27,15 +31,13 @@ WHITENOISE = "whitenoise.middleware.WhiteNoiseMiddleware"
 
 def check(ctx: SettingsContext) -> Iterator[Issue]:
     from django.apps import apps
-    from django.core.files.storage import storages
 
     if not apps.is_installed("django.contrib.staticfiles"):
         return
     url = str(ctx.settings.STATIC_URL or "")
     if url.lower().startswith(("https://", "http://", "//")):
         return
-    backends = cast(dict[str, Any], storages.backends)
-    backend = str((backends.get("staticfiles") or {}).get("BACKEND") or "")
+    backend = storage_backend("staticfiles")
     if backend.startswith("storages.backends."):
         return
     if has_middleware(ctx.settings, WHITENOISE):
