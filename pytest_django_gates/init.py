@@ -2,48 +2,63 @@
 
 ``django-gates init [--dry-run] [--force] [--baselines]`` inspects the project
 without importing it (it reads files and asks git; ``--baselines`` is the one
-step that runs anything: the migrations analysis, ruff, mypy and the test suite)
-and writes only what it found:
+step that runs anything: the gates' baseline steps and the test suite) and
+writes only what it found:
 
 * ``gates``: the test-time gates (queries, migrations, and deploy when a
-  production settings module exists; coverage is left for the user to add with a
-  floor, since there is nothing to hold before one is chosen) and the tools that
-  are installed (ruff, mypy when it is configured, gitleaks, pip-audit);
+  production settings module exists; coverage when the project already has a
+  floor for it) and the tools that are installed (ruff, mypy when it is
+  configured with files to check, gitleaks, pip-audit when every requirement is
+  pinned);
 * ``deploy_settings``: the production settings module, found as the deploy gate
-  finds it (``settings/production.py`` or ``prod.py``);
+  finds it (``settings/production.py`` or ``prod.py``), else the project's single
+  settings module when it reads DEBUG, SECRET_KEY, ALLOWED_HOSTS or DATABASES from
+  the environment (production sets them there);
+* ``[tool.django-gates.mypy] paths``, when mypy's configuration names no files: the
+  paths the project's CI or pre-commit passes to mypy;
 * with ``--baselines``, what exists today is accepted so that the first run
   passes and later runs fail only on what is new:
 
-  - ``[tool.django-gates.migrations] baseline``: today's migration findings;
-  - the ruff and mypy baselines (``.django-gates/ruff-baseline.json``,
-    ``mypy-baseline.json``; see :mod:`pytest_django_gates.gates._hold`), which
-    ``hold = "auto"`` uses because the files exist;
+  - ``[tool.django-gates.migrations] baseline``: today's migration findings,
+    judged with the production database's rules;
+  - the ruff, mypy and deploy baselines (``.django-gates/<gate>-baseline.json``,
+    see :mod:`pytest_django_gates.gates._hold`), used because the files exist;
+  - gitleaks: the fingerprints of the history's findings, appended to
+    ``.gitleaksignore`` (gitleaks' own mechanism);
   - ``[tool.django-gates.queries] baseline``: the per-test query counts of one run
     of the suite (``pytest --django-gates --gates-update-baseline``, with N+1s
     reported rather than failing the run);
-  - each N+1 that run finds becomes a ``[[tool.django-gates.queries.allow]]`` entry
-    for its test, its file and its query shape (not its line, which moves as the
-    file is edited), with a reason saying it predates the gates. An entry
-    whose N+1 is fixed is reported as unused (``DJG104``), so the list only shrinks.
+  - each N+1 (``DJG101``), write loop (``DJG107``) and set of writes outside a
+    transaction (``DJG108``) that run finds becomes a
+    ``[[tool.django-gates.queries.allow]]`` entry keyed by its file and its query
+    shape (not its line, which moves; not its test: one problem in a shared view is
+    reached by many tests, and every one of them must pass), with a reason saying
+    it predates the gates. An entry whose problem is fixed is reported as unused
+    (``DJG104``), so the list only shrinks.
 
   A suite that does not pass as it is makes ``init --baselines`` exit 1 after
-  saying so: the baselines of a broken suite would hold the wrong thing.
+  saying so: the baselines of a broken suite would hold the wrong thing. Each
+  step that fails prints the command that redoes just that step, and the last
+  line says whether init succeeded.
 
-It prints what it chose and why, including what it left alone: the test settings
-and whether pytest-django runs the suite, the production database engine (which
-``backend = "auto"`` uses), the project's apps, and the git base branch (which
-the CI gives the gates; locally, ``django-gates run --since BASE``).
-
-The table goes into ``pyproject.toml`` (created when there is none), replacing
-an earlier ``[tool.django-gates*]`` section only with ``--force``; everything
-else in the file is kept byte for byte. The result is written atomically, and
-running ``init`` again on an unchanged project changes nothing (idempotent).
-``--dry-run`` prints the diff and writes nothing.
+Merging (the rule a careful user expects): the file is edited with a
+style-preserving TOML library, so comments, order and everything outside
+``[tool.django-gates]`` stay byte for byte. init adds the keys it found that are
+missing; a key that is already set keeps its value (init says what it would have
+written), unless ``--force``, which updates the values of the keys init writes
+(``gates`` only ever grows: a gate you listed is never removed). A key init does not
+write (a coverage floor, an allow, a backend, pytest arguments) is never touched,
+with or without ``--force``. Allow entries are appended when missing. Running
+``init`` again on an unchanged project changes nothing; ``--baselines`` after a
+plain ``init`` extends what it wrote. ``--dry-run`` prints the diff and writes
+nothing. The file is written atomically.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import configparser
 import difflib
 import importlib.util
 import os
@@ -51,7 +66,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,67 +74,54 @@ from typing import Any
 from pytest_django_gates.config import ConfigError
 from pytest_django_gates.gates._hold import DEFAULT_DIR
 
+if sys.version_info >= (3, 11):  # pragma: no cover - version dependent
+    import tomllib
+else:  # pragma: no cover - version dependent
+    import tomli as tomllib
+
 BASELINE_DIR = DEFAULT_DIR  # one directory for every baseline (see gates/_hold.py)
 MIGRATIONS_BASELINE = f"{BASELINE_DIR}/migrations-baseline.json"
 QUERY_BASELINE = f"{BASELINE_DIR}/query-baseline.json"
 ADOPTED_REASON = (
-    "an N+1 that existed when django-gates was adopted (django-gates init --baselines); "
+    "existed when django-gates was adopted (django-gates init --baselines); "
     "fix it, then remove this entry"
 )
-_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*tool\.django-gates(\.[^\]]*)?\s*\]\]?\s*(#.*)?$")
+HEADER_COMMENT = (
+    "Written by `django-gates init`: run it again after changing the project's layout "
+    "(it adds what is missing and keeps your values; --force updates the values it "
+    "writes). Every key is in the docs' configuration page."
+)
 _SKIPPED_DIRS = frozenset({"node_modules", "site-packages", "venv", "build", "dist"})
-_ANY_HEADER = re.compile(r"^\s*\[\[?[^\]]+\]\]?\s*(#.*)?$")
+# The settings a production deployment sets from its environment.
+_PRODUCTION_SETTINGS = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASES")
+_NOT_PRODUCTION = re.compile(
+    r"(^|[._])(test|tests|testing|dev|develop|development|local|ci)($|[._])"
+)
+# The queries codes init accepts today's findings of, each through an allow entry.
+ALLOWED_CODES = ("DJG101", "DJG107", "DJG108")
 
 
 @dataclass
 class Plan:
-    """What init found (``notes``: one line each, printed) and the table it writes."""
+    """What init found (``notes``: one line each, printed) and the values it writes."""
 
     root: Path
     gates: list[str] = field(default_factory=list)
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    # [[tool.django-gates.queries.allow]] entries: the project's own, kept, and those
-    # ``--baselines`` adds for the N+1s the suite has today.
+    # [[tool.django-gates.queries.allow]] entries to add (``--baselines``).
     allows: list[dict[str, str]] = field(default_factory=list)
+    settings: str | None = None  # the test settings module, when found
+    settings_dirs: list[Path] = field(default_factory=list)
 
     def set(self, table: str, key: str, value: Any) -> None:
         self.values.setdefault(table, {})[key] = value
-
-    def toml(self) -> str:
-        lines = [
-            "[tool.django-gates]",
-            "# Written by `django-gates init`; run it again with --force after changing the",
-            "# project's layout. Every key is in the docs' configuration page.",
-            f"gates = [{', '.join(_toml(g) for g in self.ordered_gates)}]",
-        ]
-        for key, value in self.values.get("", {}).items():
-            lines.append(f"{key} = {_toml(value)}")
-        for table, entries in self.values.items():
-            if not table:
-                continue
-            lines += ["", f"[tool.django-gates.{table}]"]
-            lines += [f"{key} = {_toml(value)}" for key, value in entries.items()]
-        for entry in self.allows:
-            lines += ["", "[[tool.django-gates.queries.allow]]"]
-            lines += [f"{key} = {_toml(value)}" for key, value in entry.items()]
-        return "\n".join(lines) + "\n"
 
     @property
     def ordered_gates(self) -> list[str]:
         from pytest_django_gates.options import ALL_GATES
 
         return [g for g in ALL_GATES if g in self.gates]
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    raise TypeError(f"no TOML form for {value!r}")  # pragma: no cover - init writes these only
 
 
 # -- inspecting ------------------------------------------------------------------------
@@ -134,19 +136,17 @@ def inspect(root: Path, environ: Mapping[str, str]) -> Plan:
     bare = config.load(
         options.OPTIONS, cli={}, environ={}, pyproject=pyproject if pyproject.is_file() else None
     )
-    plan.allows = [
-        {k: str(v) for k, v in entry.items() if isinstance(v, str)}
-        for entry in bare["queries.allow"]
-    ]
-    # test settings and pytest-django
     try:
         project = resolve_project(bare, root, environ)
-        plan.notes.append(f"test settings: {project.settings} (from {project.settings_source})")
     except ConfigError:
         plan.notes.append(
             "test settings: none found (no DJANGO_SETTINGS_MODULE in pytest's configuration or "
             "manage.py); set DJANGO_SETTINGS_MODULE under [tool.pytest.ini_options]"
         )
+    else:
+        plan.settings = project.settings
+        plan.settings_dirs = [Path(p) for p in project.paths]
+        plan.notes.append(f"test settings: {project.settings} (from {project.settings_source})")
     if importlib.util.find_spec("pytest_django") is None:
         plan.notes.append(
             "pytest-django: not installed; the test-time gates need it: pip install pytest-django"
@@ -154,7 +154,26 @@ def inspect(root: Path, environ: Mapping[str, str]) -> Plan:
     else:
         plan.notes.append("pytest-django: installed (pytest --django-gates runs the suite)")
     plan.gates += ["queries", "migrations"]
-    if importlib.util.find_spec("pytest_cov") is None:
+    _coverage(plan, bare)
+    _production(plan, bare, root)
+    _tools(plan, bare, root)
+    _apps(plan, root)
+    _git_base(plan, root)
+    return plan
+
+
+def _coverage(plan: Plan, cfg: Any) -> None:
+    floors = [
+        key
+        for key in cfg.options
+        if key.startswith("coverage.") and cfg.source(key) != "default" and key != "coverage.data"
+    ]
+    listed = cfg.source("gates") != "default" and "coverage" in cfg["gates"]
+    if listed or floors:
+        plan.gates.append("coverage")
+        where = ", ".join(floors) if floors else "gates"
+        plan.notes.append(f"coverage: on (configured: {where}; run pytest with --cov)")
+    elif importlib.util.find_spec("pytest_cov") is None:
         plan.notes.append("coverage: left out (pytest-cov is not installed)")
     else:
         plan.notes.append(
@@ -162,61 +181,337 @@ def inspect(root: Path, environ: Mapping[str, str]) -> Plan:
             "[tool.django-gates.coverage] line = N (or patch = N for changed lines) and run "
             "pytest with --cov"
         )
-    _production(plan, bare, root)
-    _tools(plan, root)
-    _apps(plan, root)
-    _git_base(plan, root)
-    return plan
 
 
 def _production(plan: Plan, cfg: Any, root: Path) -> None:
     from pytest_django_gates.deploy.runner import resolve_target
-    from pytest_django_gates.migrations.request import production_database
 
     try:
         module, _, discovered = resolve_target(cfg, root)
+        why = "found" if discovered else "configured"
     except ConfigError as exc:
-        plan.notes.append(
-            f"deploy: left out ({str(exc).split(';')[0]}); once production settings exist, "
-            "run django-gates init --force"
+        candidate = _environment_driven(plan)
+        if candidate is None:
+            plan.notes.append(
+                f"deploy: left out ({str(exc).split(';')[0]}); once production settings exist, "
+                "run django-gates init again"
+            )
+            return
+        module, reads = candidate
+        why = (
+            f"the project's one settings module; it reads {', '.join(reads)} from the "
+            "environment, as production sets them"
         )
-        return
     plan.gates.append("deploy")
     plan.set("", "deploy_settings", module)
-    how = "found" if discovered else "configured"
-    plan.notes.append(f"deploy: production settings {module} ({how})")
-    engine = production_database(cfg, root)
+    plan.notes.append(f"deploy: production settings {module} ({why})")
+    from pytest_django_gates import config, options
+    from pytest_django_gates.migrations.request import production_database
+
+    chosen = config.load(
+        options.OPTIONS, cli={"deploy_settings": module}, environ={}, pyproject=cfg.pyproject
+    )
+    engine = production_database(chosen, root)
     if engine:
         plan.notes.append(f"migrations: PostgreSQL rules apply (backend auto: {engine})")
+    elif cfg.source("migrations.backend") != "default":
+        plan.notes.append(f"migrations: backend {cfg['migrations.backend']} (configured)")
     else:
         plan.notes.append(
             "migrations: the production database engine is not written in the production "
             "settings; if production runs PostgreSQL, set [tool.django-gates.migrations] "
-            'backend = "postgresql"'
+            'backend = "postgresql" before the migration baseline is written'
         )
 
 
-def _tools(plan: Plan, root: Path) -> None:
+def _environment_driven(plan: Plan) -> tuple[str, list[str]] | None:
+    """The test settings module, when it is the project's production settings too: not
+    named for tests or development, and reading production settings from the environment."""
+    from pytest_django_gates.deploy.settings_source import SettingsSource, env_reads, names_used
+
+    module = plan.settings
+    if not module or _NOT_PRODUCTION.search(module.lower()):
+        return None
+    source = SettingsSource.load(module, plan.settings_dirs)
+    if source.path is None:
+        return None
+    reads = []
+    for setting in _PRODUCTION_SETTINGS:
+        for binding in source.bindings(setting):
+            if binding.value is None:
+                continue
+            expressions: list[ast.AST] = [binding.value]
+            for name in sorted(names_used(binding.value)):
+                value = source.module_value(binding.module, name, binding.line)
+                if value is not None:
+                    expressions.append(value)
+            if any(env_reads(e) or _reads_database_url(e) for e in expressions):
+                reads.append(setting)
+                break
+    return (module, reads) if reads else None
+
+
+def _reads_database_url(expr: ast.AST) -> bool:
+    """``dj_database_url.config()`` / ``parse(os.environ[...])``, django-environ's
+    ``env.db()``: DATABASE_URL read without naming it."""
+    from pytest_django_gates.deploy.settings_source import dotted
+
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call):
+            name = dotted(node.func)
+            if name.endswith(("dj_database_url.config", "env.db", "env.db_url")):
+                return True
+    return False
+
+
+def _tools(plan: Plan, cfg: Any, root: Path) -> None:
     pyproject = root / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
     if _installed("ruff"):
         plan.gates.append("ruff")
-        configured = "[tool.ruff" in text or (root / "ruff.toml").is_file()
+        configured = "[tool.ruff" in text or any(
+            (root / name).is_file() for name in ("ruff.toml", ".ruff.toml")
+        )
         plan.notes.append(f"ruff: installed ({'configured' if configured else 'its defaults'})")
     else:
         plan.notes.append("ruff: left out (not installed)")
-    mypy_config = "[tool.mypy" in text or (root / "mypy.ini").is_file()
-    if _installed("mypy") and mypy_config:
-        plan.gates.append("mypy")
-        plan.notes.append("mypy: installed and configured")
+    _mypy(plan, cfg, root, text)
+    if _installed("gitleaks"):
+        plan.gates.append("gitleaks")
+        plan.notes.append("gitleaks: installed")
     else:
-        plan.notes.append("mypy: left out (not installed, or no [tool.mypy] / mypy.ini)")
-    for tool in ("gitleaks", "pip-audit"):
-        if _installed(tool):
-            plan.gates.append(tool)
-            plan.notes.append(f"{tool}: installed")
-        else:
-            plan.notes.append(f"{tool}: left out (not installed)")
+        plan.notes.append(
+            "gitleaks: left out (not installed; see the docs' gitleaks page for the ways to "
+            "install it)"
+        )
+    _pip_audit(plan, cfg, root)
+
+
+def _mypy(plan: Plan, cfg: Any, root: Path, pyproject_text: str) -> None:
+    if not _installed("mypy"):
+        plan.notes.append("mypy: left out (not installed)")
+        return
+    configs = _mypy_configs(root, pyproject_text)
+    if not configs:
+        plan.notes.append("mypy: left out (no [tool.mypy], mypy.ini or setup.cfg [mypy])")
+        return
+    where, files = configs[0]
+    if files or cfg["mypy.paths"]:
+        plan.gates.append("mypy")
+        names = "mypy.paths" if cfg["mypy.paths"] else f"files = {files} in {where}"
+        plan.notes.append(f"mypy: installed and configured ({names})")
+        return
+    found = _mypy_paths_from_ci(root)
+    if found is not None:
+        paths, source = found
+        plan.gates.append("mypy")
+        plan.set("mypy", "paths", paths)
+        plan.notes.append(
+            f"mypy: installed; {where} names no files, so paths = {paths} as {source} runs it"
+        )
+        return
+    plan.notes.append(
+        f"mypy: left out: {where} names no files to check; set files = [...] there or "
+        '[tool.django-gates.mypy] paths = ["your_package"], then run django-gates init again'
+    )
+
+
+def _mypy_configs(root: Path, pyproject_text: str) -> list[tuple[str, str]]:
+    """mypy's configuration files in mypy's order, each with its ``files`` (or "")."""
+    found: list[tuple[str, str]] = []
+    for name in ("mypy.ini", ".mypy.ini"):
+        path = root / name
+        if path.is_file():
+            found.append((name, _ini_value(path, "mypy", "files")))
+    if "[tool.mypy" in pyproject_text:
+        try:
+            table = tomllib.loads(pyproject_text).get("tool", {}).get("mypy", {})
+        except tomllib.TOMLDecodeError:
+            table = {}
+        files = table.get("files", "") if isinstance(table, dict) else ""
+        found.append(("[tool.mypy]", ", ".join(files) if isinstance(files, list) else str(files)))
+    for name in ("setup.cfg",):
+        path = root / name
+        if path.is_file() and "[mypy]" in path.read_text(encoding="utf-8", errors="replace"):
+            found.append((f"{name} [mypy]", _ini_value(path, "mypy", "files")))
+    return found
+
+
+def _ini_value(path: Path, section: str, key: str) -> str:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return ""
+    return parser.get(section, key, fallback="").strip()
+
+
+_MYPY_CALL = re.compile(r"(?:^|[\s;&|'\"])(?:python3?\s+-m\s+)?mypy((?:\s+[^\s;&|'\"#]+)*)")
+
+
+def _mypy_paths_from_ci(root: Path) -> tuple[list[str], str] | None:
+    """The paths the project's CI (GitHub workflows, tox.ini, a Makefile, pre-commit's
+    args) passes to mypy, when they all exist; else None."""
+    sources = sorted((root / ".github" / "workflows").glob("*.y*ml"))
+    sources += [root / n for n in ("tox.ini", "Makefile", "noxfile.py", ".pre-commit-config.yaml")]
+    for path in sources:
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for match in _MYPY_CALL.finditer(text):
+            args = match.group(1).split()
+            paths = [
+                a.rstrip("/")
+                for a in args
+                if not a.startswith("-") and (root / a).exists() and a not in (".",)
+            ]
+            if paths:
+                return sorted(dict.fromkeys(paths)), path.relative_to(root).as_posix()
+            if args and all(not a.startswith("-") for a in args) and args == ["."]:
+                return ["."], path.relative_to(root).as_posix()
+    return None
+
+
+# What ``makemigrations`` writes for a new field: the probe init gives ruff.
+_FRESH_MIGRATION = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("app", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="item",
+            name="code",
+            field=models.CharField(default="", max_length=20),
+        ),
+    ]
+"""
+RUFF_MIGRATIONS_GLOB = "**/migrations/*.py"
+
+
+def ruff_on_fresh_migrations(root: Path) -> list[str]:
+    """The codes the project's ruff configuration reports on a fresh ``makemigrations``
+    file placed in one of its migrations folders (empty: it passes, or ruff is absent)."""
+    import json
+
+    ruff = Path(sys.executable).parent / "ruff"
+    command = str(ruff) if ruff.is_file() else shutil.which("ruff")
+    if command is None:
+        return []
+    folders = sorted(
+        p
+        for p in root.glob("**/migrations/__init__.py")
+        if not any(part.startswith(".") or part in _SKIPPED_DIRS for part in p.parts)
+    )
+    where = folders[0].parent if folders else root / "app" / "migrations"
+    probe = (where / "9999_django_gates_probe.py").relative_to(root).as_posix()
+    try:
+        proc = subprocess.run(
+            [command, "check", "--output-format", "json", "--no-cache", "--exit-zero",
+             "--stdin-filename", probe, "-"],
+            input=_FRESH_MIGRATION, capture_output=True, text=True, cwd=root, timeout=60,
+        )  # fmt: skip
+        found = json.loads(proc.stdout or "[]")
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return []
+    return sorted({str(f.get("code")) for f in found if isinstance(f, dict) and f.get("code")})
+
+
+def ruff_config_file(root: Path) -> tuple[Path, tuple[str, ...]]:
+    """Where the project's ruff configuration is, and the key path of its per-file
+    ignores there (ruff's own precedence: .ruff.toml, ruff.toml, pyproject.toml)."""
+    for name in (".ruff.toml", "ruff.toml"):
+        if (root / name).is_file():
+            return root / name, ("lint", "per-file-ignores")
+    return root / "pyproject.toml", ("tool", "ruff", "lint", "per-file-ignores")
+
+
+def ignore_in_ruff(root: Path, codes: Sequence[str]) -> tuple[Path, str]:
+    """Add ``codes`` to the per-file ignores of migrations in the ruff configuration;
+    returns the file and its new text (the caller writes it)."""
+    import tomlkit
+
+    path, keys = ruff_config_file(root)
+    before = path.read_text(encoding="utf-8") if path.is_file() else ""
+    doc = tomlkit.parse(before)
+    table: Any = doc
+    parents = keys[:-1]
+    legacy = doc.get("tool", {}).get("ruff", {}) if keys[0] == "tool" else doc
+    if "per-file-ignores" in legacy and "lint" not in legacy:
+        parents = keys[:-2]  # the file uses ruff's older top-level key: stay with it
+    for key in parents:
+        if key not in table:
+            table[key] = tomlkit.table(is_super_table=key == "tool")
+        table = table[key]
+    ignores = table.setdefault("per-file-ignores", tomlkit.table())
+    current = [str(c) for c in ignores.get(RUFF_MIGRATIONS_GLOB, [])]
+    ignores[RUFF_MIGRATIONS_GLOB] = current + [c for c in codes if c not in current]
+    return path, _spaced(tomlkit.dumps(doc), before)
+
+
+def _ruff_migrations(root: Path, *, write: bool, out: Any) -> None:
+    codes = ruff_on_fresh_migrations(root)
+    if not codes:
+        return
+    path, after = ignore_in_ruff(root, codes)
+    listed = ", ".join(codes)
+    if write:
+        from pytest_django_gates.report import atomic_write_text
+
+        atomic_write_text(path, after)
+        out.write(
+            f"ruff: {path.name}: {RUFF_MIGRATIONS_GLOB} now ignores {listed} (a fresh "
+            "makemigrations file failed them)\n"
+        )
+        return
+    out.write(
+        f"WARNING ruff: a fresh makemigrations file fails your ruff configuration ({listed}), "
+        f'so every new migration would fail the ruff gate. Add "{RUFF_MIGRATIONS_GLOB}" = '
+        f"{json_list(codes)} to the per-file-ignores of {path.name}, or run "
+        "django-gates init --ruff-ignore-migrations to write it\n"
+    )
+
+
+def json_list(codes: Sequence[str]) -> str:
+    return "[" + ", ".join(f'"{c}"' for c in codes) + "]"
+
+
+def _pip_audit(plan: Plan, cfg: Any, root: Path) -> None:
+    if not _installed("pip-audit"):
+        plan.notes.append("pip-audit: left out (not installed)")
+        return
+    if cfg["pip-audit.resolve"]:
+        plan.gates.append("pip-audit")
+        plan.notes.append("pip-audit: installed (resolve = true: pip resolves the requirements)")
+        return
+    files = [root / f for f in cfg["pip-audit.requirements"]] or sorted(
+        {*root.glob("requirements*.txt"), *root.glob("requirements/*.txt")}
+    )
+    unpinned = []
+    for path in files:
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for number, raw in enumerate(lines, start=1):
+            line = raw.split(" #", 1)[0].strip()
+            if line and not line.startswith(("#", "-")) and "==" not in line and "@" not in line:
+                unpinned.append(f"{path.relative_to(root).as_posix()}:{number} ({line})")
+    if unpinned:
+        more = f" and {len(unpinned) - 1} more" if len(unpinned) > 1 else ""
+        plan.notes.append(
+            f"pip-audit: left out: unpinned requirement at {unpinned[0]}{more}; it audits "
+            "pinned lines only. Pin them (pip-compile, uv pip compile), or set "
+            "[tool.django-gates.pip-audit] resolve = true, then add it to gates"
+        )
+        return
+    plan.gates.append("pip-audit")
+    plan.notes.append("pip-audit: installed")
 
 
 def _installed(tool: str) -> bool:
@@ -226,13 +521,47 @@ def _installed(tool: str) -> bool:
 
 
 def _apps(plan: Plan, root: Path) -> None:
-    apps = sorted(
-        p.parent.relative_to(root).as_posix()
-        for p in root.glob("**/apps.py")
-        if not any(part.startswith(".") or part in _SKIPPED_DIRS for part in p.parts)
-        and (p.parent / "__init__.py").is_file()
-    )
-    plan.notes.append(f"apps: {', '.join(apps) if apps else 'none found (no apps.py)'}")
+    """The project's apps: the INSTALLED_APPS of the test settings that live in the
+    project (read with ast), else the packages with an apps.py."""
+    apps = _installed_apps(plan, root)
+    source = "INSTALLED_APPS"
+    if not apps:
+        source = "apps.py files"
+        apps = sorted(
+            p.parent.relative_to(root).as_posix()
+            for p in root.glob("**/apps.py")
+            if not any(part.startswith(".") or part in _SKIPPED_DIRS for part in p.parts)
+            and (p.parent / "__init__.py").is_file()
+        )
+    shown = ", ".join(apps[:12]) + (f" (+{len(apps) - 12} more)" if len(apps) > 12 else "")
+    plan.notes.append(f"apps: {len(apps)} from {source}: {shown}" if apps else "apps: none found")
+
+
+def _installed_apps(plan: Plan, root: Path) -> list[str]:
+    from pytest_django_gates.deploy.settings_source import SettingsSource
+
+    if not plan.settings:
+        return []
+    source = SettingsSource.load(plan.settings, plan.settings_dirs)
+    names: list[str] = []
+    for binding in source.bindings("INSTALLED_APPS"):
+        if binding.value is None:
+            continue
+        for node in ast.walk(binding.value):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                names.append(node.value)
+    found = []
+    for name in dict.fromkeys(names):
+        parts = name.split(".")
+        if len(parts) > 1 and parts[-1][:1].isupper():  # "shop.apps.ShopConfig"
+            parts = parts[:-2] if parts[-2] == "apps" else parts[:-1]
+        for directory in plan.settings_dirs:
+            package = directory.joinpath(*parts)
+            if (package / "__init__.py").is_file():
+                if package.resolve().is_relative_to(root.resolve()):
+                    found.append(package.resolve().relative_to(root.resolve()).as_posix())
+                break
+    return sorted(dict.fromkeys(found))
 
 
 def _git_base(plan: Plan, root: Path) -> None:
@@ -266,47 +595,129 @@ def _git_base(plan: Plan, root: Path) -> None:
 # -- writing ---------------------------------------------------------------------------
 
 
-def merge(text: str, table: str) -> tuple[str, bool]:
-    """``text`` with its ``[tool.django-gates*]`` sections replaced by ``table`` (appended
-    when there are none). Returns the new text and whether a section was replaced."""
-    lines = text.splitlines(keepends=True)
+def allow_key(entry: Mapping[str, Any]) -> tuple[object, ...]:
+    return (entry.get("test"), entry.get("location"), entry.get("sql"))
+
+
+def merge(text: str, plan: Plan, *, force: bool = False) -> tuple[str, list[str]]:
+    """``text`` (a pyproject.toml) with what ``plan`` found merged in (see the module
+    docstring); returns the new text and one line per value kept as the user had it."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise ConfigError(
+            f"pyproject.toml is not valid TOML: {exc}; fix it, then run init again"
+        ) from None
+    tool = doc.get("tool")
+    if tool is None:
+        tool = tomlkit.table(is_super_table=True)
+        doc["tool"] = tool
+    table = tool.get("django-gates")
+    kept: list[str] = []
+    if table is None:
+        table = tomlkit.table()
+        table.add(tomlkit.comment(HEADER_COMMENT))
+        tool["django-gates"] = table
+    current = table.get("gates")
+    if current is None:
+        table["gates"] = plan.ordered_gates
+    else:
+        mine = [str(g) for g in current]
+        missing = [g for g in plan.ordered_gates if g not in mine]
+        if missing and force:
+            table["gates"] = [*mine, *missing]
+        elif missing:
+            kept.append(f"gates: kept yours; init would add {', '.join(missing)} (--force adds)")
+    for section, entries in plan.values.items():
+        target = table
+        if section:
+            target = table.get(section)
+            if target is None:
+                target = tomlkit.table()
+                table[section] = target
+        for key, value in entries.items():
+            name = f"{section}.{key}" if section else key
+            if key not in target:
+                target[key] = value
+            elif _plain(target[key]) != value:
+                if force:
+                    target[key] = value
+                else:
+                    kept.append(
+                        f"{name}: kept yours ({_plain(target[key])!r}); init found {value!r} "
+                        "(--force writes it)"
+                    )
+    if plan.allows:
+        queries = table.get("queries")
+        if queries is None:
+            queries = tomlkit.table()
+            table["queries"] = queries
+        existing = queries.get("allow")
+        if existing is None:
+            existing = tomlkit.aot()
+            queries["allow"] = existing
+        known = {allow_key(_plain(e)) for e in existing}
+        for entry in plan.allows:
+            if allow_key(entry) in known:
+                continue
+            known.add(allow_key(entry))
+            item = tomlkit.table()
+            for key, value in entry.items():
+                item[key] = value
+            existing.append(item)
+    merged = _spaced(tomlkit.dumps(doc), text)
+    return merged, kept
+
+
+def _plain(value: Any) -> Any:
+    unwrap = getattr(value, "unwrap", None)
+    return unwrap() if callable(unwrap) else value
+
+
+_HEADER = re.compile(r"^\[\[?[^\]]+\]\]?\s*(#.*)?$")
+
+
+def _spaced(text: str, original: str) -> str:
+    """One blank line before each table header init added (tomlkit adds none); headers
+    of ``original`` stay as they were, and the data is unchanged (checked)."""
+    theirs = {line for line in original.split("\n") if _HEADER.match(line)}
     out: list[str] = []
-    replaced = False
-    inside = False
-    for line in lines:
-        if _TABLE_HEADER.match(line.rstrip("\n")):
-            if not replaced:
-                out.append(table)
-                replaced = True
-            inside = True
-            continue
-        if inside and _ANY_HEADER.match(line.rstrip("\n")):
-            inside = False
-            out.append("\n")
-        if not inside:
-            out.append(line)
-    if not replaced:
-        if out and not out[-1].endswith("\n"):
-            out.append("\n")
-        if out:
-            out.append("\n")
-        out.append(table)
-    merged = "".join(out)
-    merged = re.sub(r"\n{3,}", "\n\n", merged)
-    return merged, replaced
+    for line in text.split("\n"):
+        if _HEADER.match(line) and line not in theirs and out and out[-1].strip():
+            out.append("")
+        out.append(line)
+    spaced = "\n".join(out)
+    try:
+        same = tomllib.loads(spaced) == tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        same = False
+    return spaced if same else text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="Print the diff, write nothing.")
     parser.add_argument(
-        "--force", action="store_true", help="Replace an existing [tool.django-gates] section."
+        "--force",
+        action="store_true",
+        help="Update the values of the keys init writes when yours differ (gates only grow; "
+        "keys init does not write are never touched).",
+    )
+    parser.add_argument(
+        "--ruff-ignore-migrations",
+        action="store_true",
+        help="When a fresh makemigrations file fails the project's ruff configuration, add "
+        "its codes to ruff's per-file ignores of **/migrations/*.py (init only says so "
+        "without this).",
     )
     parser.add_argument(
         "--baselines",
         action="store_true",
-        help="Accept what exists today (migration findings, ruff and mypy findings, query "
-        "counts and N+1s; this runs the test suite once) so that the first run passes and "
-        "later runs fail only on what is new.",
+        help="Accept what exists today (migration, ruff, mypy, deploy and gitleaks findings, "
+        "query counts, N+1s and write findings; this runs the test suite once) so that the "
+        "first run passes and later runs fail only on what is new.",
     )
 
 
@@ -318,33 +729,40 @@ def run(args: argparse.Namespace, root: Path, out: Any) -> int:
         plan.set("migrations", "baseline", MIGRATIONS_BASELINE)
         plan.set("queries", "baseline", QUERY_BASELINE)
     before = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
-    after, replaced = merge(before, plan.toml())
-    for note in plan.notes:
+    after, kept = merge(before, plan, force=args.force)
+    for note in plan.notes + kept:
         out.write(f"  {note}\n")
-    if after == before:
-        out.write(f"{pyproject}: up to date\n")
-        return _baselines(plan, root, pyproject, out) if args.baselines and not args.dry_run else 0
-    if replaced and not args.force and not args.dry_run:
-        raise ConfigError(
-            f"{pyproject} already has a [tool.django-gates] section that differs from what init "
-            "would write: see it with django-gates init --dry-run, replace it with --force"
-        )
-    diff = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"{pyproject.name} (now)",
-        tofile=f"{pyproject.name} (init)",
-    )
     if args.dry_run:
-        out.writelines(diff)
+        out.writelines(
+            difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                fromfile=f"{pyproject.name} (now)",
+                tofile=f"{pyproject.name} (init)",
+            )
+        )
         out.write("dry run: nothing written\n")
         return 0
-    from pytest_django_gates.report import atomic_write_text
+    if after == before:
+        out.write(f"{pyproject}: up to date\n")
+    else:
+        from pytest_django_gates.report import atomic_write_text
 
-    atomic_write_text(pyproject, after)
-    out.write(f"{pyproject}: {'[tool.django-gates] replaced' if replaced else 'written'}\n")
-    code = _baselines(plan, root, pyproject, out) if args.baselines else 0
-    out.write("next: pytest --django-gates (and django-gates run for every gate)\n")
+        atomic_write_text(pyproject, after)
+        out.write(f"{pyproject}: {'updated' if before else 'written'}\n")
+    if "ruff" in plan.gates:
+        _ruff_migrations(root, write=args.ruff_ignore_migrations, out=out)
+    if not args.baselines:
+        out.write("next: django-gates init --baselines (accepts what exists today), then run\n")
+        return 0
+    code = _baselines(plan, root, pyproject, out)
+    if code == 0:
+        out.write("done: every baseline written; next: django-gates run (commit the files)\n")
+    else:
+        out.write(
+            f"init --baselines did not finish (exit {code}): redo the steps above that say "
+            "so, with the command each names\n"
+        )
     return code
 
 
@@ -356,28 +774,61 @@ def _baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
 
     (root / BASELINE_DIR).mkdir(exist_ok=True)
     codes = []
-    steps: list[tuple[str, dict[str, Any]]] = [
+    steps: list[tuple[str, dict[str, Any], str]] = [
         (
             "migrations",
             {
                 "migrations.update_baseline": True,
                 "migrations.baseline": str(root / MIGRATIONS_BASELINE),
             },
+            "django-gates migrations --update-baseline",
         ),
     ]
     steps += [
-        (tool, {"run.update_baselines": True}) for tool in ("ruff", "mypy") if tool in plan.gates
+        (gate, {"run.update_baselines": True}, f"django-gates run --only {gate} --update-baselines")
+        for gate in ("ruff", "mypy", "deploy", "gitleaks")
+        if gate in plan.gates
     ]
-    for gate, cli in steps:
-        cfg = config.load(options.OPTIONS, cli=cli, environ=os.environ, pyproject=pyproject)
-        result, _ = run_gate(gate, GateContext(config=cfg, rootdir=root))
+    for gate, cli, command in steps:
+        try:
+            cfg = config.load(options.OPTIONS, cli=cli, environ=os.environ, pyproject=pyproject)
+            result, _ = run_gate(gate, GateContext(config=cfg, rootdir=root))
+        except ConfigError as exc:
+            out.write(f"{gate} baseline: not written: {exc}\n  redo: {command}\n")
+            codes.append(2)
+            continue
+        code = exit_code(Report(gates=(result,)))
         out.write(f"{gate} baseline: {result.summary}\n")
-        codes.append(exit_code(Report(gates=(result,))))
+        if code:
+            out.write(f"  redo: {command}\n")
+        codes.append(code)
     if importlib.util.find_spec("pytest_django") is None:
         out.write("queries baseline: not written (pytest-django is not installed)\n")
     else:
         codes.append(_query_baselines(plan, root, pyproject, out))
     return max(codes)
+
+
+def allow_entries(findings: Sequence[Any]) -> list[dict[str, str]]:
+    """One ``queries.allow`` entry per problem of today (DJG101, DJG107, DJG108): its
+    file and query shape, whatever test reached it and whatever line it is on now."""
+    from pytest_django_gates.queries.detect import shape_in_message
+
+    entries: dict[tuple[object, ...], dict[str, str]] = {}
+    for finding in findings:
+        if finding.code not in ALLOWED_CODES:
+            continue
+        entry: dict[str, str] = {}
+        if finding.path:
+            entry["location"] = f"{finding.path}:*"
+        shape = shape_in_message(finding.message)
+        if shape:
+            entry["sql"] = shape
+        if not entry:  # nothing to key it by but the test
+            entry["test"] = finding.object
+        entry["reason"] = f"{finding.code} {ADOPTED_REASON}"
+        entries.setdefault(allow_key(entry), entry)
+    return [entries[k] for k in sorted(entries, key=lambda k: tuple(str(p) for p in k))]
 
 
 def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
@@ -387,6 +838,7 @@ def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
     from pytest_django_gates import config, options, suite_process
     from pytest_django_gates.report import Report, ReportError, atomic_write_text
 
+    redo = "  redo: django-gates init --baselines\n"
     with tempfile.TemporaryDirectory(prefix="django-gates-init-") as tmp:
         report_path = Path(tmp) / "report.json"
         argv = [
@@ -397,6 +849,8 @@ def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
             "--gates-update-baseline",
             f"--gates-query-baseline={root / QUERY_BASELINE}",
             "--gates-n-plus-one=report",
+            "--gates-write-loops=report",
+            "--gates-non-atomic-writes=report",
             f"--gates-report={report_path}",
             "-q",
         ]
@@ -414,11 +868,11 @@ def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
         except subprocess.TimeoutExpired:
             out.write(
                 f"queries baseline: not written: the test suite did not finish within "
-                f"{timeout:g} s ([tool.django-gates.run] timeout)\n"
+                f"{timeout:g} s ([tool.django-gates.run] timeout)\n{redo}"
             )
             return 3
         except OSError as exc:
-            out.write(f"queries baseline: not written: cannot run {argv[0]}: {exc}\n")
+            out.write(f"queries baseline: not written: cannot run {argv[0]}: {exc}\n{redo}")
             return 3
         try:
             report = Report.load(report_path)
@@ -437,36 +891,23 @@ def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
         )
         return 1
     gate = report.gate("queries")
-    found = [f for f in (gate.findings if gate else ()) if f.code == "DJG101"]
-    added = 0
-    from pytest_django_gates.queries.detect import shape_in_message
-
-    known = {(a.get("test"), a.get("location"), a.get("sql")) for a in plan.allows}
-    for finding in found:
-        # By test, file and query shape, not line: lines move, and the entry must not.
-        entry = {"test": finding.object}
-        if finding.path:
-            entry["location"] = f"{finding.path}:*"
-        shape = shape_in_message(finding.message)
-        if shape:
-            entry["sql"] = shape
-        key = (entry["test"], entry.get("location"), entry.get("sql"))
-        if key in known:
-            continue
-        known.add(key)
-        entry["reason"] = ADOPTED_REASON
-        plan.allows.append(entry)
-        added += 1
     out.write(
         f"queries baseline: {root / QUERY_BASELINE} written ({gate.summary if gate else ''})\n"
     )
-    if added:
-        before = pyproject.read_text(encoding="utf-8")
-        after, _ = merge(before, plan.toml())
+    plan.allows = allow_entries(gate.findings if gate else ())
+    before = pyproject.read_text(encoding="utf-8")
+    after, _ = merge(before, plan)
+    if after != before:
         atomic_write_text(pyproject, after)
-        plural = "s" if added != 1 else ""
+    counts: dict[str, int] = {}
+    for finding in gate.findings if gate else ():
+        if finding.code in ALLOWED_CODES:
+            counts[finding.code] = counts.get(finding.code, 0) + 1
+    if counts:
+        listed = ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
         out.write(
-            f"queries: {added} N+1{plural} of today allowed in [[tool.django-gates.queries.allow]] "
-            f"of {pyproject.name}; fix them, then remove their entries\n"
+            f"queries: today's findings ({listed}) allowed by file and query in "
+            f"[[tool.django-gates.queries.allow]] of {pyproject.name}; fix them, then remove "
+            "their entries\n"
         )
     return 0

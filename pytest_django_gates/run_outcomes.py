@@ -4,18 +4,24 @@ It records which tests failed or errored, and collection errors, and writes them
 as JSON to the file named by ``DJANGO_GATES_RUN_OUTCOMES`` when the session ends
 (on the controller only under pytest-xdist). ``django-gates run`` turns them into
 the findings of its ``tests`` gate. Without that variable it does nothing.
+
+While the suite runs it also keeps ``<that file>.progress`` up to date, at most
+once a second: ``{"done": N, "total": N, "failed": N}`` (tests finished,
+collected, failed so far), which ``django-gates run`` shows while it waits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_django_gates.report import atomic_write_text
+from pytest_django_gates.report import WriteError, atomic_write_text
 from pytest_django_gates.runner import OUTCOMES_ENV
 
 ENV = OUTCOMES_ENV
@@ -39,12 +45,39 @@ def _message(report: pytest.TestReport | pytest.CollectReport) -> str:
     return first if len(first) <= _MESSAGE_LIMIT else first[: _MESSAGE_LIMIT - 3] + "..."
 
 
+def progress_path(target: Path) -> Path:
+    return target.with_name(target.name + ".progress")
+
+
 class Recorder:
     def __init__(self, target: Path) -> None:
         self.target = target
         self.failures: list[dict[str, Any]] = []
+        self.total = 0
+        self.done = 0
+        self.failed: set[str] = set()
+        self._written = 0.0
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.total = len(session.items)
+        self._progress(force=True)
+
+    def _progress(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._written < 1.0:
+            return
+        self._written = now
+        data = {"done": self.done, "total": self.total, "failed": len(self.failed)}
+        # Progress is a courtesy: never a reason for the run to fail.
+        with contextlib.suppress(OSError, WriteError):
+            atomic_write_text(progress_path(self.target), json.dumps(data))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            self.failed.add(report.nodeid)
+        if report.when == "teardown":
+            self.done += 1
+            self._progress()
         if not report.failed:
             return
         path, lineno, _ = report.location
@@ -73,6 +106,7 @@ class Recorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self._progress(force=True)
         data = {
             "exitstatus": int(session.exitstatus),
             "collected": session.testscollected,

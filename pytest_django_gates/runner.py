@@ -66,6 +66,27 @@ OUTCOMES_ENV = "DJANGO_GATES_RUN_OUTCOMES"
 
 TOOL_GATES = ("ruff", "mypy", "gitleaks", "pip-audit")
 TESTS_GATE = "tests"
+# How often django-gates run says how far the suite is: on a terminal, and in a CI log.
+PROGRESS_TTY_SECONDS = 5.0
+PROGRESS_LOG_SECONDS = 60.0
+
+
+def _show_progress(outcomes: Path, seconds: float, progress: Progress | None) -> None:
+    """One line: tests done of collected, failures so far, time (from run_outcomes)."""
+    from pytest_django_gates.run_outcomes import progress_path
+
+    if progress is None:
+        return
+    minutes, secs = divmod(int(seconds), 60)
+    try:
+        data = json.loads(progress_path(outcomes).read_text(encoding="utf-8"))
+        done, total, failed = int(data["done"]), int(data["total"]), int(data["failed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        progress(f"      tests: collecting ... ({minutes}m {secs:02d}s)")
+        return
+    progress(f"      tests: {done}/{total} done, {failed} failed so far ({minutes}m {secs:02d}s)")
+
+
 # Options of the test-time gates that take the change's base ref, when those gates
 # define them: ``django-gates run --since REF`` passes REF on through the environment.
 _SINCE_KEYS = ("migrations.since", "coverage.since")
@@ -118,8 +139,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--update-baselines",
         action="store_true",
         default=None,
-        help="Rewrite the ruff and mypy baselines (.django-gates/<gate>-baseline.json) with "
-        "today's findings.",
+        help="Rewrite the ruff, mypy and deploy baselines (.django-gates/<gate>-baseline.json) "
+        "with today's findings, and append gitleaks' findings to .gitleaksignore.",
     )
     parser.add_argument(
         "--fail-on-warnings",
@@ -193,7 +214,7 @@ def run(
         label = f"tests ({', '.join(test_gates)})"
         progress(f"[{steps}/{steps}] {label}: python -m pytest --django-gates ...")
         start = time.perf_counter()
-        test_results = run_test_suite(cfg, rootdir, test_gates, environ=environ)
+        test_results = run_test_suite(cfg, rootdir, test_gates, environ=environ, progress=progress)
         seconds = time.perf_counter() - start
         # The gates inside the suite share its time: it is shown once, on ``tests``.
         result.durations[TESTS_GATE] = seconds
@@ -235,7 +256,12 @@ def pytest_command(cfg: GatesConfig, gates: Sequence[str], report: Path) -> list
 
 
 def run_test_suite(
-    cfg: GatesConfig, rootdir: Path, gates: Sequence[str], *, environ: Mapping[str, str]
+    cfg: GatesConfig,
+    rootdir: Path,
+    gates: Sequence[str],
+    *,
+    environ: Mapping[str, str],
+    progress: Progress | None = None,
 ) -> list[GateResult]:
     """Run the suite once under ``--django-gates``; the selected gates' results plus ``tests``."""
     with tempfile.TemporaryDirectory(prefix="django-gates-run-") as tmp:
@@ -257,7 +283,14 @@ def run_test_suite(
         coverage_file.prepare(env)
         timeout = float(cfg["run.timeout"])
         try:
-            proc = suite_process.run(argv, cwd=rootdir, env=env, timeout=timeout)
+            proc = suite_process.run(
+                argv,
+                cwd=rootdir,
+                env=env,
+                timeout=timeout,
+                progress=lambda seconds: _show_progress(outcomes_path, seconds, progress),
+                every=PROGRESS_TTY_SECONDS if sys.stderr.isatty() else PROGRESS_LOG_SECONDS,
+            )
         except subprocess.TimeoutExpired:
             return _all_error(gates, f"the test suite did not finish within {timeout:g} s")
         except OSError as exc:
@@ -381,7 +414,11 @@ def gate_from_suite(
         )
     note = f"{collected} test{'s' if collected != 1 else ''}"
     if covered:
-        note += f"; {covered} failure{'s' if covered != 1 else ''} reported by the gates above"
+        # Not "PASSED ... 2 failures": say whose failures they are and that there is no other.
+        note += (
+            f"; {covered} failed only by a gate's finding (counted by that gate above)"
+            f"{'' if findings else ', no other failure'}"
+        )
     result = GateResult.from_findings(TESTS_GATE, findings)
     return replace(result, summary=f"{note}: {result.summary}" if findings else note)
 

@@ -35,7 +35,8 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pytest_django_gates import interrupts
@@ -46,10 +47,18 @@ COMPLETED = (0, 1, 5)
 
 
 def run(
-    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    progress: Callable[[float], None] | None = None,
+    every: float = 60.0,
 ) -> subprocess.CompletedProcess[str]:
     """Run the suite to completion in its own process group; stop the group on the way out.
 
+    ``progress`` is called every ``every`` seconds while the suite runs, with the
+    seconds elapsed (the output is read all the while, so the suite never blocks).
     Raises ``subprocess.TimeoutExpired`` (the group stopped), ``OSError`` when it
     cannot start, and re-raises ``KeyboardInterrupt`` / ``Terminated`` after
     forwarding the signal.
@@ -65,8 +74,20 @@ def run(
         errors="replace",
         start_new_session=True,
     )
+    started = time.monotonic()
     try:
-        stdout, stderr = proc.communicate(timeout=timeout)
+        while True:
+            left = timeout - (time.monotonic() - started)
+            try:
+                stdout, stderr = proc.communicate(
+                    timeout=max(0.0, min(left, every) if progress else left)
+                )
+                break
+            except subprocess.TimeoutExpired:
+                # communicate() may be called again without losing output (subprocess docs)
+                if progress is None or time.monotonic() - started >= timeout:
+                    raise
+                progress(time.monotonic() - started)
     except subprocess.TimeoutExpired:
         stop(proc, signal.SIGTERM)
         raise

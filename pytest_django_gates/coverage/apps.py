@@ -22,7 +22,6 @@ project root (and not in a ``site-packages`` there).
 
 from __future__ import annotations
 
-import configparser
 import json
 import os
 import subprocess
@@ -35,9 +34,9 @@ from typing import Any
 from pytest_django_gates.config import ConfigError, GatesConfig
 
 if sys.version_info >= (3, 11):  # pragma: no cover - version dependent
-    import tomllib
+    pass
 else:  # pragma: no cover - version dependent
-    import tomli as tomllib
+    pass
 
 _MARK = "DJANGO_GATES_APPS="
 _PROBE = f"""
@@ -126,16 +125,18 @@ def _in_process() -> list[App] | None:
 
 def resolve_settings(cfg: GatesConfig, rootdir: Path, environ: Mapping[str, str]) -> Settings:
     pythonpath: list[str] = [str(_under(rootdir, p)) for p in cfg["coverage.pythonpath"]]
-    ini_settings, ini_path, ini_where = _pytest_ini(rootdir)
-    pythonpath.extend(ini_path)
+    from pytest_django_gates import pytest_ini
+
+    ini = pytest_ini.read(rootdir)
+    pythonpath.extend(str(_under(ini.root or rootdir, p)) for p in ini.pythonpath)
     pythonpath.append(str(rootdir))
     pythonpath.extend(str(p.parent) for p in _manage_py(rootdir))
     module: str | None = cfg["coverage.settings"]
     source = cfg.source("coverage.settings")
     if not module and environ.get("DJANGO_SETTINGS_MODULE"):
         module, source = environ["DJANGO_SETTINGS_MODULE"], "environment (DJANGO_SETTINGS_MODULE)"
-    if not module and ini_settings:
-        module, source = ini_settings, ini_where
+    if not module and ini.settings:
+        module, source = ini.settings, f"{ini.where} DJANGO_SETTINGS_MODULE"
     if not module:
         raise ConfigError(
             "per-app coverage (app floors, the baseline) reads Django's app registry, which "
@@ -189,57 +190,6 @@ def _manage_py(rootdir: Path) -> list[Path]:
     found = [rootdir / "manage.py"] if (rootdir / "manage.py").is_file() else []
     found.extend(sorted(rootdir.glob("*/manage.py")))
     return found
-
-
-def _pytest_ini(rootdir: Path) -> tuple[str | None, list[str], str]:
-    """``(DJANGO_SETTINGS_MODULE, pythonpath, where)`` from the pytest configuration."""
-    for name in ("pytest.ini", ".pytest.ini"):
-        path = rootdir / name
-        if path.is_file():
-            return _from_ini(path, "pytest")
-    pyproject = rootdir / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            with pyproject.open("rb") as fh:
-                data = tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError):
-            data = {}
-        table = data.get("tool", {}).get("pytest", {})
-        ini = table.get("ini_options", table) if isinstance(table, dict) else None  # pytest 9
-        if isinstance(ini, dict) and ini:
-            module = ini.get("DJANGO_SETTINGS_MODULE")
-            raw = ini.get("pythonpath", [])
-            paths = raw.split() if isinstance(raw, str) else [str(p) for p in raw]
-            return (
-                module if isinstance(module, str) else None,
-                [str(_under(rootdir, p)) for p in paths],
-                "pyproject.toml [tool.pytest] DJANGO_SETTINGS_MODULE",
-            )
-    for name, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
-        path = rootdir / name
-        if path.is_file():
-            found = _from_ini(path, section)
-            if found[0] or found[1]:
-                return found
-    return None, [], ""
-
-
-def _from_ini(path: Path, section: str) -> tuple[str | None, list[str], str]:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path, encoding="utf-8")
-    except configparser.Error:
-        return None, [], ""
-    if not parser.has_section(section):
-        return None, [], ""
-    options = {k.lower(): v for k, v in parser.items(section)}
-    module = options.get("django_settings_module")
-    paths = options.get("pythonpath", "").split()
-    return (
-        module.strip() if module else None,
-        [str(_under(path.parent, p)) for p in paths],
-        f"{path.name} [{section}] DJANGO_SETTINGS_MODULE",
-    )
 
 
 def project_labels(index: AppIndex, measured: Sequence[str]) -> list[str]:

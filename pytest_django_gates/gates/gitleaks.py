@@ -19,6 +19,15 @@ not copy gitleaks' ``Secret``, ``Match`` or author fields at all. A finding's co
 is ``gitleaks:<rule id>`` (``gitleaks:github-pat``), its ``object`` the gitleaks
 fingerprint (``commit:file:rule:line``, what ``.gitleaksignore`` takes), with the
 file and line.
+
+Adopting on a history that already has findings (API examples in docs, test
+fixtures, secrets long rotated): ``django-gates run --only gitleaks
+--update-baselines`` (and ``django-gates init --baselines``) appends the
+fingerprint of every finding of the scan to ``.gitleaksignore`` beside where
+gitleaks runs (the top of the work tree for ``git``, the project for ``dir``),
+under a comment that dates it, so later scans report only what is new. It is
+gitleaks' own mechanism, reviewable line by line in the pull request that adds
+it; a secret that was real must still be rotated.
 """
 
 from __future__ import annotations
@@ -104,7 +113,36 @@ def run(ctx: GateContext) -> GateResult:
             raise _tools.ToolError(f"{tool.label} exited 0 but its report lists leaks")
     except _tools.ToolError as exc:
         return _tools.error(NAME, str(exc))
+    if ctx.config.get("run.update_baselines"):
+        return _accept(findings, cwd, ctx.rootdir, scope)
     return _tools.result(NAME, tool, findings, note=f"scanned {scope}")
+
+
+def _accept(findings: list[Finding], cwd: Path, rootdir: Path, scope: str) -> GateResult:
+    """Append the findings' fingerprints to ``.gitleaksignore`` (see the module docstring)."""
+    import datetime as dt
+
+    from pytest_django_gates.report import atomic_write_text
+
+    path = cwd / ".gitleaksignore"
+    before = path.read_text(encoding="utf-8") if path.is_file() else ""
+    known = {line.strip() for line in before.splitlines()}
+    new = sorted({f.object for f in findings if f.object and f.object not in known})
+    shown = _tools.project_path(str(path), rootdir, base=cwd) or str(path)
+    if new:
+        lines = [
+            f"# {len(new)} finding(s) of {scope} accepted by django-gates on "
+            f"{dt.date.today().isoformat()}: rotate any that was a real secret",
+            *new,
+        ]
+        text = before + ("\n" if before and not before.endswith("\n") else "")
+        atomic_write_text(path, text + "\n".join(lines) + "\n")
+    return GateResult(
+        name=NAME,
+        status="passed",
+        summary=f"{len(new)} fingerprint(s) of {scope} added to {shown} "
+        f"({len(findings)} finding(s) in all); commit it",
+    )
 
 
 def parse(text: str, *, base: Path, rootdir: Path) -> list[Finding]:

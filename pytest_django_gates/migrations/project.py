@@ -6,7 +6,8 @@ settings module is the first of:
 1. ``migrations.settings`` (``--settings``, ``DJANGO_GATES_MIGRATIONS_SETTINGS``,
    ``[tool.django-gates.migrations] settings``);
 2. the ``DJANGO_SETTINGS_MODULE`` environment variable;
-3. ``DJANGO_SETTINGS_MODULE`` in ``[tool.pytest.ini_options]`` (pytest-django's);
+3. ``DJANGO_SETTINGS_MODULE`` in pytest's configuration file, found as pytest finds it
+   (:mod:`pytest_django_gates.pytest_ini`: ``pytest.ini``, ``pyproject.toml`` …);
 4. the ``os.environ.setdefault("DJANGO_SETTINGS_MODULE", ...)`` of ``manage.py``.
 
 The import path gets the project root, the directory of ``manage.py`` (in the
@@ -20,7 +21,6 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pytest_django_gates.config import ConfigError, GatesConfig
 
@@ -30,24 +30,6 @@ class Project:
     settings: str
     settings_source: str
     paths: tuple[str, ...]
-
-
-def _pytest_ini(pyproject: Path | None) -> dict[str, Any]:
-    if pyproject is None:
-        return {}
-    if sys.version_info >= (3, 11):  # pragma: no cover - version dependent
-        import tomllib
-    else:  # pragma: no cover - version dependent
-        import tomli as tomllib
-    try:
-        with pyproject.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    tool = data.get("tool", {})
-    pytest_table = tool.get("pytest", {}) if isinstance(tool, dict) else {}
-    ini = pytest_table.get("ini_options", {}) if isinstance(pytest_table, dict) else {}
-    return ini if isinstance(ini, dict) else {}
 
 
 def configured_settings_module() -> str | None:
@@ -122,22 +104,21 @@ def manage_py_settings(manage: Path) -> str | None:
 
 
 def resolve_project(config: GatesConfig, root: Path, environ: Mapping[str, str]) -> Project:
-    ini = _pytest_ini(config.pyproject)
+    from pytest_django_gates import pytest_ini
+
+    ini = pytest_ini.read(config.pyproject.parent if config.pyproject else root)
     manage = find_manage_py(root)
     paths: list[str] = [str(root)]
     if manage is not None and str(manage.parent) not in paths:
         paths.append(str(manage.parent))
-    extra = ini.get("pythonpath", [])
-    if isinstance(extra, str):
-        extra = extra.split()
-    for entry in extra if isinstance(extra, list) else []:
-        path = (root / str(entry)).resolve()
+    for entry in ini.pythonpath:
+        path = ((ini.root or root) / entry).resolve()
         if str(path) not in paths:
             paths.append(str(path))
     candidates: list[tuple[str | None, str]] = [
         (config["migrations.settings"], config.source("migrations.settings")),
         (environ.get("DJANGO_SETTINGS_MODULE"), "environment (DJANGO_SETTINGS_MODULE)"),
-        (ini.get("DJANGO_SETTINGS_MODULE"), "[tool.pytest.ini_options] DJANGO_SETTINGS_MODULE"),
+        (ini.settings, f"{ini.where} DJANGO_SETTINGS_MODULE"),
     ]
     for value, source in candidates:
         if value:

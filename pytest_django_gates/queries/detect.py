@@ -362,14 +362,21 @@ def driven_by_loop(site: Site) -> bool:
 _HEADLINE = re.compile(
     r"^(?:latent )?N\+1: \d+ x (?P<sql>.+?) at (?:\S+:\d+|an unknown location) \(in "
 )
+# DJG107's headline, and the first listed write of DJG108 (queries/writes.py).
+_WRITE_LOOP = re.compile(r"^write in a loop: \d+ x (?P<sql>.+?) at (?:\S+:\d+|an unknown location)")
+_FIRST_WRITE = re.compile(r"^\d+ writes outside a transaction[^\n]*\n  (?P<sql>.+?) at \S+")
 
 
 def shape_in_message(message: str) -> str | None:
-    """The query shape of an N+1 finding's message (see :meth:`NPlusOne.headline`), as a
-    substring of the full shape (a shortened one loses its ellipsis), or None.
+    """The query shape of an N+1 (``DJG101``), write-loop (``DJG107``) or non-atomic
+    writes (``DJG108``, its first write) finding's message, as a substring of the full
+    shape (a shortened one loses its ellipsis), or None.
 
-    ``django-gates init --baselines`` allows an existing N+1 by its test, file and
-    shape, so that lines moving in the file do not bring it back.
+    ``django-gates init --baselines`` allows today's problems by file and shape, so
+    that lines moving in the file do not bring them back.
     """
-    match = _HEADLINE.match(message)
-    return match["sql"].removesuffix("…") if match else None
+    for pattern in (_HEADLINE, _WRITE_LOOP, _FIRST_WRITE):
+        match = pattern.match(message)
+        if match:
+            return match["sql"].removesuffix("…")
+    return None

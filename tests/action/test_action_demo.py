@@ -223,7 +223,7 @@ def test_action_on_a_pull_request_that_breaks_production(
     assert n_plus_one["object"] == "tests/test_planted_titles.py::test_titles_page"
     tests_gate = next(g for g in report["gates"] if g["name"] == "tests")
     assert tests_gate["status"] == "passed"  # the N+1 failed its test; reported once, by queries
-    assert "1 failure reported by the gates above" in tests_gate["summary"]
+    assert "1 failed only by a gate's finding" in tests_gate["summary"]
 
     # The job summary: the table of gates, then the findings.
     summary = result.summary

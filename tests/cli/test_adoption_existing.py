@@ -1,10 +1,12 @@
 """Adoption on an existing project: old problems are held, a change's new ones fail.
 
-A git repository with history: an unsafe old migration, an N+1 in an old view, old
-ruff and mypy errors. ``django-gates init --baselines`` accepts all of that, and
-the first ``django-gates run`` passes. Then a change adds one new problem of each
-kind, and the run fails on exactly those four, naming their files and lines, and
-on nothing old.
+A git repository with history: an unsafe old migration, an N+1 in an old view
+reached by two tests, old ruff and mypy errors, and production settings whose
+``DEBUG`` comes from the environment with a default of true (``security.W018`` on
+the base). ``django-gates init --baselines`` accepts all of that, and the first
+``django-gates run`` passes. Then a change adds one new problem of each kind (a
+``DEBUG = True`` line included), and the run fails on exactly those five, naming
+their files and lines, and on nothing old.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from typing import Any
 import pytest
 
 from tests.cli.cli_support import commit_all, git
-from tests.cli.test_adoption import UNSAFE_MIGRATION, VIEWS, _must, _run, startproject
+from tests.cli.test_adoption import (
+    PRODUCTION,
+    UNSAFE_MIGRATION,
+    VIEWS,
+    _must,
+    _run,
+    startproject,
+)
 
 pytest.importorskip("factory")
 pytest.importorskip("pytest_django")
@@ -41,7 +50,18 @@ OLD_TESTS = """
 def test_categories(client):
     ProductFactory.create_batch(3)
     assert client.get("/categories/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_categories_again(client):
+    ProductFactory.create_batch(4)
+    assert client.get("/categories/").status_code == 200
 """
+
+# Production settings driven by the environment, with a default that is wrong for
+# production: the base already has security.W018 on this line.
+OLD_DEBUG = 'DEBUG = os.environ.get("DJANGO_DEBUG", "true") == "true"\n'
+assert "DEBUG = False\n" in PRODUCTION
 
 NEW_TESTS = """
 
@@ -110,6 +130,8 @@ def test_an_existing_repository_adopts_the_gates_and_fails_only_on_new_problems(
     tests = root / "shop" / "test_products.py"
     tests.write_text(tests.read_text() + OLD_TESTS)
     (root / "shop" / "services.py").write_text(SERVICES)
+    production = root / "mysite" / "production.py"
+    production.write_text(PRODUCTION.replace("DEBUG = False\n", OLD_DEBUG))
     with (root / "pyproject.toml").open("a") as f:
         f.write('\n[tool.ruff.lint]\nselect = ["F"]\n\n[tool.mypy]\nfiles = ["shop/services.py"]\n')
     commit_all(root, "years of history")
@@ -119,17 +141,32 @@ def test_an_existing_repository_adopts_the_gates_and_fails_only_on_new_problems(
     # import os in the view, startapp's unused admin import, MIDDLEWARE from a star import
     assert "written with 3 findings" in out, out
     assert "mypy baseline: " in out, out
-    assert "queries: 1 N+1 of today allowed" in out, out
+    # The N+1 is reached by two tests: one entry, keyed by file and query, covers both.
+    assert "queries: today's findings (1 DJG101) allowed by file and query" in out, out
+    assert "deploy baseline: baseline .django-gates/deploy-baseline.json written" in out, out
+    assert out.rstrip().endswith("next: django-gates run (commit the files)"), out
     pyproject = (root / "pyproject.toml").read_text()
+    assert pyproject.count("[[tool.django-gates.queries.allow]]") == 1, pyproject
     assert 'location = "shop/views.py:*"' in pyproject
     assert 'sql = "SELECT COUNT(*) AS \\"__count\\" FROM \\"shop_product\\"' in pyproject
-    for name in ("migrations", "ruff", "mypy", "query"):
+    assert "test = " not in pyproject
+    for name in ("migrations", "ruff", "mypy", "query", "deploy"):
         assert (root / ".django-gates" / f"{name}-baseline.json").is_file(), name
+    deploy_baseline = json.loads((root / ".django-gates" / "deploy-baseline.json").read_text())
+    debug_line = production.read_text().splitlines().index(OLD_DEBUG.rstrip()) + 1
+    assert ("security.W018", "mysite/production.py", debug_line) in [
+        (e["code"], e["path"], e["line"]) for e in deploy_baseline["findings"]
+    ]
     commit_all(root, "adopt django-gates")
 
     code, data, out = django_gates_run(root)
     assert code == 0, out
     assert "3 old findings held back" in gate(data, "ruff")["summary"]
+    assert gate(data, "queries")["findings"] == [], out
+    assert (
+        "held back by the baseline .django-gates/deploy-baseline.json"
+        in (gate(data, "deploy")["summary"])
+    )
     # Running init again changes nothing.
     again = _must([sys.executable, "-m", "pytest_django_gates", "init", "--baselines"], root)
     assert "up to date" in again
@@ -162,6 +199,9 @@ def names(request):
     models.write_text(
         models.read_text() + '    code = models.CharField(max_length=20, default="x")\n'
     )
+    # A few lines below the old, accepted DEBUG line: a new one, which must not pass.
+    production.write_text(production.read_text() + "DEBUG = True\n")
+    new_debug_line = len(production.read_text().splitlines())
     commit_all(root, "the change")
 
     code, data, out = django_gates_run(root, "--since", "main")
@@ -180,3 +220,9 @@ def names(request):
         .index('    return JsonResponse({"names": [p.category.name for p in rows]})')
     )
     assert (n_plus_one["path"], n_plus_one["line"]) == ("shop/views.py", line + 1)
+    deploy = findings(data, "deploy")
+    assert deploy, out
+    assert {(path, line) for _, path, line in deploy} == {
+        ("mysite/production.py", new_debug_line)
+    }, out
+    assert "security.W018" in {code for code, _, _ in deploy}

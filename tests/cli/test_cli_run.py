@@ -200,7 +200,9 @@ def test_tests_gate_does_not_count_a_failure_a_gate_reports() -> None:
     }
     result = gate_from_suite(1, outcomes, gates, "")
     assert result.status == "passed"
-    assert result.summary == "4 tests; 1 failure reported by the gates above"
+    assert result.summary == (
+        "4 tests; 1 failed only by a gate's finding (counted by that gate above), no other failure"
+    )
 
 
 def test_tests_gate_without_tests_or_outcomes() -> None:

@@ -35,10 +35,16 @@ def write(root: Path, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
 
 
-def gate(name: str, root: Path, environ: dict[str, str] | None = None) -> GateResult:
+def gate(
+    name: str,
+    root: Path,
+    environ: dict[str, str] | None = None,
+    cli: dict[str, object] | None = None,
+) -> GateResult:
     pyproject = root / "pyproject.toml"
     cfg = config.load(
         options.OPTIONS,
+        cli=cli or {},
         environ=environ or {},
         pyproject=pyproject if pyproject.is_file() else None,
     )
@@ -312,6 +318,34 @@ def test_gitleaks_ignore_file_is_honoured(
     )
     result = gate("gitleaks", repo, gitleaks_env(gitleaks_binary, DJANGO_GATES_RUN_SINCE=base))
     assert result.status == "passed", result.findings
+
+
+def test_gitleaks_update_baselines_accepts_the_history_in_gitleaksignore(
+    leaky_repo: tuple[Path, str, str], gitleaks_binary: Path
+) -> None:
+    repo, _base, _token = leaky_repo
+    (repo / ".gitleaksignore").write_text("# kept\nsome:other:fingerprint:1", encoding="utf-8")
+    update = {"run.update_baselines": True}
+    accepted = gate("gitleaks", repo, gitleaks_env(gitleaks_binary), update)
+    assert accepted.status == "passed", accepted.summary
+    assert "1 fingerprint(s) of the whole git history added to .gitleaksignore" in (
+        accepted.summary
+    )
+    head = git(repo, "rev-parse", "HEAD")
+    lines = (repo / ".gitleaksignore").read_text(encoding="utf-8").splitlines()
+    assert lines[:2] == ["# kept", "some:other:fingerprint:1"]  # what was there stays
+    assert lines[2].startswith("# 1 finding(s) of the whole git history accepted")
+    assert lines[3] == f"{head}:deploy/sync.sh:github-pat:2"
+    # The history now passes; a new secret in a new commit does not.
+    assert gate("gitleaks", repo, gitleaks_env(gitleaks_binary)).status == "passed"
+    again = gate("gitleaks", repo, gitleaks_env(gitleaks_binary), update)
+    assert "0 fingerprint(s)" in again.summary  # nothing added twice
+    token = fake_github_token("another")
+    write(repo, {"deploy/other.sh": f"export GITHUB_TOKEN={token}\n"})
+    commit_all(repo, "another secret")
+    new = gate("gitleaks", repo, gitleaks_env(gitleaks_binary))
+    assert new.status == "failed"
+    assert {(f.path, f.line) for f in new.findings} == {("deploy/other.sh", 1)}
 
 
 def test_gitleaks_unknown_base_ref_is_an_error(

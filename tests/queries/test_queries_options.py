@@ -311,13 +311,18 @@ def test_bad_command_line_value_is_a_usage_error(project: pytest.Pytester) -> No
     )
 
 
-def test_header_shows_each_value_and_its_source(
+def test_header_counts_options_and_lists_each_value_and_its_source_with_v(
     project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _pyproject(project, '[tool.django-gates.queries]\nthreshold = 3\nn_plus_one = "report"\n')
     project.makepyfile(test_x="def test_x():\n    pass\n")
     monkeypatch.setenv("DJANGO_GATES_QUERIES_N_PLUS_ONE", "off")
-    result = project.runpytest_subprocess("--django-gates", "--gates-report=r.json")
+    quiet = project.runpytest_subprocess("--django-gates", "--gates-report=r.json")
+    quiet.stdout.fnmatch_lines(
+        ["django-gates: on (config: *pyproject.toml); 4 option(s) set, -v lists every one"]
+    )
+    quiet.stdout.no_fnmatch_line("*queries.update_baseline = False*")
+    result = project.runpytest_subprocess("--django-gates", "--gates-report=r.json", "-v")
     result.stdout.fnmatch_lines(
         [
             "django-gates: on (config: *pyproject.toml)",
@@ -440,9 +445,10 @@ def test_many(groups, n):
     findings = gate(_report(project), "queries")["findings"]
     assert len(findings) == 1, findings
     assert findings[0]["object"] == "test_loop.py::test_loop"
+    # Sorted as plain strings: "test_many[10]" comes before "test_many[1]".
     assert findings[0]["message"].endswith(
         "in 26 tests: test_loop.py::test_loop, test_loop.py::test_many[0], "
-        "test_loop.py::test_many[1] (+23 more)"
+        "test_loop.py::test_many[10] (+23 more)"
     )
 
 
