@@ -115,7 +115,7 @@ def evaluate(
     counted = budget.counted(events)
     outcome = Outcome(nodeid=spec.nodeid, count=len(counted))
 
-    # N+1s reported for this test: (index in outcome.findings, extra queries it ran).
+    # N+1s reported for this test: (index in outcome.findings, the queries it repeated).
     reported: list[tuple[int, int]] = []
     if settings.mode != "off":
         problems = detect.find(events, settings.threshold)
@@ -138,7 +138,7 @@ def evaluate(
                 problem.hint(),
             )
             if len(outcome.findings) > before:  # reported, not allowed
-                reported.append((before, problem.count - 1))
+                reported.append((before, problem.count))
         if spec.allow_reason is not None and not marker_used:
             outcome.findings.append(
                 Finding(
@@ -207,7 +207,7 @@ def evaluate(
 
 
 def _explained_growth(outcome: Outcome, baseline: int, indexes: Sequence[int]) -> None:
-    """The N+1s this test reports ran at least as many extra queries as its count grew
+    """The N+1s this test reports repeated at least as many queries as its count grew
     beyond the baseline: the growth is theirs, said on them, not a second error (whose
     fix, rewriting the baseline, would leave the N+1 in place)."""
     from dataclasses import replace

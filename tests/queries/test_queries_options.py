@@ -391,6 +391,52 @@ def test_baseline_ratchet(project: pytest.Pytester) -> None:
     corrupt.stderr.fnmatch_lines(["*q.json:2:*: not valid JSON*"])
 
 
+def test_a_baseline_growth_from_the_tests_own_n_plus_one_is_one_finding(
+    project: pytest.Pytester,
+) -> None:
+    """The count grew because a new N+1 runs per row: the N+1 says so, and there is no
+    second DJG103 whose fix (rewrite the baseline) would keep the N+1."""
+    before = """
+        import pytest
+        from django.contrib.auth.models import Group, Permission
+
+        @pytest.fixture
+        def groups(db):
+            perms = list(Permission.objects.all()[:2])
+            for i in range(3):
+                Group.objects.create(name=f"g{i}").permissions.set(perms)
+
+        def test_groups(groups):
+            from group_code import permissions_per_group
+            assert len(list(Group.objects.all())) == 3
+        """
+    project.makepyfile(test_grow=before)
+    created = project.runpytest_subprocess(
+        "--django-gates", "--gates-query-baseline=q.json", "--gates-update-baseline"
+    )
+    created.assert_outcomes(passed=1)
+    project.makepyfile(
+        test_grow=before.replace("len(list(Group.objects.all()))", "len(permissions_per_group())")
+    )
+    grew = project.runpytest_subprocess(
+        "--django-gates", "--gates-query-baseline=q.json", "--gates-report=report.json"
+    )
+    grew.assert_outcomes(failed=1)
+    (finding,) = gate(_report(project), "queries")["findings"]
+    assert finding["code"] == "DJG101"
+    assert (
+        "this is why the test's query count grew beyond the baseline: expected at most 1 "
+        "(baseline), ran 4 (+3)"
+    ) in finding["message"]
+    # Growth beyond what the N+1 explains is still its own finding.
+    (project.path / "q.json").write_text('{"format": 1, "tests": {"test_grow.py::test_groups": 0}}')
+    project.runpytest_subprocess(
+        "--django-gates", "--gates-query-baseline=q.json", "--gates-report=report.json"
+    )
+    codes = sorted(f["code"] for f in gate(_report(project), "queries")["findings"])
+    assert codes == ["DJG101", "DJG103"]
+
+
 def test_async_test_is_counted_at_the_user_line(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_async="""
