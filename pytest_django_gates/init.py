@@ -87,9 +87,9 @@ ADOPTED_REASON = (
     "fix it, then remove this entry"
 )
 HEADER_COMMENT = (
-    "Written by `django-gates init`: run it again after changing the project's layout "
-    "(it adds what is missing and keeps your values; --force updates the values it "
-    "writes). Every key is in the docs' configuration page."
+    "Written by `django-gates init`: run it again after changing the project's layout",
+    "(it adds what is missing and keeps your values; --force updates the values it",
+    "writes). Every key is in the docs' configuration page.",
 )
 _SKIPPED_DIRS = frozenset({"node_modules", "site-packages", "venv", "build", "dist"})
 # The settings a production deployment sets from its environment.
@@ -619,7 +619,8 @@ def merge(text: str, plan: Plan, *, force: bool = False) -> tuple[str, list[str]
     kept: list[str] = []
     if table is None:
         table = tomlkit.table()
-        table.add(tomlkit.comment(HEADER_COMMENT))
+        for line in HEADER_COMMENT:
+            table.add(tomlkit.comment(line))
         tool["django-gates"] = table
     current = table.get("gates")
     if current is None:
