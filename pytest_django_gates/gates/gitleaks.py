@@ -205,15 +205,17 @@ def _git_toplevel(rootdir: Path, ctx: GateContext) -> Path | None:
 
 
 def _check_ref(ref: str, toplevel: Path, ctx: GateContext) -> None:
+    """Make ``ref..HEAD`` mean the change's commits in this clone: the base is fetched
+    when the clone lacks it and a shallow clone is deepened to the merge base, as every
+    gate finds its base (:mod:`pytest_django_gates.gitbase`); else a gate error."""
+    from pytest_django_gates import gitbase
+    from pytest_django_gates.config import ConfigError
+
     if ref.startswith("-"):
         raise _tools.ToolError(f"base ref {ref!r} is not a git ref")
-    proc = _tools.run(
-        ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
-        cwd=toplevel,
-        timeout=_tools.timeout(ctx.config),
-    )
-    if proc.returncode != 0:
+    try:
+        gitbase.resolve(toplevel, gitbase.Base(ref, "--since"), "gitleaks")
+    except (ConfigError, gitbase.BaseUnreachable) as exc:
         raise _tools.ToolError(
-            f"base ref {ref!r} is not in this clone, so the commits to scan are unknown: "
-            "fetch it (actions/checkout with fetch-depth: 0) or pass a ref that exists"
-        )
+            f"base ref {ref!r}: the commits to scan are unknown: {exc}"
+        ) from None

@@ -34,10 +34,14 @@ def run(ctx: GateContext) -> GateResult:
     * when this process already set Django up with other settings (a host
       running several gates): in a fresh subprocess, for isolation.
     """
+    from pytest_django_gates.gitbase import BaseUnreachable
     from pytest_django_gates.migrations.analysis import settings_configured
     from pytest_django_gates.migrations.request import build_request
 
-    request = build_request(ctx.config, ctx.rootdir, in_pytest=ctx.in_pytest)
+    try:
+        request = build_request(ctx.config, ctx.rootdir, in_pytest=ctx.in_pytest)
+    except BaseUnreachable as exc:  # could not look: an error (exit 3), never a pass
+        return GateResult(name="migrations", status="error", summary=f"gate could not run: {exc}")
     if ctx.in_pytest and settings_configured():
         return _analyze(request)
     from pytest_django_gates.migrations.project import (

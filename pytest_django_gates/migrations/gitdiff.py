@@ -3,9 +3,12 @@
 Added files are those ``git diff --diff-filter=A <merge-base>`` reports (tracked
 changes, committed or not) plus untracked files that are not ignored, so a
 migration just generated is checked before it is committed. Renames count as
-additions (``--no-renames``). Every failure is a :class:`ConfigError` naming the
-ref and the repository: a ref that does not exist, no merge-base (a shallow
-clone), not a git repository.
+additions (``--no-renames``). The merge base is found as every gate finds it
+(:mod:`pytest_django_gates.gitbase`): a base missing from a CI clone is fetched, a
+shallow clone deepened. A ref that does not exist anywhere, or no git repository, is
+a :class:`ConfigError` (exit 2); a merge base that deepening did not reach is
+:class:`~pytest_django_gates.gitbase.BaseUnreachable` (the gate could not look: exit
+3), naming ``fetch-depth: 0``.
 """
 
 from __future__ import annotations
@@ -56,23 +59,15 @@ def added_since(root: Path, ref: str) -> Since:
             f"--since {ref}: {root} is not inside a git repository "
             f"({top.stderr.strip() or 'git rev-parse failed'}); use --all or --unapplied"
         )
-    toplevel = Path(top.stdout.strip())
-    verify = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], toplevel)
-    if verify.returncode != 0:
-        raise ConfigError(
-            f"--since {ref}: no such git ref in {toplevel}; fetch it first "
-            f"(for example: git fetch origin {ref.split('/', 1)[-1]}) or pass another ref"
-        )
-    head = _git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], toplevel)
-    if head.returncode != 0:
-        raise ConfigError(f"--since {ref}: the repository {toplevel} has no commit at HEAD yet")
-    base = _git(["merge-base", ref, "HEAD"], toplevel)
-    if base.returncode != 0 or not base.stdout.strip():
-        raise ConfigError(
-            f"--since {ref}: {ref} and HEAD have no merge-base in {toplevel} (a shallow "
-            "clone? check out with full history, e.g. actions/checkout with fetch-depth: 0)"
-        )
-    merge_base = base.stdout.strip()
+    from pytest_django_gates import gitbase
+
+    try:
+        found = gitbase.resolve(root, gitbase.Base(ref, "--since"), "--since")
+    except ConfigError as exc:
+        raise ConfigError(f"--since {ref}: {exc}") from None
+    except gitbase.BaseUnreachable as exc:
+        raise gitbase.BaseUnreachable(f"--since {ref}: {exc}") from None
+    toplevel, merge_base = found.top, found.merge_base
     diff = _git(
         ["diff", "--name-only", "--no-renames", "--diff-filter=A", "-z", merge_base, "--"],
         toplevel,

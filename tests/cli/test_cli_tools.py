@@ -7,6 +7,7 @@ process) and checks the findings, or the ``error`` when the tool cannot do its j
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -346,6 +347,43 @@ def test_gitleaks_update_baselines_accepts_the_history_in_gitleaksignore(
     new = gate("gitleaks", repo, gitleaks_env(gitleaks_binary))
     assert new.status == "failed"
     assert {(f.path, f.line) for f in new.findings} == {("deploy/other.sh", 1)}
+
+
+def test_gitleaks_in_a_depth_1_ci_clone_scans_exactly_the_changes_commits(
+    tmp_path: Path, gitleaks_binary: Path
+) -> None:
+    """actions/checkout's default clone: the base branch is fetched and the clone
+    deepened, so the old secret of the base's history is not the change's, the new one
+    is; with the remote gone the commits to scan are unknown: an error naming
+    fetch-depth: 0, never a pass."""
+    origin = tmp_path / "origin"
+    old = fake_github_token("old")
+    write(origin, {"old.sh": f"export GITHUB_TOKEN={old}\n"})
+    commit_all(origin, "an old secret, on main")
+    git(origin, "checkout", "-q", "-b", "feature")
+    for i in range(3):
+        write(origin, {f"notes/{i}.txt": f"{i}\n"})
+        commit_all(origin, f"note {i}")
+    write(origin, {"new.sh": f"export GITHUB_TOKEN={fake_github_token('new')}\n"})
+    commit_all(origin, "a new secret")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{origin}", "clone")
+    assert git(clone, "rev-parse", "--is-shallow-repository") == "true"
+    result = gate(
+        "gitleaks", clone, gitleaks_env(gitleaks_binary, DJANGO_GATES_RUN_SINCE="origin/main")
+    )
+    assert result.status == "failed", result.summary
+    assert {(f.path, f.line) for f in result.findings} == {("new.sh", 1)}
+
+    again = tmp_path / "again"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{origin}", "again")
+    git(again, "fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main")
+    shutil.rmtree(origin / ".git")
+    blind = gate(
+        "gitleaks", again, gitleaks_env(gitleaks_binary, DJANGO_GATES_RUN_SINCE="origin/main")
+    )
+    assert blind.status == "error"
+    assert "fetch-depth: 0" in blind.summary
 
 
 def test_gitleaks_unknown_base_ref_is_an_error(

@@ -4,6 +4,7 @@ real git repository, --unapplied, the baseline, ignores and bad input."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -121,8 +122,62 @@ def test_since_checks_only_migrations_added_since_the_merge_base(tmp_path: Path)
     # A ref that does not exist is a usage error, never a pass.
     proc = project_cli(root, "--since", "origin/does-not-exist")
     assert proc.returncode == 2
-    assert "--since origin/does-not-exist: no such git ref" in proc.stderr
+    assert (
+        "--since origin/does-not-exist: the base 'origin/does-not-exist' (--since) does not exist"
+        in (proc.stderr)
+    )
     assert proc.stdout == ""
+
+
+def test_since_in_a_depth_1_ci_clone_fetches_the_base_and_deepens_or_fails_closed(
+    tmp_path: Path,
+) -> None:
+    """What actions/checkout gives by default: one commit, no base branch. The base is
+    fetched and the clone deepened until the merge base is found, so only the change's
+    migrations are judged; with the remote gone it cannot look: exit 3, naming
+    fetch-depth: 0."""
+    extra = FLAG + "    size = models.IntegerField(default=0)\n"
+    origin = make_project(
+        tmp_path / "origin", {"shop": simple_app(extra, **{"0002_add_flag": ADD_FLAG})}
+    )
+    _git(origin, "init", "-q", "-b", "main")
+    _git(origin, "add", ".")
+    _git(origin, "commit", "-q", "-m", "base")
+    _git(origin, "checkout", "-q", "-b", "feature")
+    for i in range(3):  # more history on the branch than a depth-1 clone has
+        (origin / f"notes{i}.txt").write_text(f"{i}\n")
+        _git(origin, "add", ".")
+        _git(origin, "commit", "-q", "-m", f"note {i}")
+    (origin / "shop/migrations/0003_add_size.py").write_text(
+        migration(
+            "shop",
+            "0002_add_flag",
+            'migrations.AddField("item", "size", models.IntegerField(default=0))',
+        )
+    )
+    _git(origin, "add", ".")
+    _git(origin, "commit", "-q", "-m", "size")
+    clone = tmp_path / "clone"
+    _git(
+        tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{origin}", "clone"
+    )
+    assert _git(clone, "rev-parse", "--is-shallow-repository") == "true"
+    code, report, err = project_json(clone, "--since", "origin/main")
+    gate = report["gates"][0]
+    assert code == 1, err
+    assert set(codes_by_object(gate)) == {"shop.0003_add_size"}  # not 0002: it is the base's
+    assert "1 of 3 migrations checked (added since origin/main" in gate["summary"]
+
+    again = tmp_path / "again"
+    _git(
+        tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{origin}", "again"
+    )
+    _git(again, "fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main")
+    shutil.rmtree(origin / ".git")  # the remote is gone: the history cannot be fetched
+    code, report, err = project_json(again, "--since", "origin/main")
+    assert code == 3, err
+    assert report["gates"][0]["status"] == "error"
+    assert "fetch-depth: 0" in report["gates"][0]["summary"]
 
 
 def test_unapplied_checks_what_the_database_has_not_applied(tmp_path: Path) -> None:
