@@ -2,6 +2,7 @@
 """The steps of the pytest-django-gates GitHub Action (action.yml), one sub-command each.
 
     gates_action.py validate | install | install-gitleaks | run | publish | enforce
+    gates_action.py install-package   (the reusable workflow's code-scanning job)
 
 Every value comes from the environment (action.yml maps each input to a
 ``DJG_*`` variable in a step's ``env:``; no ``${{ }}`` expression is ever
@@ -269,17 +270,27 @@ def _installed_version(distribution: str) -> str | None:
         return None
 
 
+_PIP = ("-m", "pip", "install", "--disable-pip-version-check", "--no-input")
+
+
+def plan_package(env: Mapping[str, str]) -> list[list[str]]:
+    """pytest-django-gates from this checkout (the action's, or the reusable workflow's
+    checkout at gates-ref), unless that version is already installed."""
+    action_path = Path(env.get("GITHUB_ACTION_PATH") or Path(__file__).resolve().parent.parent)
+    if _installed_version("pytest-django-gates") == _action_version(action_path):
+        return []
+    return [[sys.executable, *_PIP, str(action_path)]]
+
+
 def plan_install(env: Mapping[str, str]) -> list[list[str]]:
     """The pip commands the install step runs (nothing that is already in place)."""
-    pip = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
+    pip = [sys.executable, *_PIP]
     workdir = Path(env.get("DJG_WORKING_DIRECTORY") or ".")
     gates = parse_gates(env.get("DJG_GATES", "all"))
     commands: list[list[str]] = []
     for item in env.get("DJG_REQUIREMENTS", "").split():
         commands.append([*pip, "--requirement", str(workdir / item)])
-    action_path = Path(env.get("GITHUB_ACTION_PATH") or Path(__file__).resolve().parent.parent)
-    if _installed_version("pytest-django-gates") != _action_version(action_path):
-        commands.append([*pip, str(action_path)])
+    commands.extend(plan_package(env))
     for gate, distribution in PIP_TOOLS.items():
         if gate not in gates:
             continue
@@ -290,16 +301,30 @@ def plan_install(env: Mapping[str, str]) -> list[list[str]]:
     return commands
 
 
-def install(env: Mapping[str, str]) -> None:
-    commands = plan_install(env)
+def _pip(commands: list[list[str]], env: Mapping[str, str], nothing: str) -> bool:
+    """Run the pip ``commands`` (printed instead with DJG_DRY_RUN=1); False on a dry run."""
     if env.get("DJG_DRY_RUN") == "1":
         print(json.dumps(commands))
-        return
+        return False
     if not commands:
-        print("django-gates: everything is installed at the pinned versions")
+        print(nothing)
     for command in commands:
         print(f"$ {' '.join(command[1:])}", flush=True)
         subprocess.run(command, check=True)
+    return True
+
+
+def install_package(env: Mapping[str, str]) -> None:
+    version = _action_version(
+        Path(env.get("GITHUB_ACTION_PATH") or Path(__file__).resolve().parent.parent)
+    )
+    _pip(plan_package(env), env, f"django-gates: pytest-django-gates {version} is installed")
+
+
+def install(env: Mapping[str, str]) -> None:
+    nothing = "django-gates: everything is installed at the pinned versions"
+    if not _pip(plan_install(env), env, nothing):
+        return
     # Tools the project pins itself ("installed") must be there all the same.
     gates = parse_gates(env.get("DJG_GATES", "all"))
     for gate, distribution in PIP_TOOLS.items():
@@ -539,6 +564,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args[0] == "install":
             install(env)
+            return 0
+        if args[0] == "install-package":
+            install_package(env)
             return 0
         if args[0] == "install-gitleaks":
             path = install_gitleaks(env)

@@ -203,7 +203,7 @@ def run(
     result = RunResult(report=Report(gates=()))
     progress(f"django-gates run: {', '.join(gates)} in {rootdir}")
     results: list[GateResult] = []
-    ctx = GateContext(config=cfg, rootdir=rootdir)
+    ctx = GateContext(config=_with_run_since(cfg, environ), rootdir=rootdir)
     for number, name in enumerate(tool_gates, start=1):
         progress(f"[{number}/{steps}] {name} ...")
         gate_result, seconds = run_gate(name, ctx)
@@ -225,6 +225,23 @@ def run(
         results = [_warnings_fail(g) for g in results]
     result.report = Report(gates=tuple(results))
     return result
+
+
+def _with_run_since(cfg: GatesConfig, environ: Mapping[str, str]) -> GatesConfig:
+    """``cfg`` with ``run.since`` as the base of the gates that take one, exactly as the
+    suite's gates get it through the environment (:func:`run_test_suite`): for the
+    migrations gate when the lock trace makes it run here, outside the suite."""
+    since = str(cfg["run.since"] or "")
+    values, sources = dict(cfg.values), dict(cfg.sources)
+    for key in _SINCE_KEYS:
+        opt = options.OPTIONS.get(key)
+        if not since or opt is None or opt.env_name in environ:
+            continue  # the caller's environment wins, as it does for the suite
+        if sources[key].startswith("command line"):
+            continue
+        values[key] = opt.convert(since, "django-gates run --since")
+        sources[key] = f"environment ({opt.env_name}, from django-gates run --since)"
+    return replace(cfg, values=values, sources=sources)
 
 
 def _warnings_fail(gate: GateResult) -> GateResult:

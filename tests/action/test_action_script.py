@@ -168,6 +168,27 @@ def test_install_plan_skips_what_is_in_place(tmp_path: Path) -> None:
                          "--no-input"] for c in commands)  # fmt: skip
 
 
+def test_install_package_installs_the_checkout_unless_its_version_is_there(
+    tmp_path: Path,
+) -> None:
+    """The reusable workflow's code-scanning job: pytest-django-gates from its checkout
+    at gates-ref, skipped (like the action's install step) when that version is installed."""
+    proc, _, _ = step(tmp_path, "install-package", {"GITHUB_ACTION_PATH": ""})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    installed = metadata.version("pytest-django-gates")
+    assert proc.stdout == f"django-gates: pytest-django-gates {installed} is installed\n"
+    other = tmp_path / "checkout"
+    (other / "pytest_django_gates").mkdir(parents=True)
+    (other / "pytest_django_gates" / "__init__.py").write_text('__version__ = "99.0"\n')
+    env = {"GITHUB_ACTION_PATH": str(other), "DJG_DRY_RUN": "1"}
+    proc, _, _ = step(tmp_path, "install-package", env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout) == [
+        [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+         str(other)]
+    ]  # fmt: skip
+
+
 def test_install_gitleaks_checks_the_sha256_then_installs(
     tmp_path: Path, gitleaks_binary: Path, gitleaks_tarball: tuple[Path, str]
 ) -> None:

@@ -213,3 +213,28 @@ def test_tests_gate_without_tests_or_outcomes() -> None:
     silent = gate_from_suite(1, {"collected": 3, "failures": []}, [], "out")
     assert silent.status == "error"
     assert "no test and no gate failed" in silent.summary
+
+
+def test_run_since_reaches_the_gates_run_outside_the_suite(tmp_path: Path) -> None:
+    """The migrations gate runs outside the suite when it traces; ``--since`` reaches it
+    with the precedence the suite's environment gives it: over pyproject.toml, under a
+    DJANGO_GATES_MIGRATIONS_SINCE of the caller's environment."""
+    from pytest_django_gates import config, options
+    from pytest_django_gates.runner import _with_run_since
+
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[tool.django-gates.migrations]\nsince = "origin/dev"\n', "utf-8")
+    cfg = config.load(options.OPTIONS, cli={"run.since": "abc123"}, environ={}, pyproject=pyproject)
+    given = _with_run_since(cfg, {})
+    assert (given["migrations.since"], given["coverage.since"]) == ("abc123", "abc123")
+    assert given.source("migrations.since").startswith("environment (")
+    assert cfg["migrations.since"] == "origin/dev"  # the original is left alone
+
+    environ = {"DJANGO_GATES_MIGRATIONS_SINCE": "origin/release"}
+    cfg = config.load(
+        options.OPTIONS, cli={"run.since": "abc123"}, environ=environ, pyproject=pyproject
+    )
+    assert _with_run_since(cfg, environ)["migrations.since"] == "origin/release"
+
+    cfg = config.load(options.OPTIONS, cli={}, environ={}, pyproject=pyproject)
+    assert _with_run_since(cfg, {})["migrations.since"] == "origin/dev"  # no --since

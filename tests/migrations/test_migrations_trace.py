@@ -20,6 +20,7 @@ import pytest
 
 from pytest_django_gates.migrations.tracer import MigrationTrace, OpTrace, Trace, compare
 from pytest_django_gates.report import Finding
+from tests.cli.cli_support import commit_all
 from tests.migrations.migrations_support import (
     CORPUS,
     clean_env,
@@ -379,6 +380,40 @@ def test_django_gates_run_traces_the_migrations_outside_pytest(
     assert proc.returncode == 1, proc.stderr
     assert "traced 2 operations of 2 migrations" in gate["summary"]
     assert [f["code"] for f in gate["findings"]] == ["DJG240"]
+
+
+@pytest.mark.postgres
+def test_django_gates_run_since_is_the_base_of_the_traced_migrations_gate(
+    postgres_server: dict[str, object], tmp_path: Path
+) -> None:
+    """With the trace on, the migrations gate runs outside the suite and still takes
+    ``django-gates run --since`` as its base, as it does inside the suite. (Found by
+    running the reusable workflow under act: the gate fell back to
+    origin/$GITHUB_BASE_REF, which the checkout did not have, and failed with exit 2.)"""
+    root = make_project(
+        tmp_path / "proj",
+        {"shop": simple_app()},
+        pyproject=(
+            '[tool.django-gates]\ngates = ["migrations"]\n\n'
+            "[tool.django-gates.migrations]\n"
+            'settings = "proj_settings"\nbackend = "postgresql"\ntrace = true\n'
+        ),
+    )
+    base = commit_all(root, "base")
+    (root / "shop" / "migrations" / "0002_retype.py").write_text(RUNSQL_RETYPE, encoding="utf-8")
+    commit_all(root, "retype")
+    proc = cli(
+        ["--project", str(root), "run", "--since", base, "--format", "json"],
+        cwd=root,
+        # A pull request whose base branch the clone does not have as origin/main.
+        env={"DATABASE_URL": _server_url(postgres_server), "GITHUB_BASE_REF": "main"},
+    )
+    assert proc.stdout, proc.stderr
+    (gate,) = json.loads(proc.stdout)["gates"]
+    assert proc.returncode == 1, proc.stderr
+    assert f"1 of 2 migrations checked (added since {base}" in gate["summary"]
+    assert "traced 1 operations of 1 migrations on PostgreSQL" in gate["summary"]
+    assert [(f["code"], f["object"]) for f in gate["findings"]] == [("DJG240", "shop.0002_retype")]
 
 
 def test_under_pytest_the_trace_is_not_run_and_the_summary_says_so(tmp_path: Path) -> None:
