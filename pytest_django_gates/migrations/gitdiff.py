@@ -52,7 +52,9 @@ def in_git_work_tree(root: Path) -> bool:
     return proc.returncode == 0 and proc.stdout.strip() == "true"
 
 
-def added_since(root: Path, ref: str) -> Since:
+def added_since(root: Path, ref: str, source: str = "--since") -> Since:
+    """The migrations added since ``ref``; ``source`` says where the base came from (for
+    the errors: ``--since``, the pull request's base ...)."""
     top = _git(["rev-parse", "--show-toplevel"], root)
     if top.returncode != 0:
         raise ConfigError(
@@ -62,7 +64,7 @@ def added_since(root: Path, ref: str) -> Since:
     from pytest_django_gates import gitbase
 
     try:
-        found = gitbase.resolve(root, gitbase.Base(ref, "--since"), "--since")
+        found = gitbase.resolve(root, gitbase.Base(ref, source), "the migration gate")
     except ConfigError as exc:
         raise ConfigError(f"--since {ref}: {exc}") from None
     except gitbase.BaseUnreachable as exc:

@@ -83,6 +83,9 @@ def _rank(source: str) -> int:
     return 1  # pyproject.toml
 
 
+PULL_REQUEST_BASE = "pull request base (GITHUB_BASE_REF)"
+
+
 @dataclass(frozen=True)
 class Mode:
     name: str
@@ -112,7 +115,7 @@ def resolve_mode(config: GatesConfig, environ: Mapping[str, str]) -> Mode:
         return Mode(name, ref=value if name == "since" else None, why=source)
     base_ref = environ.get("GITHUB_BASE_REF", "").strip()
     if base_ref:
-        return Mode("since", ref=f"origin/{base_ref}", why="GITHUB_BASE_REF")
+        return Mode("since", ref=f"origin/{base_ref}", why=PULL_REQUEST_BASE)
     return Mode("all", why="default")
 
 
@@ -180,11 +183,11 @@ def build_request(
         )
     changed: tuple[str, ...] = ()
     edited: tuple[str, ...] = ()
-    if mode.name == "since" and mode.why == "GITHUB_BASE_REF" and not in_git_work_tree(rootdir):
+    if mode.name == "since" and mode.why == PULL_REQUEST_BASE and not in_git_work_tree(rootdir):
         mode = Mode("all", why="default (GITHUB_BASE_REF set, but not a git work tree)")
     if mode.name == "since":
         assert mode.ref is not None
-        since = added_since(rootdir, mode.ref)
+        since = added_since(rootdir, mode.ref, mode.why or "--since")
         changed = tuple(str(p) for p in since.added)
         edited = tuple(str(p) for p in edited_since(since))
         label = since.label

@@ -206,7 +206,11 @@ def test_ignore_entries_are_validated(tmp_path: Path) -> None:
 def test_mode_precedence(tmp_path: Path) -> None:
     assert resolve_mode(_config(tmp_path), {}).name == "all"
     mode = resolve_mode(_config(tmp_path), {"GITHUB_BASE_REF": "main"})
-    assert (mode.name, mode.ref, mode.why) == ("since", "origin/main", "GITHUB_BASE_REF")
+    assert (mode.name, mode.ref, mode.why) == (
+        "since",
+        "origin/main",
+        "pull request base (GITHUB_BASE_REF)",
+    )
     pyproject_since = '[tool.django-gates.migrations]\nsince = "origin/develop"\n'
     assert (
         resolve_mode(_config(tmp_path, pyproject_since), {"GITHUB_BASE_REF": "main"}).ref
