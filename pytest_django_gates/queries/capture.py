@@ -10,6 +10,8 @@
   foreign key, a deferred field) that a lazy load came from;
 * ``QuerySet._fetch_all`` / ``_iterator`` / ``get`` — to mark instances that
   came from a multi-row queryset (for the *latent* N+1 rule);
+* ``prefetch_one_level`` — to name the ``prefetch_related`` lookup whose batched
+  query is running (two lookups reaching one table are two statements);
 * asgiref's ``SyncToAsync.__call__`` — so queries run in its thread pool are
   attributed to the awaiting user code, not to a pool thread.
 
@@ -24,7 +26,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +99,9 @@ class QueryEvent:
     # The statement's parameters, kept only while :func:`keep_params` is on (the
     # ``indexes`` gate explains one real example of each query shape).
     params: Any = None
+    # The ``prefetch_related`` lookup (its path up to the level being fetched:
+    # ``"book__author"``) whose batched query this is; "" outside a prefetch.
+    prefetch: str = ""
 
 
 def source(relation: Relation | None) -> Source | None:
@@ -155,6 +160,8 @@ def stop(recorder: Recorder) -> None:
     with _lock:
         if recorder in _recorders:
             _recorders.remove(recorder)
+        if not _recorders and _classifier is not None:
+            _classifier.forget_calls()
 
 
 def forget_sources() -> None:
@@ -181,6 +188,15 @@ def _current_relation() -> Relation | None:
         if isinstance(tag, _RelTag):
             return tag.resolve(query)
     return None
+
+
+_WRITE_WORDS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+@lru_cache(maxsize=8192)
+def _is_write(text: str) -> bool:
+    """An ``INSERT`` / ``UPDATE`` / ``DELETE`` (its site numbers the test's calls)."""
+    return text.lstrip()[:7].upper().startswith(_WRITE_WORDS)
 
 
 def _fingerprint(text: str, params: Any) -> tuple[int, int]:
@@ -211,7 +227,7 @@ def open_atomic_blocks() -> dict[str, int]:
 def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> None:
     text = sql if isinstance(sql, str) else str(sql)
     assert _classifier is not None
-    site = _classifier.site(sys._getframe(1))
+    site = _classifier.site(sys._getframe(1), calls=_is_write(text))
     _tls.last_site = site
     values, args = _fingerprint(text, params)
     event = QueryEvent(
@@ -225,10 +241,16 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
         args=args,
         depth=depth,
         params=params if _keep_params else None,
+        prefetch=_current_prefetch(),
     )
     for recorder in list(_recorders):
         if recorder.aliases is None or alias in recorder.aliases:
             recorder.events.append(event)
+
+
+def _current_prefetch() -> str:
+    stack: list[str] | None = getattr(_tls, "prefetches", None)
+    return stack[-1] if stack else ""
 
 
 class _push_relation:
@@ -359,6 +381,7 @@ def _rel_cache_name(rel: Any) -> str | None:
 # related_descriptors.create_reverse_many_to_one_manager 4.2 - 6.1    reverse FK manager
 # related_descriptors.create_forward_many_to_many_manager 4.2 - 6.1   M2M manager
 # QuerySet._fetch_all / _iterator / get                 4.2 - 6.1     multi-row marking
+# models.query.prefetch_one_level (optional)            4.2 - 6.1     prefetch lookups
 # asgiref.sync.SyncToAsync.__call__                     (asgiref)     async call sites
 # core.signals.request_started / request_finished       public API    request ids
 # ====================================================  ============  ==================
@@ -745,6 +768,44 @@ def _plan_querysets(patches: Patches) -> None:
     patches.add(QuerySet, "get", _get)
 
 
+def _plan_prefetches(patches: Patches) -> None:
+    """Name the ``prefetch_related`` lookup each batched prefetch query runs for.
+
+    Optional: without ``prefetch_one_level`` (a future Django) queries are captured
+    as before, with no lookup named."""
+    from django.db.models import query as query_module
+
+    original = vars(query_module).get("prefetch_one_level")
+    if original is None:  # pragma: no cover - present in Django 4.2 - 6.1
+        return
+
+    @wraps(original)
+    def prefetch_one_level(*args: Any, **kwargs: Any) -> Any:
+        if not _recorders:
+            return original(*args, **kwargs)
+        path = _prefetch_path(*args, **kwargs)
+        stack = getattr(_tls, "prefetches", None)
+        if stack is None:
+            stack = _tls.prefetches = []
+        stack.append(path)
+        try:
+            return original(*args, **kwargs)
+        finally:
+            stack.pop()
+
+    patches.add(query_module, "prefetch_one_level", prefetch_one_level)
+
+
+def _prefetch_path(
+    instances: Any = None, prefetcher: Any = None, lookup: Any = None, level: Any = 0, **_: Any
+) -> str:
+    """The lookup's path up to ``level`` (``to_attr`` included): ``"book__author"``."""
+    try:
+        return str(lookup.get_current_prefetch_to(level))
+    except Exception:
+        return str(getattr(lookup, "prefetch_to", "") or "?")
+
+
 def _plan_asgiref(patches: Patches) -> None:
     from asgiref.sync import SyncToAsync
 
@@ -793,6 +854,7 @@ _PLANS: tuple[Callable[[Patches], None], ...] = (
     _plan_descriptors,
     _plan_related_managers,
     _plan_querysets,
+    _plan_prefetches,
     _plan_asgiref,
     _plan_signals,
 )

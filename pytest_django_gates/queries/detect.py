@@ -10,16 +10,26 @@ library it called) drives, never the test's own loop:
   database alias, from the same call path through the code under test (plus the
   template line when rendering), within the same HTTP request (or outside any
   request) (test frames included: two calls from two lines of a test are two
-  calls), that
+  calls), loading the same thing (two relations that reach one table,
+  ``loan.book.author == loan.borrower``, or two ``prefetch_related`` lookups that
+  do, ``prefetch_related("lender", "borrower")``, are different statements), that
 
   - do not all carry the same parameters: the same statement twice with the
     same values is a constant duplicate (``{{ user.orders.count }}`` twice on
     one line, the two session reads of ``client.login()``), not one per row;
   - are repeated by a loop of the code under test or a template
     ``{% for %}``; or by library code it called, when no test frame on the path
-    is in a loop (a test that calls the code three times in its own ``for``
-    repeats the call, not a query per row) and no frame is in a loop over a
-    collection written in the code (``for typ in Authenticator.Type``);
+    is in a loop (a test that calls the code three times in its own ``for``,
+    over rows or over a collection written in the test, repeats the call, not a
+    query per row, also with library frames between the test and the code:
+    ``for email in ("alice@…", "bob@…"): client.login(...)`` reaching the
+    project's authentication backend), no frame is in a loop over a collection
+    written in the code (``for typ in Authenticator.Type``), and ``threshold`` of
+    them came from one call site (every frame at the same instruction: a
+    library's loop goes through the same instructions for each row, while
+    ``has_group(user, "admin") or has_group(user, "user")``, or a create that
+    looks up two nested foreign keys on one line, is two call sites of one line
+    run once each: a fixed number of queries);
   - are not the pages of a batched walk (``WHERE pk > ? ORDER BY pk LIMIT n``,
     or one query at successive ``OFFSET``\s).
 
@@ -262,8 +272,9 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
             continue
         if site.innermost_code is not None or site.template:
             # The whole call path, test frames included: two calls from two lines of
-            # a test are two calls, not a repetition.
-            key = (event.alias, sql.shape(event.sql), site.key, event.request)
+            # a test are two calls, not a repetition. Two relations (or prefetch
+            # lookups) that reach one table are two statements.
+            key = (event.alias, sql.shape(event.sql), site.key, event.request, statement(event))
             groups.setdefault(key, []).append(event)
             continue
         rel = event.relation
@@ -274,10 +285,10 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
 
     found: list[NPlusOne] = []
     latent_seen: set[tuple[object, ...]] = set()
-    for (alias, shape, _site, _request), group in groups.items():
+    for (alias, shape, _site, _request, _statement), group in groups.items():
         first = group[0]
         if len(group) >= threshold:
-            if varies(group) and not _pages(group) and driven_by_loop(first.site):
+            if varies(group) and not _pages(group) and repeated_by_loop(group, threshold):
                 found.append(_finding(group, str(shape), str(alias), latent=False))
             continue
         rel = first.relation
@@ -317,6 +328,31 @@ def _pages(group: list[QueryEvent]) -> bool:
     return kinds == {"offset"} and len({e.args for e in group}) == 1
 
 
+def statement(event: QueryEvent) -> tuple[object, ...]:
+    """What the query loads, beyond its SQL shape: the relation a lazy load reads
+    (``Book.author`` and ``Loan.borrower`` both select one ``shop_author`` row, and are
+    two statements of the code), and the ``prefetch_related`` lookup a batched query
+    runs for (``"lender"`` and ``"borrower"`` each prefetch ``shop_author`` once)."""
+    rel = event.relation
+    return (rel.model, rel.name) if rel is not None else (), event.prefetch
+
+
+def call_sites(group: list[QueryEvent]) -> int:
+    """How many of the group's queries came from the one call site (every frame of the
+    path at the same instruction) that ran the most of them.
+
+    A loop inside a library runs its queries from one call site: each row goes through
+    the same instructions of every user frame. Two calls written on one line
+    (``has_group(user, "admin") or has_group(user, "user")``, ``create(a=get(x),
+    b=get(y))``) are two call sites on the same line, each run once: a fixed repetition
+    written in the code."""
+    counts: dict[tuple[int, ...], int] = {}
+    for event in group:
+        sites = tuple(lasti for _code, lasti in event.site.spots)
+        counts[sites] = counts.get(sites, 0) + 1
+    return max(counts.values())
+
+
 def varies(group: list[QueryEvent]) -> bool:
     """Not the same statement with the same parameters every time (a constant duplicate,
     ``{{ user.orders.count }}`` twice on a line): an N+1 reads a different row each time."""
@@ -344,19 +380,36 @@ def driven_by_loop(site: Site) -> bool:
 
     A loop of the code under test or a template repeats it: yes. Otherwise, when a
     test frame on the path lies in a loop, the test repeated its call (the test's
-    own loop): no. Otherwise the repetition happens inside libraries the code
-    under test called once per row (a serializer with ``many=True``): yes, unless
-    a frame of the code under test lies in a loop over a collection written in the
-    code (``for typ in Authenticator.Type``): that repeats a fixed number of times.
+    own loop, over rows or over a collection written in the test, ``for email in
+    ("alice@…", "bob@…")``, also with library frames such as ``client.login()``
+    between the test and the code): no. Otherwise the repetition happens inside
+    libraries the code under test called once per row (a serializer with
+    ``many=True``): yes, unless a frame of the code under test lies in a loop over a
+    collection written in the code (``for typ in Authenticator.Type``): that repeats
+    a fixed number of times.
     """
     if looped(site):
         return True
     for frame, is_test, code, lasti in site.all_spots():
-        if is_test and loops.repeats(frame[0], frame[1], code, lasti):
-            return False
+        if is_test and (
+            loops.repeats(frame[0], frame[1], code, lasti) or loops.constant(frame[0], frame[1])
+        ):
+            return False  # the test's own loop repeats its call
         if not is_test and loops.constant(frame[0], frame[1]):
             return False  # a loop over a fixed collection of the code: constant
     return True
+
+
+def repeated_by_loop(group: list[QueryEvent], threshold: int) -> bool:
+    """Whether a loop repeated the group's queries (``threshold`` or more, one call path):
+    a loop of the code under test or a template, or (:func:`driven_by_loop`) a library
+    the code called, which then ran ``threshold`` of them from one call site
+    (:func:`call_sites`). With no loop on the path, calls from distinct call sites
+    of one line are a fixed number of queries, not one per row."""
+    site = group[0].site
+    if looped(site):
+        return True
+    return driven_by_loop(site) and call_sites(group) >= threshold
 
 
 _HEADLINE = re.compile(

@@ -12,6 +12,13 @@ N+1 in the code under test. Nor do ``ContentType.objects.get_for_model()`` /
 ``get_for_models()`` / ``get_for_id()`` lookups: Django caches them per process,
 so they run once per model type, not once per row.
 
+Each write also says which call of the test it belongs to (:attr:`Site.call`):
+the frame the innermost test frame called (the code under test, or the library
+in between) is numbered the first time it is seen, so a test line in a loop
+makes a new call on every iteration (``DJG108`` counts each call as one unit of
+work). The last few such frames are kept alive while a recorder is active, so
+that a finished call's frame id cannot be reused by the next one.
+
 For async code, a query runs in asgiref's thread pool where no user frame
 exists; the user frames captured when ``sync_to_async`` was called are used
 instead (see :mod:`pytest_django_gates.queries.capture`).
@@ -35,6 +42,7 @@ STOP = 2
 IGNORED = 3  # a library frame of a module in ``queries.ignore_callers``
 TEST = 4  # user code that is test code (a test module, conftest.py, a tests/ directory)
 MAX_USER_FRAMES = 8
+RECENT_CALLS = 8  # callee frames remembered to number the test's calls (see Site.call)
 
 Frame = tuple[str, int, str]  # (filename, line, function)
 
@@ -58,6 +66,11 @@ class Site:
     # The first frame outside Django on the way out is test code: the test's own line
     # ran the query (``book.author`` written in the test), not the code under test.
     direct_test: bool = False
+    # Which call the innermost test frame made (0: no test frame on the path, or not
+    # asked for: only writes are numbered): the frame it called (the code under test,
+    # or the library in between) numbered in the order first seen. Three calls from
+    # one test line in a loop are three calls.
+    call: int = 0
 
     @property
     def key(self) -> tuple[object, ...]:
@@ -150,6 +163,28 @@ class Classifier:
         self._django_root = _django_root()
         self._ignore = tuple(ignore_callers)
         self._kinds: dict[str, int] = {}
+        # The test's latest callees, most recent first, with their call numbers: a frame
+        # is kept (alive) here so that a new call cannot reuse its id (see call_of).
+        self._callees: list[tuple[FrameType, int]] = []
+        self._calls = 0
+
+    def call_of(self, callee: FrameType) -> int:
+        """The number of the call whose frame is ``callee``: the same while that call
+        runs (also when a generator is resumed), a new one for each new call."""
+        recent = self._callees
+        for i, (frame, number) in enumerate(recent):
+            if frame is callee:
+                if i:
+                    recent.insert(0, recent.pop(i))
+                return number
+        self._calls += 1
+        recent.insert(0, (callee, self._calls))
+        del recent[RECENT_CALLS:]
+        return self._calls
+
+    def forget_calls(self) -> None:
+        """Let the remembered callee frames go (when no recorder is active)."""
+        self._callees.clear()
 
     def kind(self, frame: FrameType) -> int:
         filename = frame.f_code.co_filename
@@ -187,8 +222,9 @@ class Classifier:
         parts = inside.split(os.sep)[:-1]
         return "tests" in parts or "test" in parts
 
-    def site(self, frame: FrameType | None) -> Site:
-        """Walk from ``frame`` outwards and collect the user frames."""
+    def site(self, frame: FrameType | None, *, calls: bool = False) -> Site:
+        """Walk from ``frame`` outwards and collect the user frames; ``calls``: number
+        the test's call too (:attr:`Site.call`, for writes: the only rule that uses it)."""
         frames: list[Frame] = []
         tests: list[bool] = []
         spots: list[tuple[CodeType, int]] = []
@@ -200,15 +236,19 @@ class Classifier:
         ignored = False
         direct_test = False
         foreign = False  # a library frame other than Django's (or this plugin's) was seen
+        call = 0
         kinds = self._kinds
         kind_of = self.kind
         f = frame
+        inner: FrameType | None = None  # the frame visited before ``f`` (called by it)
         while f is not None:
             code = f.f_code
             kind = kinds.get(code.co_filename)
             if kind is None:
                 kind = kind_of(f)
             if kind in (USER, TEST):
+                if calls and kind == TEST and not call and inner is not None:
+                    call = self.call_of(inner)
                 if not frames:
                     direct_test = kind == TEST and not foreign
                     if last_library is not None:
@@ -265,6 +305,7 @@ class Classifier:
                         template_depth = len(frames)
                     elif name == "render" and template is not None:
                         template_loop = type(f.f_locals.get("self")).__name__ == "ForNode"
+            inner = f
             f = f.f_back
         if not frames:
             origin = async_origin.get()
@@ -279,6 +320,7 @@ class Classifier:
                     spots=origin.spots,
                     template_depth=template_depth,
                     direct_test=origin.direct_test,
+                    call=origin.call,
                 )
         return Site(
             frames=tuple(frames),
@@ -290,6 +332,7 @@ class Classifier:
             spots=tuple(spots),
             template_depth=template_depth,
             direct_test=direct_test,
+            call=call,
         )
 
 

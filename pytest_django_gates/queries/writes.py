@@ -29,10 +29,13 @@ builders (``queries.ignore_callers``: factory_boy, model_bakery...) never do.
     mode, so a failure between them leaves half of it in the database (the writes
     of one line, a library call such as ``login()``, count once). A unit is one HTTP
     request of the test client (every write it caused), else one call from a
-    line of the test (a service function, a management command). A write is in
-    autocommit mode when no ``atomic()`` block was open on its connection beyond
-    those open when the test body started: the test's own transaction
-    (pytest-django's ``django_db``) does not count as the code's, while
+    line of the test (a service function, a management command): a test line in
+    the test's own loop makes one call per iteration, each its own unit
+    (``for p in people: services.rename_one(p.pk, "x")`` is three units of one
+    write, not three writes of one unit), and the same unit repeated is reported
+    once. A write is in autocommit mode when no ``atomic()`` block was open on its
+    connection beyond those open when the test body started: the test's own
+    transaction (pytest-django's ``django_db``) does not count as the code's, while
     ``ATOMIC_REQUESTS``, ``@transaction.atomic`` and Django's own atomic blocks
     (``Model.delete()``, multi-table ``save()``) do. A ``with atomic():`` written
     in the test body around the call also counts as atomic: the rule cannot tell
@@ -216,9 +219,15 @@ def find_non_atomic(
             continue
         units.setdefault(_unit(event), []).append(event)
     found = []
+    seen: set[tuple[object, ...]] = set()
     for group in units.values():
         if _statements(group, looped) >= 2:
-            found.append(NonAtomic(tuple(group), request=bool(group[0].request)))
+            # The same writes from the same lines again (a test calling the code in its
+            # own loop, each call a unit): one finding.
+            same = tuple((sql.shape(e.sql), e.site.key) for e in group)
+            if same not in seen:
+                seen.add(same)
+                found.append(NonAtomic(tuple(group), request=bool(group[0].request)))
     return found
 
 
@@ -248,10 +257,14 @@ def _unit(event: QueryEvent) -> tuple[object, ...]:
     if event.request:
         return ("request", event.request, event.alias)
     tests = [f for f, is_test, _c, _l in event.site.all_spots() if is_test]
-    # The test line that made the call (the innermost test frame); without one the
-    # outermost frame of the code (a thread, a callback): each is its own unit.
-    anchor = tests[0] if tests else event.site.frames[-1]
-    return ("call", anchor[0], anchor[1], event.alias)
+    if tests:
+        # One call the test made (the innermost test frame's callee): a test line in a
+        # loop makes one call per iteration, each its own unit.
+        anchor = tests[0]
+        return ("call", anchor[0], anchor[1], event.site.call, event.alias)
+    # Without a test frame, the outermost frame of the code (a thread, a callback).
+    anchor = event.site.frames[-1]
+    return ("call", anchor[0], anchor[1], 0, event.alias)
 
 
 # -- the bulk forms --------------------------------------------------------------------

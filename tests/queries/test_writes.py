@@ -4,7 +4,9 @@ The scenario project ``writes_project`` has one service per case: a loop of
 ``create()`` / ``save()`` / ``.update()`` / ``delete()``, the same inside
 ``@transaction.atomic``, two saves outside a transaction, a loop over a fixed tuple,
 a model whose ``save()`` is overridden and has a receiver, a view with two writes
-(with and without ``ATOMIC_REQUESTS``), and the test's own writes (never counted).
+(with and without ``ATOMIC_REQUESTS``), the test's own writes (never counted), and a
+test calling a service in its own loop (each call is a unit of work: one write per
+call is not DJG108, two per call are).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ EXPECTED = {
     ("DJG108", "test_seed_defaults", "shop/services.py", 47),
     ("DJG107", "test_tags", "shop/services.py", 52),
     ("DJG108", "test_checkout", "shop/urls.py", 8),
+    ("DJG108", "test_rename_and_restock_in_the_tests_loop", "shop/services.py", 66),
 }
 
 
@@ -64,7 +67,7 @@ def _finding(queries: dict[str, Any], code: str, test: str) -> dict[str, Any]:
 def test_writes_are_reported_as_warnings_with_the_bulk_form(project: Path) -> None:
     code, queries, out = _run(project)
     assert code == 0, out
-    assert "15 passed" in out, out
+    assert "17 passed" in out, out
     assert _found(queries) == EXPECTED
     assert {f["severity"] for f in queries["findings"]} == {"warning"}
     assert queries["status"] == "passed"
@@ -95,6 +98,10 @@ def test_writes_are_reported_as_warnings_with_the_bulk_form(project: Path) -> No
     assert transfer["hint"].startswith("decorate transfer (shop/services.py:33) with @transaction")
     # The transactional test's finding is the same problem: one finding naming both tests.
     assert "test_transfer_transactional" in transfer["message"]
+    # A test's loop calling a service: each call is a unit (test_rename_one_in_the_tests_loop
+    # makes one write per call: no finding), the same unit thrice is one finding.
+    each = _finding(queries, "DJG108", "test_rename_and_restock_in_the_tests_loop")
+    assert each["message"].startswith("2 writes outside a transaction in one call from")
     checkout = _finding(queries, "DJG108", "test_checkout")
     assert "in one request" in checkout["message"]
     assert checkout["hint"].endswith("; or set ATOMIC_REQUESTS")

@@ -1,6 +1,6 @@
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from shop.models import Author, Book, Note, Profile, Review, Tag
+from shop.models import Author, Book, Loan, Note, Profile, Review, Tag
 
 
 def make(n):
@@ -24,3 +24,21 @@ def data(db):
 @pytest.fixture
 def one_row(db):
     make(1)
+
+
+@pytest.fixture
+def people(db, django_user_model):
+    """Two users who log in with their email address (shop.backends.EmailBackend)."""
+    return [
+        django_user_model.objects.create_user(username=name, email=f"{name}@example.com", password="pw")
+        for name in ("alice", "bob")
+    ]
+
+
+@pytest.fixture
+def loans(data):
+    """Two loans whose lender and borrower are not the book's author."""
+    a0, a1, a2 = Author.objects.order_by("pk")
+    b0, b1, _ = Book.objects.order_by("pk")
+    Loan.objects.create(book=b0, lender=a1, borrower=a2)
+    Loan.objects.create(book=b1, lender=a2, borrower=a0)

@@ -19,6 +19,12 @@ TEMPLATES = [
     }
 ]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The project's backend logs in by email (a user name without "@" is left to ModelBackend).
+AUTHENTICATION_BACKENDS = [
+    "shop.backends.EmailBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins
 
 _url = os.environ.get("DATABASE_URL")
 if _url:

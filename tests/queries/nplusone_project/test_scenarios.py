@@ -9,7 +9,7 @@ import serializerlib
 from django.db.models import Prefetch
 from django.test import AsyncClient
 from shop import services
-from shop.models import Author, Book, Review
+from shop.models import Author, Book, Loan, Review
 
 
 def test_catch_fk_loop(data):
@@ -320,3 +320,78 @@ def test_ok_loop_over_a_fixed_tuple_of_values(data):
 
 def test_catch_top_rows_per_row(data):
     assert all(services.newest_books_per_author())
+
+
+# A fixed number of queries, with no loop over rows (issue 21).
+
+# The test's own loop, with Django's login() and the project's backend between it and
+# the backend's lookup; a loop of the code under test around it is an N+1.
+
+
+def test_ok_test_loop_logs_in_by_email(people, client):
+    for email in ("alice@example.com", "bob@example.com"):
+        assert client.login(username=email, password="pw")
+
+
+def test_ok_test_loop_over_rows_logs_in_by_email(people, client):
+    for user in people:
+        assert client.login(username=user.email, password="pw")
+
+
+def test_catch_auth_backend_lookup_per_row(people):
+    credentials = [(user.email, "pw") for user in people]
+    assert all(services.verify_logins(credentials))
+
+
+# Two calls on one line: two group checks, two nested foreign keys of one create.
+
+
+def test_ok_two_permission_checks_on_one_line(people):
+    assert not services.can_edit(people[0])
+
+
+def test_catch_permission_checks_per_row(people):
+    assert services.editors(people) == []
+
+
+def test_ok_two_nested_foreign_keys_on_one_line(data):
+    loan = services.lend({"book": {"title": "b0"}, "lender": {"name": "a1"}, "borrower": {"name": "a2"}})
+    assert loan.lender_id != loan.borrower_id
+
+
+def test_catch_nested_foreign_keys_per_row(data):
+    rows = [
+        {"book": {"title": f"b{i}"}, "lender": {"name": f"a{i}"}, "borrower": {"name": f"a{(i + 1) % 3}"}}
+        for i in range(3)
+    ]
+    assert len(services.lend_all(rows)) == 3
+
+
+# Two relations to one table are two statements, whoever reads them.
+
+
+def test_ok_two_relations_to_one_table_on_one_object(loans):
+    assert not services.borrowed_own_book(Loan.objects.get(book__title="b0"))
+
+
+def test_catch_two_relations_to_one_table_per_row(loans):
+    assert services.borrowed_own_books() == [False, False]
+
+
+def test_ok_two_relations_by_a_library(loans):
+    assert services.loan_card(Loan.objects.get(book__title="b0")) == {
+        "lender.name": "a1",
+        "borrower.name": "a2",
+    }
+
+
+def test_catch_two_relations_by_a_library_per_row(loans):
+    assert len(services.loan_cards()) == 2
+
+
+def test_ok_prefetch_paths_to_one_table(loans):
+    assert services.loans_with_people() == [("a1", "a2", "a0"), ("a2", "a0", "a1")]
+
+
+def test_catch_prefetch_paths_per_instance(loans):
+    assert len(services.prefetch_people_each(list(Loan.objects.all()))) == 2

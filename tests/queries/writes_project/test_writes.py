@@ -75,3 +75,15 @@ def test_transfer_transactional():
     a = Item.objects.create(name="a")
     b = Item.objects.create(name="b")
     services.transfer(a, b)
+
+
+def test_rename_one_in_the_tests_loop(items):
+    # Three calls from one line of the test: three units of one write each.
+    for item in items[:3]:
+        services.rename_one(item.pk, "x")
+
+
+def test_rename_and_restock_in_the_tests_loop(items):
+    # Each of the three calls writes twice outside a transaction: DJG108 (once).
+    for item in items[:3]:
+        services.rename_and_restock(item.pk, "x")

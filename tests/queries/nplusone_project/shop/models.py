@@ -38,3 +38,11 @@ class Note(models.Model):
     object_id = models.PositiveIntegerField()
     target = GenericForeignKey("content_type", "object_id")
     text = models.CharField(max_length=100, default="")
+
+
+class Loan(models.Model):
+    """A book lent by one author to another: two foreign keys to one table (Author)."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="loans")
+    lender = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="loans_given")
+    borrower = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="loans_taken")

@@ -3,7 +3,7 @@
 from django.db import connection
 from django.db.models import prefetch_related_objects
 
-from shop.models import Author, Book, Note, Review
+from shop.models import Author, Book, Loan, Note, Review
 
 
 def author_names(queryset):
@@ -203,3 +203,81 @@ def reviews_per_star_value():
 
 def newest_books_per_author():
     return [list(Book.objects.filter(author=a).order_by("-pk")[:2]) for a in Author.objects.all()]
+
+
+# ------------------------------------- a fixed number of queries, with no loop over rows
+
+
+def verify_logins(credentials):
+    """The backend's lookup (shop/backends.py) once per pair: a loop of this code."""
+    from django.contrib.auth import authenticate
+
+    return [authenticate(username=email, password=password) for email, password in credentials]
+
+
+def has_group(user, name):
+    return user.groups.filter(name=name).exists()
+
+
+def can_edit(user):
+    """One permission expression, two group checks of one user: two queries, no loop."""
+    return has_group(user, "admin") or has_group(user, "editor")
+
+
+def editors(users):
+    return [user.username for user in users if can_edit(user)]
+
+
+def _author(data):
+    return Author.objects.get(name=data["name"])
+
+
+def _loan(data):
+    """A loan from nested data, its two nested foreign keys looked up on one line."""
+    book = Book.objects.get(title=data["book"]["title"])
+    return Loan(book=book, lender=_author(data["lender"]), borrower=_author(data["borrower"]))
+
+
+def lend(data):
+    """One create: two lookups of one shape on one line, no loop."""
+    loan = _loan(data)
+    loan.save()
+    return loan
+
+
+def lend_all(rows):
+    return Loan.objects.bulk_create([_loan(row) for row in rows])
+
+
+def borrowed_own_book(loan):
+    """Two relations to one table (Book.author, Loan.borrower): two statements."""
+    return loan.book.author == loan.borrower
+
+
+def borrowed_own_books():
+    return [loan.book.author == loan.borrower for loan in Loan.objects.order_by("pk")]
+
+
+def loan_card(loan):
+    """A library reads two relations of one loan to one table."""
+    import serializerlib
+
+    return serializerlib.dump([loan], ["lender.name", "borrower.name"])[0]
+
+
+def loan_cards():
+    import serializerlib
+
+    return serializerlib.dump(Loan.objects.order_by("pk"), ["lender.name", "borrower.name"])
+
+
+def loans_with_people():
+    """Three prefetch lookups reach shop_author by three paths: one batched query each."""
+    loans = list(Loan.objects.order_by("pk").prefetch_related("lender", "borrower", "book__author"))
+    return [(loan.lender.name, loan.borrower.name, loan.book.author.name) for loan in loans]
+
+
+def prefetch_people_each(loans):
+    for loan in loans:
+        prefetch_related_objects([loan], "lender", "borrower")
+    return loans

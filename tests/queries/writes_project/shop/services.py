@@ -50,3 +50,18 @@ def seed_defaults():
 def tag_all(labels):
     for label in labels:
         Tag.objects.create(label=label)
+
+
+def rename_one(pk, name):
+    """One read and one write: each call is one unit of work, with one write."""
+    item = Item.objects.get(pk=pk)
+    item.name = name
+    item.save()
+
+
+def rename_and_restock(pk, name):
+    """Two writes in each call, outside a transaction."""
+    item = Item.objects.get(pk=pk)
+    item.name = name
+    item.save(update_fields=["name"])
+    Item.objects.filter(pk=pk).update(stock=item.stock + 1)
