@@ -108,8 +108,19 @@ class Finding:
             hint=hint,
         )
 
-    def sort_key(self) -> tuple[str, int, str, str, str]:
-        return (self.path or "", self.line or 0, self.code, self.object, self.message)
+    def sort_key(self) -> tuple[str, int, str, str, str, str, str]:
+        """The order of findings in a gate result: a function of their content alone
+        (location, code, object, message, then severity and hint), so that a report
+        never depends on the order its findings were found in."""
+        return (
+            self.path or "",
+            self.line or 0,
+            self.code,
+            self.object,
+            self.message,
+            self.severity,
+            self.hint,
+        )
 
 
 @dataclass(frozen=True)
@@ -117,7 +128,10 @@ class GateResult:
     """The outcome of one gate.
 
     A gate that could not look (crash, missing tool, unreachable data) is
-    ``error``, never ``passed``: gates fail closed.
+    ``error``, never ``passed``: gates fail closed. ``findings`` are kept in
+    :meth:`Finding.sort_key` order whatever order they were given in, so every
+    rendering of a report (JSON, text, Markdown, SARIF, annotations) is the same
+    for the same findings.
     """
 
     name: str
@@ -126,6 +140,9 @@ class GateResult:
     findings: tuple[Finding, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        ordered = tuple(sorted(self.findings, key=Finding.sort_key))
+        if ordered != self.findings:
+            object.__setattr__(self, "findings", ordered)
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
         if self.status == "passed" and any(f.severity == "error" for f in self.findings):

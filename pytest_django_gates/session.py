@@ -4,7 +4,9 @@ Without the flag this object is never registered, so none of these hooks run.
 With pytest-xdist each worker judges its own tests and attaches the outcome to
 the test report (``report.django_gates``); the controller collects outcomes
 from the reports, runs the session gates once, writes the report and the
-baseline.
+baseline. Outcomes arrive in the order tests finish (with xdist, whichever
+worker reports first): nothing written from them depends on that order (see
+:mod:`pytest_django_gates.gates.queries`; the baseline is written sorted).
 """
 
 from __future__ import annotations
@@ -265,7 +267,7 @@ class GatesSession:
                 collected=session.testscollected or self.items_seen,
                 finished=len(self.finished),
                 stopped=session.shouldstop or session.shouldfail,
-                crashed=self.crashed,
+                crashed=sorted(self.crashed),  # not in the order the workers died in
                 collection_errors=self.collection_errors,
             )
         if incomplete is not None:
@@ -303,6 +305,11 @@ class GatesSession:
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         cfg = self.gates_config
         lines = [f"django-gates: on (config: {cfg.pyproject or 'no pyproject.toml'})"]
+        if config.get_verbosity() < 1:
+            # Every option and where its value came from: only with -v (about 80 lines).
+            changed = [k for k in cfg.options if cfg.source(k) != "default"]
+            lines[0] += f"; {len(changed)} option(s) set, -v lists every one"
+            return lines
         for key in cfg.options:
             value = cfg.values[key]
             if isinstance(value, list) and value and isinstance(value[0], dict):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import NO_RANDOMLY
+
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "demo_project"
 # Sample projects and corpora are run by the tests in subprocesses, never collected here.
@@ -75,6 +77,20 @@ def demo_copy(tmp_path: Path) -> Path:
         ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3", ".pytest_cache", "staticfiles"),
     )
     return dest
+
+
+@pytest.fixture(autouse=True)
+def _inner_runs_keep_their_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pytest a test starts (a subprocess with this environment, a pytester run)
+    keeps its order: pytest-randomly, a test dependency, would shuffle it."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", NO_RANDOMLY)
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytest's ``pytester``, whose runs keep their order too (it drops ``PYTEST_ADDOPTS``)."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", NO_RANDOMLY)
+    return pytester
 
 
 @pytest.fixture(autouse=True)

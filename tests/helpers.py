@@ -14,6 +14,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
+# pytest-randomly (a test dependency) is loaded by every pytest run once installed. The
+# runs the tests make keep their order: ``PYTEST_ADDOPTS`` blocks it, and a run whose
+# point is a random order turns it back on with ``-p randomly`` on its command line.
+NO_RANDOMLY = "-p no:randomly"
+
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_GATES_", "PYTEST_"))}
@@ -21,6 +26,7 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env.pop("DATABASE_URL", None)
     env.pop("GITHUB_BASE_REF", None)  # would switch gates to "changed since the PR base"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTEST_ADDOPTS"] = NO_RANDOMLY
     if extra:
         env.update(extra)
     return env

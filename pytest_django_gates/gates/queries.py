@@ -6,6 +6,12 @@ outcomes collected by the session into the gate result and reports allow
 entries that matched nothing (``DJG104``). Findings of the same code, location
 and query in several tests become one finding that says how many tests hit it
 and names the first few (a suite with one N+1 in a shared view reads as one).
+
+The result is a function of the code and the tests, never of the order the tests
+ran in, of the xdist scheduling or of which worker reported first: a grouped
+finding is about the smallest node id of its tests (plain string order), lists its
+tests sorted, and takes its message, hint and location from that test's finding;
+the findings are in :meth:`Finding.sort_key` order.
 """
 
 from __future__ import annotations
@@ -24,13 +30,14 @@ EXTRA_KEY = "queries"
 
 @dataclass
 class Collected:
-    """Outcomes gathered on the controller (from every xdist worker)."""
+    """Outcomes gathered on the controller (from every xdist worker), in the order they
+    arrived: what :func:`run` makes of them must not depend on that order."""
 
     outcomes: list[Outcome] = field(default_factory=list)
     allow: Sequence[Mapping[str, Any]] = ()
     allow_source: str = ""
     # Tests whose body ran but that the gate could not check, and why.
-    unchecked: dict[str, None] = field(default_factory=dict)  # node ids, in order
+    unchecked: dict[str, None] = field(default_factory=dict)  # node ids
     errors: set[str] = field(default_factory=set)
 
     def add(self, outcome: Outcome) -> None:
@@ -44,8 +51,12 @@ _COUNT = re.compile(r"^(N\+1: |write in a loop: )\d+ x |^\d+ (writes outside)")
 
 def group_findings(findings: Sequence[Finding]) -> list[Finding]:
     """One finding per code, location and query (the message's first line), whatever
-    the number of tests that hit it: ``object`` is the first test, the message ends
-    with how many tests hit it and the first few of them."""
+    the number of tests that hit it, in :meth:`Finding.sort_key` order.
+
+    Whatever order the findings come in: ``object`` is the smallest node id of the
+    group's tests (plain string order), the message is that test's finding (its
+    count, hint and location, when the tests differ) and ends with how many tests hit
+    it and the first few of them in sorted order."""
     groups: dict[tuple[object, ...], list[Finding]] = {}
     for finding in findings:
         # "N+1: 3 x <query> at ..." and "N+1: 21 x <query> at ..." are the same N+1 (and
@@ -55,8 +66,10 @@ def group_findings(findings: Sequence[Finding]) -> list[Finding]:
         groups.setdefault(key, []).append(finding)
     grouped: list[Finding] = []
     for members in groups.values():
-        first = members[0]
-        tests = list(dict.fromkeys(f.object for f in members))
+        # The smallest node id first; a test with two findings in one group (two lines
+        # of one template) gives its smallest by content, never the first it reported.
+        first = min(members, key=lambda f: (f.object, f.sort_key()))
+        tests = sorted({f.object for f in members})
         if len(tests) < 2:
             grouped.append(first)
             continue
@@ -65,7 +78,7 @@ def group_findings(findings: Sequence[Finding]) -> list[Finding]:
         grouped.append(
             replace(first, message=f"{first.message}\nin {len(tests)} tests: {shown}{more}")
         )
-    return grouped
+    return sorted(grouped, key=Finding.sort_key)
 
 
 def run(ctx: GateContext) -> GateResult:
@@ -98,13 +111,13 @@ def run(ctx: GateContext) -> GateResult:
     if collected.unchecked:
         ran = tests + len(collected.unchecked)
         why = "; ".join(sorted(collected.errors)) or (
-            "their queries were not recorded (first: " + next(iter(collected.unchecked)) + ")"
+            "their queries were not recorded (first: " + min(collected.unchecked) + ")"
         )
         return GateResult(
             name="queries",
             status="error",
             summary=f"{tests} of {ran} tests checked: {why}",
-            findings=tuple(findings),
+            findings=tuple(sorted(findings, key=Finding.sort_key)),
         )
     result = GateResult.from_findings("queries", findings)
     summary = (

@@ -18,6 +18,7 @@ from typing import Any
 import django
 
 from pytest_django_gates.migrations.registry import RULES
+from tests.helpers import NO_RANDOMLY
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
@@ -34,6 +35,7 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         and k not in ("DATABASE_URL", "GITHUB_BASE_REF")
     }
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTEST_ADDOPTS"] = NO_RANDOMLY  # the pytest runs keep their order
     env.update(extra or {})
     return env
 
