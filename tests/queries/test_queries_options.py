@@ -428,8 +428,25 @@ def test_a_baseline_growth_from_the_tests_own_n_plus_one_is_one_finding(
         "this is why the test's query count grew beyond the baseline: expected at most 1 "
         "(baseline), ran 4 (+3)"
     ) in finding["message"]
-    # Growth beyond what the N+1 explains is still its own finding.
-    (project.path / "q.json").write_text('{"format": 1, "tests": {"test_grow.py::test_groups": 0}}')
+    # In report mode the N+1 is a warning: the growth stays an error of its own.
+    project.runpytest_subprocess(
+        "--django-gates",
+        "--gates-query-baseline=q.json",
+        "--gates-report=report.json",
+        "--gates-n-plus-one=report",
+    )
+    found = {(f["code"], f["severity"]) for f in gate(_report(project), "queries")["findings"]}
+    assert found == {("DJG101", "warning"), ("DJG103", "error")}
+    # Growth beyond what the N+1 explains (its 3 queries and the one that fetched its
+    # rows) is still its own finding.
+    project.makepyfile(
+        test_grow=before.replace(
+            "assert len(list(Group.objects.all())) == 3",
+            "assert len(permissions_per_group()) == 3\n"
+            "            assert Group.objects.count() == 3\n"
+            "            assert Group.objects.exists()",
+        )
+    )
     project.runpytest_subprocess(
         "--django-gates", "--gates-query-baseline=q.json", "--gates-report=report.json"
     )
