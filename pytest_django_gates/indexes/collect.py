@@ -393,6 +393,8 @@ def _finding(
         f"the query {missing.why}; {what}",
         f"  {brief(text)}",
     ]
+    if missing.note:
+        lines.append(f"  {missing.note}")
     path = line = None
     if sites:
         path, line = sites[0]

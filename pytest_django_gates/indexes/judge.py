@@ -6,7 +6,11 @@ third-party app's, never a small table: :data:`SMALL_TABLE_ATTR` or
 
 * ``DJG120``: a WHERE predicate on the table's own columns that no index
   serves: the planner reads every row (``Seq Scan`` with sequential scans
-  priced out, ``SCAN t``) to filter them;
+  priced out, ``SCAN t``) to filter them, or every entry of an index whose
+  leading column the predicates leave free (PostgreSQL's ``Index Cond:
+  (number = ...)`` on a unique constraint of ``(series, number)``: a full index
+  scan; the message says so, with PostgreSQL 18's skip scan, cheap only for a
+  leading column of few distinct values);
 * ``DJG121``: a join into the table on a column with no index, in a statement
   that filters another table: each joined row is found by scanning the table;
 * ``DJG122``: ``ORDER BY`` columns with ``LIMIT`` and no filter: the whole table
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +54,7 @@ class Missing:
     columns: tuple[str, ...]
     fields: tuple[str, ...]  # field names, "-name" for descending order
     why: str  # what the statement does with them
+    note: str = ""  # what the plan did instead, when that needs saying (a full index scan)
 
     @property
     def key(self) -> tuple[str, str, tuple[str, ...]]:
@@ -112,7 +117,11 @@ def judge(
             cols = _index_columns(preds)
             if not any(_indexed(indexes(table), c) for c in cols):
                 ops = ", ".join(f"{p.column.column} {p.op}" for p in preds)
-                found.append(_missing(FILTER_CODE, table, model, cols, f"filters on {ops}"))
+                m = _missing(FILTER_CODE, table, model, cols, f"filters on {ops}")
+                walked = plan.free_leading(alias, indexes(table))
+                if walked is not None:
+                    m = replace(m, note=skip_scan_note(walked))
+                found.append(m)
             continue
         if access != FULL or not (filtered - {alias}):
             continue
@@ -148,6 +157,19 @@ def judge(
             )
             found.append(Missing(m.code, m.table, m.model, m.columns, names, m.why))
     return found
+
+
+def skip_scan_note(index: Index) -> str:
+    """What a full scan of ``index`` (no condition on its leading column) costs, and the
+    PostgreSQL 18 caveat (a skip scan: cheap only for a leading column of few values)."""
+    columns = ", ".join(c or "<expression>" for c in index.columns)
+    lead = index.columns[0] or "<expression>"
+    return (
+        f"PostgreSQL scans the whole index {index.name} ({columns}): the query has no "
+        f"condition on its leading column {lead}, so every leaf page is read; PostgreSQL "
+        f"18+ may skip-scan it instead, which is cheap only when {lead} has few distinct "
+        "values"
+    )
 
 
 def values_matter(statement: Statement, models: Models, indexes: Any) -> bool:

@@ -4,7 +4,11 @@
   inside a savepoint that is rolled back. Sequential scans are then priced out:
   a ``Seq Scan`` that survives means no index can serve the read at all, and an
   ``Index Scan`` without an ``Index Cond`` is a full walk of some index (it
-  serves an order, not a filter).
+  serves an order, not a filter). An index scan (plain, index-only, or the one
+  ``Bitmap Index Scan`` under a ``Bitmap Heap Scan``) whose ``Index Cond`` leaves
+  the index's leading column free (``number = ?`` on a unique constraint of
+  ``(series, number)``) reads every leaf page of that index: not served either
+  (:meth:`Plan.free_leading`).
 * SQLite: ``EXPLAIN QUERY PLAN``: ``SEARCH t USING [COVERING] INDEX i (c=?)``
   or ``... PRIMARY KEY`` is served; ``SCAN t`` is a full scan, ``SCAN t USING
   INDEX i`` a full walk of an index; ``USING AUTOMATIC ... INDEX`` is an index
@@ -45,15 +49,27 @@ class Plan:
         Cond). A PostgreSQL Index Cond that leaves the index's first column free walks the
         whole index (``city = ?`` on an index of (country, city)): not served."""
         access = self.access.get(alias)
-        used = next((i for i in indexes if i.name == self.index.get(alias)), None)
         if access == WALK:
+            used = self._used(alias, indexes)
             return used is not None and used.partial
         if access != SERVED:
             return False
+        return self.free_leading(alias, indexes) is None
+
+    def free_leading(self, alias: str, indexes: list[Index]) -> Index | None:
+        """The index PostgreSQL searched for ``alias`` with an Index Cond that leaves its
+        leading column free (``number = ?`` on an index of (series, number)), if so: a
+        full index scan, every leaf page read to find the matching entries."""
+        if self.access.get(alias) != SERVED:
+            return None
+        used = self._used(alias, indexes)
         cond = self.cond.get(alias)
         if used is None or cond is None or not used.columns or used.columns[0] is None:
-            return True
-        return _mentions(cond, used.columns[0])
+            return None
+        return None if _mentions(cond, used.columns[0]) else used
+
+    def _used(self, alias: str, indexes: list[Index]) -> Index | None:
+        return next((i for i in indexes if i.name == self.index.get(alias)), None)
 
 
 def _mentions(cond: str, column: str) -> bool:
@@ -129,6 +145,11 @@ def _postgresql(connection: Any, sql: str, params: Any, tables: Mapping[str, str
     data = row[0]
     if isinstance(data, str):
         data = json.loads(data)
+    return pg_plan(data, tables)
+
+
+def pg_plan(data: Any, tables: Mapping[str, str]) -> Plan:
+    """The :class:`Plan` of PostgreSQL's ``EXPLAIN (FORMAT JSON)`` output ``data``."""
     plan = Plan()
     for node in _pg_nodes(data[0]["Plan"]):
         kind = node.get("Node Type", "")
@@ -145,7 +166,15 @@ def _postgresql(connection: Any, sql: str, params: Any, tables: Mapping[str, str
             access = SERVED if cond else WALK
             _assign(plan, name, access, tables, node.get("Index Name"), cond)
         elif kind == "Bitmap Heap Scan":
-            _assign(plan, name, SERVED, tables)
+            # The index it searched, when one alone built the bitmap (no BitmapAnd /
+            # BitmapOr): its Index Cond tells whether the leading column narrowed it.
+            scans = [n for n in _pg_nodes(node) if n.get("Node Type") == "Bitmap Index Scan"]
+            if len(scans) == 1:
+                scan = scans[0]
+                index, cond = scan.get("Index Name"), scan.get("Index Cond")
+                _assign(plan, name, SERVED, tables, index, cond)
+            else:
+                _assign(plan, name, SERVED, tables)
         # other relation scans (Tid Scan, Sample Scan, ...) say nothing about indexes
     return plan
 

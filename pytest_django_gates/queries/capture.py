@@ -22,6 +22,7 @@ active. Recorders are process-global (not thread-local) so that queries from
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -47,8 +48,12 @@ _keep_params = False  # see keep_params()
 # On ``instance._state``: the id of the multi-row queryset evaluation the
 # instance came from (see :class:`Source`); absent or 0: not from one.
 MULTI_FLAG = "_django_gates_multi"
+# On ``instance._state``: a number naming the instance (row) whose relation was loaded
+# lazily, given the first time one is (see :attr:`Relation.row`).
+ROW_FLAG = "_django_gates_row"
 _sources: dict[int, Source] = {}
 _source_counter = 0
+_rows = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class Source:
     model: str  # "Book" (the object name, for hints)
     only: tuple[str, ...] | None  # the field names of .only(...), if it was used
     site: Site | None  # where the rows were fetched
+    request: int = 0  # the HTTP request they were fetched in (0: none)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,11 @@ class Relation:
     # first/last/earliest): prefetching the whole relation would load too much.
     filtered: bool = False
     target: str = ""  # object name of the model the related manager returns
+    # The instance (row) whose relation was loaded: one number per model instance, the
+    # same for every load on it (0: unknown). Loads on distinct rows of a loop are one
+    # per row even when they all read the same related object (and carry the same
+    # parameters).
+    row: int = 0
 
     @property
     def from_multi(self) -> bool:
@@ -297,6 +308,7 @@ class _RelTag:
             source=_source_id(self.instance),
             filtered=_narrowed(query, self.where),
             target=self.target,
+            row=_row_id(self.instance),
         )
 
 
@@ -320,6 +332,18 @@ def _source_id(instance: Any) -> int:
     return int(getattr(state, MULTI_FLAG, 0) or 0)
 
 
+def _row_id(instance: Any) -> int:
+    """The number of ``instance`` (see :attr:`Relation.row`), given on first use."""
+    state = getattr(instance, "_state", None)
+    if state is None:
+        return 0
+    row = getattr(state, ROW_FLAG, 0)
+    if not row:
+        row = next(_rows)
+        setattr(state, ROW_FLAG, row)
+    return int(row)
+
+
 def _lazy_load(instance: Any, name: str, kind: str, *, batched: bool = False) -> Relation:
     """The relation (or deferred field) ``name`` of ``instance`` being loaded lazily."""
     return Relation(
@@ -328,6 +352,7 @@ def _lazy_load(instance: Any, name: str, kind: str, *, batched: bool = False) ->
         kind=kind,
         batched=batched,
         source=_source_id(instance),
+        row=_row_id(instance),
     )
 
 
@@ -343,6 +368,7 @@ def _new_source(queryset: Any) -> int:
             model=queryset.model._meta.object_name,
             only=only,
             site=getattr(_tls, "last_site", None),
+            request=_request,
         )
         return _source_counter
 

@@ -14,9 +14,15 @@ library it called) drives, never the test's own loop:
   ``loan.book.author == loan.borrower``, or two ``prefetch_related`` lookups that
   do, ``prefetch_related("lender", "borrower")``, are different statements), that
 
-  - do not all carry the same parameters: the same statement twice with the
-    same values is a constant duplicate (``{{ user.orders.count }}`` twice on
-    one line, the two session reads of ``client.login()``), not one per row;
+  - do not all carry the same parameters, or lazily load one relation of
+    ``threshold`` or more distinct rows of multi-row querysets (:func:`per_row`):
+    rows that share one related object (three books by one author) run the
+    same ``SELECT ... WHERE id = 1`` once per row, and that is still one query
+    per row. Only the same statement with the same values on no row or on one
+    row is a constant duplicate (``{{ user.orders.count }}`` twice on one line,
+    the two session reads of ``client.login()``, the admin's two counts), not
+    one per row; it is still tried by the latent rule (one row's relation read
+    twice in a loop over rows that holds one row);
   - are repeated by a loop of the code under test or a template
     ``{% for %}``; or by library code it called, when no test frame on the path
     is in a loop (a test that calls the code three times in its own ``for``,
@@ -29,7 +35,11 @@ library it called) drives, never the test's own loop:
     library's loop goes through the same instructions for each row, while
     ``has_group(user, "admin") or has_group(user, "user")``, or a create that
     looks up two nested foreign keys on one line, is two call sites of one line
-    run once each: a fixed number of queries);
+    run once each: a fixed number of queries). Inside an HTTP request the
+    test's loop is not looked at: each request is its own unit (its queries are
+    never grouped with another request's), so a test that POSTs or GETs in a
+    ``for`` / ``while`` repeats the request, and the repetition inside one
+    request is the code's, as when the request is made once;
   - are not the pages of a batched walk (``WHERE pk > ? ORDER BY pk LIMIT n``,
     or one query at successive ``OFFSET``\s).
 
@@ -39,13 +49,24 @@ library it called) drives, never the test's own loop:
   body or a comprehension repeats on every iteration (not the branch that
   ``return``\s or ``break``\s out, not a comprehension's first iterable, see
   :mod:`pytest_django_gates.queries.loops`), or a ``{% for %}`` in the template
-  that called it (also through a model method, ``{{ shop }}`` → ``__str__``).
-  With one row of test data there is one query; in production, one per row.
+  that called it (also through a model method, ``{{ shop }}`` → ``__str__``),
+  or a library's loop over rows it fetched itself (:func:`walked_by_library`):
+  a library's view that fetches its queryset and reads each row's relation in
+  the same call (a REST framework's list view, whose only project frame may
+  be a middleware's ``get_response`` line; the admin's change list calling a
+  ``list_display`` method per row). The rows are the view's queryset, the rows
+  of a loop. A template that fetched the rows and read one of them
+  (``{% if books %}{{ books.0.author }}``) loops only with its own
+  ``{% for %}``. With one row of test data there is one query; in production,
+  one per row.
 
 * **rows** — the same relation loaded lazily on ``threshold`` or more rows of
   one queryset evaluation by library code the test called, with no code under
-  test on the way (a nested serializer, the admin's change list). A relation
-  read by the test's own line (``book.author`` written in the test) is not one.
+  test on the way (a nested serializer, the admin's change list), with
+  different parameters or on distinct rows (:func:`per_row`); with one row, the
+  latent rule when the library fetched the rows itself in the same call. A
+  relation read by the test's own line (``book.author`` written in the test) is
+  not one.
 
 Django 6.1's ``FETCH_PEERS`` loads are one query for all rows and never count.
 Queries whose call path passes through a module in ``queries.ignore_callers``
@@ -285,24 +306,39 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
 
     found: list[NPlusOne] = []
     latent_seen: set[tuple[object, ...]] = set()
-    for (alias, shape, _site, _request, _statement), group in groups.items():
+
+    def latent(group: list[QueryEvent], shape: str, alias: str) -> None:
+        """The latent rule: one row's relation, loaded where a loop repeats it."""
         first = group[0]
-        if len(group) >= threshold:
-            if varies(group) and not _pages(group) and repeated_by_loop(group, threshold):
-                found.append(_finding(group, str(shape), str(alias), latent=False))
-            continue
         rel = first.relation
-        if rel is None or rel.batched or not rel.from_multi or not looped(first.site):
-            continue
+        if rel is None or rel.batched or not rel.from_multi:
+            return
+        if not (looped(first.site) or walked_by_library(first)):
+            return
         latent_key = (rel.model, rel.name, first.site.key)
-        if latent_key in latent_seen:
-            continue
-        latent_seen.add(latent_key)
-        found.append(_finding(group, str(shape), str(alias), latent=True))
+        if latent_key not in latent_seen:
+            latent_seen.add(latent_key)
+            found.append(_finding(group, shape, alias, latent=True))
+
+    for (alias, shape, _site, _request, _statement), group in groups.items():
+        if len(group) >= threshold:
+            if _pages(group):
+                continue
+            if repeated_by_loop(group, threshold) and (varies(group) or per_row(group, threshold)):
+                found.append(_finding(group, str(shape), str(alias), latent=False))
+                continue
+            if varies(group):
+                continue
+            # A constant duplicate: one row's relation read again, maybe by a loop over
+            # the rows that holds one row (the latent rule below).
+        latent(group, str(shape), str(alias))
 
     for (alias, *_rest), group in rows.items():
-        if len(group) >= threshold and varies(group):
-            found.append(_finding(group, str(sql.shape(group[0].sql)), str(alias), latent=False))
+        shape = str(sql.shape(group[0].sql))
+        if len(group) >= threshold and (varies(group) or per_row(group, threshold)):
+            found.append(_finding(group, shape, str(alias), latent=False))
+        else:
+            latent(group, shape, str(alias))
     return found
 
 
@@ -353,6 +389,54 @@ def call_sites(group: list[QueryEvent]) -> int:
     return max(counts.values())
 
 
+def per_row(group: list[QueryEvent], threshold: int) -> bool:
+    """The group's queries lazily load one relation of ``threshold`` or more distinct rows
+    of multi-row querysets: one query per row, also when every row points at the same
+    related object (``book.author`` of three books by one author: the same ``SELECT ...
+    WHERE id = 1`` three times)."""
+    rows = {
+        e.relation.row
+        for e in group
+        if e.relation is not None
+        and e.relation.row
+        and e.relation.from_multi
+        and not e.relation.batched
+    }
+    return len(rows) >= threshold
+
+
+def walked_by_library(event: QueryEvent) -> bool:
+    """Library code fetched the rows of this lazy load and, in the same call, loaded the
+    relation on one of them: a library's view walks its queryset row by row (a REST
+    framework's list view, the admin's change list calling a ``list_display`` method per
+    row). The rows are the view's queryset, so they are the rows of a loop.
+
+    Told by the call paths: every user frame of the fetch is also on the load's path, the
+    outermost ones, each at the same instruction (the call into the library that fetched
+    the rows is still running), in the same HTTP request. Rows the code under test fetched
+    itself and then handed on (``books = list(qs)``, then ``render(books[0])``) were
+    fetched from another instruction. A template that fetched the rows and read one of
+    them (``{% if books %}{{ books.0.author }}``) is the project's code: only its own
+    ``{% for %}`` makes a loop there (:func:`looped`)."""
+    origin = capture.source(event.relation)
+    if origin is None or origin.site is None or origin.request != event.request:
+        return False
+    fetched, site = origin.site, event.site
+    if site.template and fetched.template and site.template[0] == fetched.template[0]:
+        return False
+    n = len(fetched.frames)
+    if not n or len(site.frames) < n:
+        return False
+    if len(fetched.spots) != n or len(site.spots) != len(site.frames):
+        return False
+    start = len(site.frames) - n
+    frames = zip(site.frames[start:], fetched.frames, strict=True)
+    spots = zip(site.spots[start:], fetched.spots, strict=True)
+    return all(outer[:2] == inner[:2] for outer, inner in frames) and all(
+        a[0] is b[0] and a[1] == b[1] for a, b in spots
+    )
+
+
 def varies(group: list[QueryEvent]) -> bool:
     """Not the same statement with the same parameters every time (a constant duplicate,
     ``{{ user.orders.count }}`` twice on a line): an N+1 reads a different row each time."""
@@ -375,7 +459,7 @@ def looped(site: Site) -> bool:
     return any(loops.repeats(f[0], f[1], code, lasti) for f, code, lasti in site.code_spots())
 
 
-def driven_by_loop(site: Site) -> bool:
+def driven_by_loop(site: Site, *, in_request: bool = False) -> bool:
     """Whether a repetition of this call path comes from the code under test.
 
     A loop of the code under test or a template repeats it: yes. Otherwise, when a
@@ -387,10 +471,17 @@ def driven_by_loop(site: Site) -> bool:
     ``many=True``): yes, unless a frame of the code under test lies in a loop over a
     collection written in the code (``for typ in Authenticator.Type``): that repeats
     a fixed number of times.
+
+    ``in_request``: the repetition happened inside one HTTP request of the test client.
+    Each request is its own unit (the queries of two requests are never one group), so
+    the test's loop around the request repeats the request, never a query inside it:
+    test frames are not looked at.
     """
     if looped(site):
         return True
     for frame, is_test, code, lasti in site.all_spots():
+        if is_test and in_request:
+            continue
         if is_test and (
             loops.repeats(frame[0], frame[1], code, lasti) or loops.constant(frame[0], frame[1])
         ):
@@ -409,7 +500,8 @@ def repeated_by_loop(group: list[QueryEvent], threshold: int) -> bool:
     site = group[0].site
     if looped(site):
         return True
-    return driven_by_loop(site) and call_sites(group) >= threshold
+    in_request = bool(group[0].request)
+    return driven_by_loop(site, in_request=in_request) and call_sites(group) >= threshold
 
 
 _HEADLINE = re.compile(

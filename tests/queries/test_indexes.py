@@ -3,9 +3,11 @@
 The scenario project ``indexes_project`` has one service per case, each run by
 one test: must-flag (an unindexed filter, from a service and from a view; ORDER
 BY with LIMIT on an unindexed column; a join on a foreign key with
-``db_index=False``; the second column of a composite index; a value a partial
-index does not cover; a range filter) and must-not-flag (a foreign key, a
-unique constraint, ``__icontains``, the leading columns of a composite index,
+``db_index=False``; the second column of a composite index, and of a unique
+constraint, which PostgreSQL reads with a full scan of the constraint's index; a
+value a partial index does not cover; a range filter) and must-not-flag (a foreign
+key, a unique constraint, both columns of one, ``__icontains``, the leading columns
+of a composite index,
 the value a partial index covers, an indexed ORDER BY, ORDER BY without LIMIT,
 a boolean filter, two deliberately small tables, the test's own query). The
 same findings come out on SQLite, on PostgreSQL and under pytest-xdist.
@@ -18,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from pytest_django_gates.indexes.judge import skip_scan_note
+from pytest_django_gates.indexes.plan import Index, Plan, pg_plan
 from tests.helpers import copy_project, gate, load_report, run_pytest
 
 PROJECT = Path(__file__).resolve().parent / "indexes_project"
@@ -42,6 +46,7 @@ EXPECTED = {
         "test_partial_index_does_not_serve_other_values",
     ),
     ("DJG120", "Book.price", "catalog/services.py", 49, "test_range_filter_unindexed"),
+    ("DJG120", "Issue.number", "catalog/services.py", 89, "test_unique_constraint_second_column"),
 }
 
 
@@ -83,7 +88,7 @@ def _finding(indexes: dict[str, Any], code: str, field: str) -> dict[str, Any]:
 
 def _check_default_run(code: int, indexes: dict[str, Any], out: str, vendor: str) -> None:
     assert code == 0, out
-    assert "17 passed" in out, out
+    assert "19 passed" in out, out
     assert _found(indexes) == EXPECTED, out
     assert {f["severity"] for f in indexes["findings"]} == {"warning"}
     assert indexes["status"] == "passed"
@@ -104,6 +109,17 @@ def _check_default_run(code: int, indexes: dict[str, Any], out: str, vendor: str
     status = _finding(indexes, "DJG120", "Book.status")
     # Only the line that ran the value the partial index leaves out.
     assert "run at catalog/services.py:45\n" in status["message"] + "\n"
+    # PostgreSQL searches the constraint's index for its second column (an Index Cond
+    # on "number" alone): a full index scan, said with PostgreSQL 18's skip-scan caveat.
+    number = _finding(indexes, "DJG120", "Issue.number")
+    walked = (
+        "PostgreSQL scans the whole index issue_series_number (series, number): the query "
+        "has no condition on its leading column series"
+    )
+    assert (walked in number["message"]) == (vendor == "postgresql"), number["message"]
+    if vendor == "postgresql":
+        assert "18+ may skip-scan it" in number["message"]
+        assert "cheap only when series has few distinct values" in number["message"]
 
 
 def test_sqlite_flags_exactly_the_missing_indexes(project: Path) -> None:
@@ -129,7 +145,7 @@ def test_xdist_on_postgresql(project: Path, postgres_db: str) -> None:
 def test_fail_mode_fails_the_run_not_the_tests(project: Path) -> None:
     code, indexes, out = _run(project, "--gates-indexes=fail")
     assert code == 1, out
-    assert "17 passed" in out
+    assert "19 passed" in out
     assert indexes["status"] == "failed"
     assert {f["severity"] for f in indexes["findings"]} == {"error"}
     assert _found(indexes) == EXPECTED
@@ -141,7 +157,7 @@ def test_a_run_cut_short_still_explains_what_ran(project: Path) -> None:
     assert code == 1, out
     assert "1 failed, 1 passed" in out, out
     assert indexes["status"] == "error"  # an incomplete run is never a pass
-    assert indexes["summary"].startswith("incomplete: 2 of 19 tests ran"), indexes["summary"]
+    assert indexes["summary"].startswith("incomplete: 2 of 21 tests ran"), indexes["summary"]
     assert {f[1] for f in _found(indexes)} == {"Author.name", "Book.price"}, out
 
 
@@ -189,7 +205,7 @@ def test_a_simple_test_case_last_does_not_stop_the_explain(project: Path) -> Non
     )
     code, indexes, out = _run(project, "-p", "no:randomly")
     assert code == 0, out
-    assert "18 passed" in out, out
+    assert "20 passed" in out, out
     assert indexes["status"] == "passed", indexes["summary"]
     assert _found(indexes) == EXPECTED, out
 
@@ -213,3 +229,86 @@ def test_in_lists_of_several_lengths_are_explained_with_their_own_parameters(
     assert _found(indexes) == {
         ("DJG120", "Book.status", "catalog/services.py", 84, "test_in_lists")
     }, out
+
+
+# PostgreSQL's plans, read without a database: which index a scan used, and whether its
+# condition names the index's leading column.
+
+_INDEXES = [
+    Index("issue_pkey", ("id",), False),
+    Index("issue_series_number", ("series", "number"), False),
+    Index("issue_number", ("number",), False),
+]
+
+
+def _pg(node: dict[str, Any]) -> Plan:
+    return pg_plan([{"Plan": node}], {"catalog_issue": "catalog_issue"})
+
+
+def _bitmap(*scans: dict[str, Any], combine: str = "") -> dict[str, Any]:
+    children: list[dict[str, Any]] = list(scans)
+    if combine:
+        children = [{"Node Type": combine, "Plans": children}]
+    return {
+        "Node Type": "Bitmap Heap Scan",
+        "Relation Name": "catalog_issue",
+        "Alias": "catalog_issue",
+        "Plans": children,
+    }
+
+
+def _scan(index: str, cond: str | None, kind: str = "Bitmap Index Scan") -> dict[str, Any]:
+    node: dict[str, Any] = {"Node Type": kind, "Index Name": index}
+    if kind != "Bitmap Index Scan":
+        node.update({"Relation Name": "catalog_issue", "Alias": "catalog_issue"})
+    if cond is not None:
+        node["Index Cond"] = cond
+    return node
+
+
+@pytest.mark.parametrize(
+    ("node", "served", "walked"),
+    [
+        # The second column of (series, number) alone: every leaf page of the index.
+        (_bitmap(_scan("issue_series_number", "(number = 3)")), False, "issue_series_number"),
+        (_scan("issue_series_number", "(number = 3)", "Index Scan"), False, "issue_series_number"),
+        (
+            _scan("issue_series_number", "(number = 3)", "Index Only Scan"),
+            False,
+            "issue_series_number",
+        ),
+        # The leading column has a condition, or the index leads with the column.
+        (
+            _bitmap(_scan("issue_series_number", "((series)::text = 'a'::text)")),
+            True,
+            None,
+        ),
+        (_bitmap(_scan("issue_number", "(number = 3)")), True, None),
+        (_scan("issue_pkey", "(id = 3)", "Index Scan"), True, None),
+        # Several indexes combined: not judged (as before).
+        (
+            _bitmap(
+                _scan("issue_series_number", "(number = 3)"),
+                _scan("issue_pkey", "(id = 3)"),
+                combine="BitmapAnd",
+            ),
+            True,
+            None,
+        ),
+    ],
+)
+def test_postgresql_plans_tell_a_full_index_scan(
+    node: dict[str, Any], served: bool, walked: str | None
+) -> None:
+    plan = _pg(node)
+    assert plan.served("catalog_issue", _INDEXES) is served
+    found = plan.free_leading("catalog_issue", _INDEXES)
+    assert (found.name if found else None) == walked
+
+
+def test_the_skip_scan_note_names_the_leading_column() -> None:
+    note = skip_scan_note(_INDEXES[1])
+    assert note.startswith("PostgreSQL scans the whole index issue_series_number (series, number)")
+    assert "no condition on its leading column series" in note
+    assert "PostgreSQL 18+ may skip-scan it instead" in note
+    assert "cheap only when series has few distinct values" in note

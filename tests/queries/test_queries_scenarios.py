@@ -138,6 +138,29 @@ def test_template_and_async_locations_are_user_code(
     assert "database: other" in other["message"]
 
 
+def test_shared_rows_library_loops_and_looped_requests(
+    sqlite_run: tuple[Any, dict[str, Any]],
+) -> None:
+    """Issue 21's misses: rows sharing one author, a library's loop over its own queryset
+    with one row, requests made from the test's loop."""
+    _, report = sqlite_run
+    by_test = _by_test(report)
+    shared = by_test["test_catch_rows_sharing_one_author"][0]
+    assert shared["message"].startswith('N+1: 3 x SELECT "shop_author"."id"')
+    assert "relation: shop.Book.author (foreign key) loaded once per row" in shared["message"]
+    view = by_test["test_catch_library_list_view_one_row"][0]
+    assert view["message"].startswith('latent N+1: 1 x SELECT "shop_author"."id"')
+    assert (view["path"], view["line"]) == ("shop/middleware.py", 12)
+    admin = by_test["test_catch_admin_list_display_one_row"][0]
+    assert admin["message"].startswith('latent N+1: 1 x SELECT "shop_book"."id"')
+    assert (admin["path"], admin["line"]) == ("shop/templates/shop/titles.html", 1)
+    assert "rendered for shop/admin.py:15 (in titles)" in admin["message"]
+    assert admin["hint"] == "Author.objects.prefetch_related('books')"
+    looped = by_test["test_catch_posts_from_a_test_loop"][0]
+    assert looped["message"].startswith('N+1: 3 x SELECT "shop_author"."id"')
+    assert (looped["path"], looped["line"]) == ("shop/urls.py", 51)
+
+
 def _keys(report: dict[str, Any]) -> set[tuple[Any, ...]]:
     return {
         (f["code"], f["object"], f["path"], f["line"], f["severity"])

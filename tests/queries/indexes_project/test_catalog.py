@@ -3,7 +3,7 @@ import os
 
 import pytest
 from catalog import services
-from catalog.models import Author, Book, Country, Genre
+from catalog.models import Author, Book, Country, Genre, Issue
 from django.utils import timezone
 
 
@@ -67,6 +67,16 @@ def test_composite_index_serves_its_leading_columns(author):
 
 def test_composite_index_does_not_serve_its_second_column(author):
     assert services.authors_in_city("Lyon") == [author]
+
+
+def test_unique_constraint_second_column(db):
+    issue = Issue.objects.create(series="Tides", number=3)
+    assert services.issues_numbered(3) == [issue]
+
+
+def test_unique_constraint_both_columns(db):
+    issue = Issue.objects.create(series="Tides", number=3)
+    assert services.issue("Tides", 3) == issue
 
 
 def test_partial_index_serves_its_condition(book):

@@ -27,6 +27,14 @@ def one_row(db):
 
 
 @pytest.fixture
+def shared_author(db):
+    """Three books by one author: every row points at the same related object."""
+    author = Author.objects.create(name="solo")
+    for i in range(3):
+        Book.objects.create(title=f"s{i}", author=author)
+
+
+@pytest.fixture
 def people(db, django_user_model):
     """Two users who log in with their email address (shop.backends.EmailBackend)."""
     return [

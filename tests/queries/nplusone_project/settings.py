@@ -5,13 +5,17 @@ import os
 SECRET_KEY = "scenario-project-not-a-secret"
 USE_TZ = True
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
+    "django.contrib.messages",
     "shop",
 ]
 ROOT_URLCONF = "shop.urls"
+# No middleware by default; the scenarios of a library's view set their own.
 MIDDLEWARE: list[str] = []
+STATIC_URL = "/static/"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -395,3 +395,81 @@ def test_ok_prefetch_paths_to_one_table(loans):
 
 def test_catch_prefetch_paths_per_instance(loans):
     assert len(services.prefetch_people_each(list(Loan.objects.all()))) == 2
+
+
+# Identical per-row queries: rows that share one related object (issue 21). Each row
+# loads the same author, with the same parameters: still one query per row.
+
+
+def test_catch_rows_sharing_one_author(shared_author):
+    assert services.author_per_book() == ["solo", "solo", "solo"]
+
+
+def test_catch_library_rows_sharing_one_author(shared_author):
+    rows = serializerlib.dump(Book.objects.all(), ["title", "author.name"])
+    assert [row["author.name"] for row in rows] == ["solo", "solo", "solo"]
+
+
+def test_ok_same_author_twice_outside_a_loop(shared_author):
+    assert services.first_two_author_names() == ["solo", "solo"]
+
+
+# A library's loop over the view's queryset, with one row (issue 21): the rows are the
+# view's queryset, the rows of a loop.
+
+TIMER = ["shop.middleware.RequestTimer"]
+ADMIN_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+
+def test_catch_library_list_view_one_row(one_row, client, settings):
+    settings.MIDDLEWARE = TIMER
+    assert client.get("/api/books/").json()["results"] == [{"title": "b0", "author.name": "a0"}]
+
+
+def test_catch_library_list_view_no_middleware(one_row, client):
+    assert client.get("/api/books/").status_code == 200
+
+
+def test_catch_admin_list_display_one_row(one_row, admin_client, settings):
+    settings.MIDDLEWARE = ADMIN_MIDDLEWARE
+    assert b"b0" in admin_client.get("/admin/shop/author/").content
+
+
+def test_ok_library_list_view_select_related(one_row, client, settings):
+    settings.MIDDLEWARE = TIMER
+    assert client.get("/api/books-ok/").status_code == 200
+
+
+def test_ok_template_reads_the_first_row_only(one_row, client):
+    assert b"b0 by a0" in client.get("/top/").content
+
+
+def test_ok_library_detail_view_one_row(one_row, client, settings):
+    settings.MIDDLEWARE = TIMER
+    book = Book.objects.get()
+    assert client.get(f"/api/books/{book.pk}/").json()["author.name"] == "a0"
+
+
+# Requests made from the test's loop (issue 21): each request is its own unit, and the
+# queries a library repeats inside one are the code's, whatever loop the test runs.
+
+
+def test_catch_posts_from_a_test_loop(data, client):
+    for title in ("b0", "b1"):
+        assert client.post("/shelve/", {"title": title}).status_code == 200
+
+
+def test_catch_gets_from_a_test_while_loop(data, client):
+    pages = 0
+    while pages < 2:
+        assert client.get("/shelf/").status_code == 200
+        pages += 1
+
+
+def test_ok_test_loop_gets_one_book_each(data, client):
+    for book in Book.objects.all():
+        assert client.get(f"/book/{book.pk}/").json()["title"] == book.title

@@ -47,3 +47,16 @@ class Genre(models.Model):
     """Small on purpose too: listed in [tool.django-gates.indexes] small_tables."""
 
     name = models.CharField(max_length=50)
+
+
+class Issue(models.Model):
+    """A magazine's issues: numbered within a series, unique together, no index on the
+    number alone."""
+
+    series = models.CharField(max_length=50)
+    number = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "number"], name="issue_series_number")
+        ]

@@ -1,4 +1,4 @@
-from catalog.models import Author, Book, Country, Genre
+from catalog.models import Author, Book, Country, Genre, Issue
 
 
 def authors_named(name):
@@ -82,3 +82,13 @@ def books_in_states(states):
     """An IN list whose length differs from call to call: one shape, several texts, on a
     column with a partial index (so that every kept parameter set is explained)."""
     return list(Book.objects.filter(status__in=states))
+
+
+def issues_numbered(number):
+    """The second column of a unique constraint (series, number): no index leads with it."""
+    return list(Issue.objects.filter(number=number))
+
+
+def issue(series, number):
+    """Both columns of the constraint: served."""
+    return Issue.objects.filter(series=series, number=number).first()

@@ -281,3 +281,17 @@ def prefetch_people_each(loans):
     for loan in loans:
         prefetch_related_objects([loan], "lender", "borrower")
     return loans
+
+
+# ------------------------------------------ rows that share one related object (issue 21)
+
+
+def author_per_book():
+    """One author query per book, whether the books share their author or not."""
+    return [book.author.name for book in Book.objects.order_by("pk")]
+
+
+def first_two_author_names():
+    """Two rows' author read once each on one line, no loop: a fixed pair of queries."""
+    books = list(Book.objects.order_by("pk"))
+    return [books[0].author.name, books[1].author.name]

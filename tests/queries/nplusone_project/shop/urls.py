@@ -38,6 +38,37 @@ def ping(request):
     return HttpResponse("ok")
 
 
+# ------------------------------------------- views that a library's loop runs (issue 21)
+
+import serializerlib  # noqa: E402 (below: the lines above are named by the scenarios' tests)
+from django.contrib import admin  # noqa: E402
+
+
+def shelve(request):
+    """Files a review of a book (POST), then answers with the whole shelf, serialized by a
+    library (which reads each book's author: one query per book)."""
+    Review.objects.create(book=Book.objects.get(title=request.POST["title"]), stars=5)
+    return JsonResponse({"shelf": serializerlib.dump(Book.objects.all(), ["title", "author.name"])})
+
+
+def shelf(request):
+    """The whole shelf (GET), serialized by the library: one author query per book."""
+    return JsonResponse({"shelf": serializerlib.dump(Book.objects.all(), ["author.name"])})
+
+
+def book_detail(request, pk):
+    book = Book.objects.get(pk=pk)
+    return JsonResponse({"title": book.title, "author": book.author.name})
+
+
+def top_book(request):
+    """A template that fetches the books and shows the first one's author, once."""
+    return render(request, "shop/top.html", {"books": Book.objects.all()})
+
+
+FIELDS = ["title", "author.name"]
+
+
 urlpatterns = [
     path("ok/", books_ok),
     path("bad/", books_bad),
@@ -46,4 +77,13 @@ urlpatterns = [
     path("reviews/", reviews_template),
     path("author/<int:pk>/", author_detail),
     path("ping/", ping),
+    path("shelve/", shelve),
+    path("shelf/", shelf),
+    path("book/<int:pk>/", book_detail),
+    path("top/", top_book),
+    # A library's views, configured here (as a REST framework's ListAPIView.as_view()).
+    path("api/books/", serializerlib.list_view(Book.objects.all(), FIELDS)),
+    path("api/books-ok/", serializerlib.list_view(Book.objects.select_related("author"), FIELDS)),
+    path("api/books/<int:pk>/", serializerlib.detail_view(Book.objects.all(), FIELDS)),
+    path("admin/", admin.site.urls),
 ]
