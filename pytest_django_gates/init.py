@@ -193,8 +193,10 @@ def _production(plan: Plan, cfg: Any, root: Path) -> None:
         candidate = _environment_driven(plan)
         if candidate is None:
             plan.notes.append(
-                f"deploy: left out ({str(exc).split(';')[0]}); once production settings exist, "
-                "run django-gates init again"
+                f"deploy: left out ({str(exc).split(';')[0]}); if one settings module serves "
+                'production too, set deploy_settings = "<that module>" under '
+                "[tool.django-gates], else run django-gates init again once production "
+                "settings exist"
             )
             return
         module, reads = candidate
@@ -225,16 +227,29 @@ def _production(plan: Plan, cfg: Any, root: Path) -> None:
 
 
 def _environment_driven(plan: Plan) -> tuple[str, list[str]] | None:
-    """The test settings module, when it is the project's production settings too: not
-    named for tests or development, and reading production settings from the environment."""
+    """The project's one settings module, when it is production's too: the one manage.py
+    sets (else the test settings), not named for tests or development, and reading
+    production settings from the environment."""
+    from pytest_django_gates.migrations.project import find_manage_py, manage_py_settings
+
+    manage = find_manage_py(plan.root)
+    candidates = [manage_py_settings(manage) if manage is not None else None, plan.settings]
+    for module in dict.fromkeys(m for m in candidates if m):
+        found = _reads_production_settings(plan, module)
+        if found:
+            return module, found
+    return None
+
+
+def _reads_production_settings(plan: Plan, module: str) -> list[str]:
     from pytest_django_gates.deploy.settings_source import SettingsSource, env_reads, names_used
 
-    module = plan.settings
-    if not module or _NOT_PRODUCTION.search(module.lower()):
-        return None
-    source = SettingsSource.load(module, plan.settings_dirs)
+    if _NOT_PRODUCTION.search(module.lower()):
+        return []
+    dirs = list(plan.settings_dirs) or [plan.root]
+    source = SettingsSource.load(module, dirs)
     if source.path is None:
-        return None
+        return []
     reads = []
     for setting in _PRODUCTION_SETTINGS:
         for binding in source.bindings(setting):
@@ -248,7 +263,7 @@ def _environment_driven(plan: Plan) -> tuple[str, list[str]] | None:
             if any(env_reads(e) or _reads_database_url(e) for e in expressions):
                 reads.append(setting)
                 break
-    return (module, reads) if reads else None
+    return reads
 
 
 def _reads_database_url(expr: ast.AST) -> bool:
@@ -538,18 +553,27 @@ def _apps(plan: Plan, root: Path) -> None:
 
 
 def _installed_apps(plan: Plan, root: Path) -> list[str]:
-    from pytest_django_gates.deploy.settings_source import SettingsSource
+    from pytest_django_gates.deploy.settings_source import SettingsSource, names_used
+    from pytest_django_gates.migrations.project import find_manage_py, manage_py_settings
 
-    if not plan.settings:
-        return []
-    source = SettingsSource.load(plan.settings, plan.settings_dirs)
+    manage = find_manage_py(root)
+    modules = [plan.settings, manage_py_settings(manage) if manage is not None else None]
     names: list[str] = []
-    for binding in source.bindings("INSTALLED_APPS"):
-        if binding.value is None:
-            continue
-        for node in ast.walk(binding.value):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                names.append(node.value)
+    for module in dict.fromkeys(m for m in modules if m):
+        source = SettingsSource.load(module, plan.settings_dirs or [root])
+        for binding in source.bindings("INSTALLED_APPS"):
+            if binding.value is None:
+                continue
+            # INSTALLED_APPS = DJANGO_APPS + PROJECT_APPS: the lists it is built from too
+            pieces: list[ast.AST] = [binding.value]
+            for name in sorted(names_used(binding.value)):
+                value = source.module_value(binding.module, name, binding.line)
+                if value is not None:
+                    pieces.append(value)
+            for piece in pieces:
+                for node in ast.walk(piece):
+                    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                        names.append(node.value)
     found = []
     for name in dict.fromkeys(names):
         parts = name.split(".")
@@ -821,15 +845,56 @@ def allow_entries(findings: Sequence[Any]) -> list[dict[str, str]]:
             continue
         entry: dict[str, str] = {}
         if finding.path:
-            entry["location"] = f"{finding.path}:*"
+            entry["location"] = f"{_portable(finding.path)}:*"
         shape = shape_in_message(finding.message)
         if shape:
-            entry["sql"] = shape
+            entry["sql"] = table_part(shape, finding.code)
         if not entry:  # nothing to key it by but the test
             entry["test"] = finding.object
         entry["reason"] = f"{finding.code} {ADOPTED_REASON}"
         entries.setdefault(allow_key(entry), entry)
     return [entries[k] for k in sorted(entries, key=lambda k: tuple(str(p) for p in k))]
+
+
+_TABLE = re.compile(
+    r'^(?:SELECT\s+"(?P<select>[^"]+)"\.|INSERT\s+INTO\s+"(?P<insert>[^"]+)"|'
+    r'UPDATE\s+"(?P<update>[^"]+)"|DELETE\s+FROM\s+"(?P<delete>[^"]+)")',
+    re.IGNORECASE,
+)
+
+
+def table_part(shape: str, code: str) -> str:
+    """The part of a query shape an allow keeps: the statement and its table, not its
+    column list (``FROM "grid_grid"``, ``INSERT INTO "shift"``), so that adding a field to
+    the model does not bring an accepted problem back; for DJG108 the table alone (a
+    unit's first write may be its INSERT or its UPDATE). Else the shape as shown."""
+    match = _TABLE.match(shape)
+    if match is None:
+        return shape
+    kind = next(k for k in ("select", "insert", "update", "delete") if match[k])
+    table = match[kind]
+    if code == "DJG108":
+        return f'"{table}"'
+    return {
+        "select": f'FROM "{table}"',
+        "insert": f'INSERT INTO "{table}"',
+        "update": f'UPDATE "{table}"',
+        "delete": f'DELETE FROM "{table}"',
+    }[kind]
+
+
+def _portable(path: str) -> str:
+    """A finding's path as an allow can keep it on every machine: a file of an installed
+    package (a library's template) by its path inside site-packages, as a glob."""
+    for marker in ("site-packages/", "dist-packages/"):
+        if marker in path:
+            return "*/" + path.split(marker, 1)[1]
+    return path
+
+
+def _said(out: Any, line: str) -> None:
+    out.write(line + "\n")
+    out.flush()
 
 
 def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
@@ -853,10 +918,20 @@ def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
             "--gates-write-loops=report",
             "--gates-non-atomic-writes=report",
             f"--gates-report={report_path}",
+            "-p",
+            "pytest_django_gates.run_outcomes",  # its progress file, shown while we wait
             "-q",
         ]
         out.write(f"queries baseline: running the test suite ({' '.join(argv[1:4])} ...)\n")
+        from pytest_django_gates import runner
+
+        outcomes = Path(tmp) / "outcomes.json"
         env = dict(os.environ, DJANGO_GATES_GATES="queries")
+        env[runner.OUTCOMES_ENV] = str(outcomes)
+
+        def progress(seconds: float) -> None:
+            runner.show_progress(outcomes, seconds, lambda line: _said(out, line))
+
         timeout = float(
             config.load(options.OPTIONS, cli={}, environ=os.environ, pyproject=pyproject)[
                 "run.timeout"
@@ -865,7 +940,16 @@ def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
         try:
             # As django-gates run runs it: its own process group, stopped whole (xdist
             # workers too) on Ctrl-C, SIGTERM or the run's timeout.
-            proc = suite_process.run(argv, cwd=root, env=env, timeout=timeout)
+            proc = suite_process.run(
+                argv,
+                cwd=root,
+                env=env,
+                timeout=timeout,
+                progress=progress,
+                every=runner.PROGRESS_TTY_SECONDS
+                if sys.stderr.isatty()
+                else runner.PROGRESS_LOG_SECONDS,
+            )
         except subprocess.TimeoutExpired:
             out.write(
                 f"queries baseline: not written: the test suite did not finish within "

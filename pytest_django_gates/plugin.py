@@ -12,6 +12,7 @@ import os
 import pytest
 
 from pytest_django_gates import config as gates_config
+from pytest_django_gates import environ_at_start
 from pytest_django_gates.deploy.fixture import deploy_checks
 from pytest_django_gates.fixtures import migration_safety, query_budget
 from pytest_django_gates.markers import MARKERS, query_marks
@@ -29,6 +30,7 @@ def _dest(key: str) -> str:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    environ_at_start.snapshot()  # before the test settings can load a .env (deploy gate)
     group = parser.getgroup("django-gates", "quality gates for Django (pytest-django-gates)")
     group.addoption(
         "--django-gates",

@@ -71,7 +71,7 @@ PROGRESS_TTY_SECONDS = 5.0
 PROGRESS_LOG_SECONDS = 60.0
 
 
-def _show_progress(outcomes: Path, seconds: float, progress: Progress | None) -> None:
+def show_progress(outcomes: Path, seconds: float, progress: Progress | None) -> None:
     """One line: tests done of collected, failures so far, time (from run_outcomes)."""
     from pytest_django_gates.run_outcomes import progress_path
 
@@ -305,7 +305,7 @@ def run_test_suite(
                 cwd=rootdir,
                 env=env,
                 timeout=timeout,
-                progress=lambda seconds: _show_progress(outcomes_path, seconds, progress),
+                progress=lambda seconds: show_progress(outcomes_path, seconds, progress),
                 every=PROGRESS_TTY_SECONDS if sys.stderr.isatty() else PROGRESS_LOG_SECONDS,
             )
         except subprocess.TimeoutExpired:

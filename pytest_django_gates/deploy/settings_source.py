@@ -65,6 +65,11 @@ class SettingsSource:
     problems: list[str] = field(default_factory=list)
     _modules: dict[str, _Module | None] = field(default_factory=dict, repr=False)
     _bindings: list[Binding] | None = field(default=None, repr=False)
+    # Each module's bindings, walked once (a real project's settings import the same
+    # modules along many paths: without it the walk grows exponentially).
+    _walked: dict[tuple[str, tuple[tuple[str, str], ...], bool], list[Binding]] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def load(
@@ -180,24 +185,33 @@ class SettingsSource:
         ``only`` (pairs of source name, bound name) restricts and renames them,
         for ``from module import A as B``; empty means every public name.
         """
+        key = (module, only, conditional)
+        if key in self._walked:
+            yield from self._walked[key]
+            return
         parsed = self._get(module)
         if parsed is None or module in stack:
             return
         inner = stack | {module}
         wanted = dict(only)
+        found: list[Binding] = []
         for binding in self._statements(parsed, parsed.tree.body, inner, conditional):
             if not only:
-                yield binding
+                found.append(binding)
             elif binding.name in wanted:
-                yield Binding(
-                    wanted[binding.name],
-                    binding.module,
-                    binding.path,
-                    binding.line,
-                    binding.kind,
-                    binding.value,
-                    binding.conditional or conditional,
+                found.append(
+                    Binding(
+                        wanted[binding.name],
+                        binding.module,
+                        binding.path,
+                        binding.line,
+                        binding.kind,
+                        binding.value,
+                        binding.conditional or conditional,
+                    )
                 )
+        self._walked[key] = found
+        yield from found
 
     def _statements(
         self,
@@ -236,6 +250,12 @@ class SettingsSource:
                 yield from self._walk(imported_module, (), stack, conditional)
                 return
             pairs = tuple((a.name, a.asname or a.name) for a in node.names)
+            # Only settings (UPPER_CASE names) are followed into the module they come
+            # from: `from sentry_sdk.integrations.django import DjangoIntegration` binds
+            # no setting, and walking libraries' imports is what made this slow.
+            pairs = tuple((name, bound) for name, bound in pairs if bound.isupper())
+            if not pairs:
+                return
             imported = list(self._walk(imported_module, pairs, stack, conditional))
             seen = {b.name for b in imported}
             yield from imported

@@ -43,7 +43,12 @@ def run(ctx: GateContext) -> GateResult:
     """Run the deploy gate; a probe that cannot run is an ``error`` result, never a pass."""
     from pytest_django_gates.deploy.runner import DeployGateError, run_deploy
 
+    environ = None
+    if ctx.in_pytest:  # the environment before the test settings could change it
+        from pytest_django_gates.environ_at_start import ENVIRON
+
+        environ = ENVIRON
     try:
-        return run_deploy(ctx.config, ctx.rootdir).result
+        return run_deploy(ctx.config, ctx.rootdir, environ=environ).result
     except DeployGateError as exc:
         return GateResult(name=NAME, status="error", summary=f"gate could not run: {exc}")

@@ -438,23 +438,38 @@ def analyze(request: Request) -> GateResult:
     baseline_path = Path(request.baseline) if request.baseline else None
     global_codes = {"DJG230", "DJG231"}
     if request.update_baseline and baseline_path is not None:
+        from pytest_django_gates.migrations.baseline import drift_entry
+
         accepted: dict[str, list[str]] = defaultdict(list)
-        remaining: list[Finding] = []
+        drift: dict[str, list[str]] = defaultdict(list)
         for finding in kept:
             if finding.code in global_codes:
-                remaining.append(finding)
+                drift[finding.object].append(drift_entry(finding.code, finding.message))
             else:
                 accepted[finding.object].append(finding.code)
-        count = Baseline.write(baseline_path, accepted)
+        count = Baseline.write(baseline_path, accepted, drift)
+        drifts = sum(len(v) for v in drift.values())
         baseline_note = (
             f"baseline updated: {count} migration{'s' if count != 1 else ''} with "
-            f"{len(kept) - len(remaining)} findings accepted in {relpath(baseline_path, root)}"
+            f"{len(kept) - drifts} findings accepted in {relpath(baseline_path, root)}"
+            + (
+                f", and the model changes no migration records of {len(drift)} "
+                f"app{'s' if len(drift) != 1 else ''}"
+                if drift
+                else ""
+            )
         )
-        kept = remaining
+        kept = []
     elif baseline_path is not None and request.apply_baseline:
         baseline = Baseline.load(baseline_path)
-        hidden = [f for f in kept if f.object in baseline and f.code not in global_codes]
-        kept = [f for f in kept if not (f.object in baseline and f.code not in global_codes)]
+
+        def held(f: Finding) -> bool:
+            if f.code in global_codes:
+                return baseline.holds_drift(f.code, f.object, f.message)
+            return f.object in baseline
+
+        hidden = [f for f in kept if held(f)]
+        kept = [f for f in kept if not held(f)]
         if hidden:
             hidden_migrations = len({f.object for f in hidden})
             baseline_note = (

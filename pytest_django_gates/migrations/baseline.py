@@ -6,9 +6,14 @@ rewrites it (atomically) with every migration of the project that has
 findings today. Shape::
 
     {"format": 1, "gate": "migrations",
-     "migrations": {"shop.0003_remove_order_total": ["DJG203"], ...}}
+     "migrations": {"shop.0003_remove_order_total": ["DJG203"], ...},
+     "drift": {"core": ["DJG230: the models of 'core' have changes ..."]}}
 
 The codes are informative: a baselined migration is accepted as a whole.
+``drift`` (optional) accepts the model changes no migration records
+(``DJG230``/``DJG231``) that an adopted project already has, per app, by the
+exact message (which lists the pending changes): a new pending change makes a
+new message, which is reported.
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ _REGENERATE = "regenerate it with: django-gates migrations --all --update-baseli
 class Baseline:
     path: Path
     migrations: dict[str, list[str]] = field(default_factory=dict)
+    drift: dict[str, list[str]] = field(default_factory=dict)
+
+    def holds_drift(self, code: str, obj: str, message: str) -> bool:
+        return drift_entry(code, message) in self.drift.get(obj, [])
 
     def __contains__(self, label: object) -> bool:
         return label in self.migrations
@@ -74,10 +83,23 @@ class Baseline:
                     f"'app_label.migration_name' to a list of codes; {_REGENERATE}"
                 )
             migrations[label] = list(codes)
-        return cls(path=path, migrations=migrations)
+        drift = data.get("drift", {})
+        if not isinstance(drift, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(m, str) for m in v)
+            for k, v in drift.items()
+        ):
+            raise ConfigError(
+                f"migrations baseline {path}: 'drift' must map an app label to a list of "
+                f"messages; {_REGENERATE}"
+            )
+        return cls(path=path, migrations=migrations, drift={k: list(v) for k, v in drift.items()})
 
     @staticmethod
-    def write(path: Path, accepted: Mapping[str, Iterable[str]]) -> int:
+    def write(
+        path: Path,
+        accepted: Mapping[str, Iterable[str]],
+        drift: Mapping[str, Iterable[str]] | None = None,
+    ) -> int:
         """Write the baseline atomically; returns the number of migrations in it."""
         entries = {label: sorted(set(codes)) for label, codes in sorted(accepted.items())}
         data = {
@@ -89,5 +111,11 @@ class Baseline:
             ),
             "migrations": entries,
         }
+        if drift:
+            data["drift"] = {app: sorted(set(m)) for app, m in sorted(drift.items())}
         atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
         return len(entries)
+
+
+def drift_entry(code: str, message: str) -> str:
+    return f"{code}: {message}"

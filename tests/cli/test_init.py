@@ -166,10 +166,18 @@ def test_a_single_settings_module_driven_by_the_environment_is_the_production_on
     assert "migrations: PostgreSQL rules apply" in notes
     # the apps are the installed ones that live in the project
     assert "apps: 2 from INSTALLED_APPS: blog, shop" in notes
-    # a settings module named for tests or development is not production's
+    # the tests' own settings module: production's is the one manage.py sets
     (root / "pytest.ini").write_text("[pytest]\nDJANGO_SETTINGS_MODULE = app.settings_test\n")
     (root / "app" / "settings_test.py").write_text(ENV_SETTINGS)
+    assert "deploy: production settings app.settings (the project's one" in _notes(root)
+    # a settings module named for tests or development is not production's
+    (root / "manage.py").write_text(
+        'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings_test")\n'
+    )
     assert "deploy: left out" in _notes(root)
+    (root / "manage.py").write_text(
+        'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")\n'
+    )
     # settings that read nothing from the environment are not either
     (root / "pytest.ini").write_text("[pytest]\nDJANGO_SETTINGS_MODULE = app.settings\n")
     (root / "app" / "settings.py").write_text('DEBUG = True\nSECRET_KEY = "x"\n')
@@ -239,3 +247,43 @@ def test_a_fresh_migration_failing_the_projects_ruff_is_said_and_with_consent_ig
     again = _init(root)
     assert "WARNING ruff" not in again.stdout
     assert "up to date" in again.stdout
+
+
+def test_allows_written_by_init_survive_new_columns_and_other_machines() -> None:
+    """An allow keeps the statement and table, not the column list (adding a field to the
+    model must not bring an accepted N+1 back), and a library template by its path
+    inside site-packages (the virtualenv's location differs on every machine)."""
+    from pytest_django_gates.init import allow_entries
+    from pytest_django_gates.report import Finding
+
+    def finding(code: str, message: str, path: str) -> Finding:
+        return Finding(code, "error", message, object="t.py::test", path=path, line=9)
+
+    entries = allow_entries(
+        [
+            finding(
+                "DJG101",
+                'N+1: 4 x SELECT "grid_grid"."id", "grid_grid"."title", "grid_gr… at '
+                "package/models.py:237 (in grids)",
+                "package/models.py",
+            ),
+            finding(
+                "DJG101",
+                'N+1: 3 x SELECT "auth_user"."id" FROM "auth_user" WHERE … at '
+                "/home/ci/venv/lib/python3.12/site-packages/crispy/field.html:5 (in template)",
+                "/home/ci/venv/lib/python3.12/site-packages/crispy/field.html",
+            ),
+            finding(
+                "DJG108",
+                "2 writes outside a transaction in one call from the test: a failure\n  "
+                'UPDATE "shift" SET "x" = %s WHERE … at events.py:455',
+                "events.py",
+            ),
+        ]
+    )
+    by_location = {e["location"]: e["sql"] for e in entries}
+    assert by_location == {
+        "package/models.py:*": 'FROM "grid_grid"',
+        "*/crispy/field.html:*": 'FROM "auth_user"',
+        "events.py:*": '"shift"',
+    }

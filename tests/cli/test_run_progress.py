@@ -14,7 +14,7 @@ import pytest
 
 from pytest_django_gates import suite_process
 from pytest_django_gates.run_outcomes import progress_path
-from pytest_django_gates.runner import OUTCOMES_ENV, _show_progress
+from pytest_django_gates.runner import OUTCOMES_ENV, show_progress
 
 
 def test_the_suite_process_reports_progress_while_it_runs_and_loses_no_output(
@@ -53,8 +53,8 @@ def test_the_progress_file_counts_done_collected_and_failed_tests(
         "failed": 1,
     }
     lines: list[str] = []
-    _show_progress(outcomes, 125.0, lines.append)
+    show_progress(outcomes, 125.0, lines.append)
     assert lines[0] == "      tests: 3/3 done, 1 failed so far (2m 05s)"
     progress_path(outcomes).unlink()
-    _show_progress(outcomes, 3.0, lines.append)
+    show_progress(outcomes, 3.0, lines.append)
     assert lines[1] == "      tests: collecting ... (0m 03s)"

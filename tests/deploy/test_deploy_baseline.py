@@ -184,3 +184,24 @@ def test_test_modules_are_not_judged_by_the_source_rules(tmp_path: Path) -> None
     run = run_settings("conf.production", project)
     paths = {f.path for f in run.findings if f.code == "DJG304"}
     assert paths == {"shop/legacy.py", "shop/testing_tools.py"}
+
+
+def test_under_pytest_the_check_ignores_what_the_test_settings_put_in_the_environment(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test settings that load a .env into os.environ (django-environ's read_env) must
+    not change what the production settings are judged with: under pytest the probe gets
+    the environment as it was when pytest configured the plugin."""
+    from pytest_django_gates import environ_at_start
+    from pytest_django_gates.gates import GateContext, run_gate
+
+    monkeypatch.delenv("APP_DEBUG", raising=False)
+    environ_at_start.snapshot()  # what pytest_addoption does when a run starts
+    monkeypatch.setenv("APP_DEBUG", "false")  # the test settings' .env, loaded later
+    (project / "pyproject.toml").write_text(SETTINGS)
+    cfg = config.load(options.OPTIONS, cli={}, environ={}, pyproject=project / "pyproject.toml")
+    in_pytest, _ = run_gate("deploy", GateContext(config=cfg, rootdir=project, in_pytest=True))
+    assert "security.W018" in {f.code for f in in_pytest.findings}
+    # django-gates deploy-check / run: the environment of the command, as it is
+    outside, _ = run_gate("deploy", GateContext(config=cfg, rootdir=project))
+    assert "security.W018" not in {f.code for f in outside.findings}

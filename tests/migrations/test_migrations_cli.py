@@ -329,6 +329,36 @@ def test_missing_migrations_and_conflicting_leaves_fail(tmp_path: Path) -> None:
     assert code == 1
 
 
+def test_drift_an_adopted_project_already_has_is_baselined_and_new_drift_is_not(
+    tmp_path: Path,
+) -> None:
+    """A project adopting the gates with model changes no migration records (real
+    histories have them): the baseline holds that drift, per app and by the exact list
+    of changes, so the first run passes; one more unrecorded change is reported."""
+    fields = "    size = models.IntegerField(null=True)\n"
+    root = make_project(tmp_path / "p", {"shop": simple_app(fields)})
+    baseline = tmp_path / "b.json"
+    code, report, err = project_json(root, "--all")
+    assert [f["code"] for f in report["gates"][0]["findings"]] == ["DJG230"], err
+    code, report, err = project_json(
+        root, "--all", "--update-baseline", "--baseline", str(baseline)
+    )
+    assert code == 0, err
+    assert "the model changes no migration records of 1 app" in report["gates"][0]["summary"]
+    data = json.loads(baseline.read_text())
+    assert list(data["drift"]) == ["shop"]
+    code, report, err = project_json(root, "--all", "--baseline", str(baseline))
+    assert code == 0, err
+    assert report["gates"][0]["findings"] == []
+    models = root / "shop" / "models.py"
+    models.write_text(models.read_text() + "    weight = models.IntegerField(null=True)\n")
+    code, report, err = project_json(root, "--all", "--baseline", str(baseline))
+    assert code == 1, err
+    (drift,) = report["gates"][0]["findings"]
+    assert drift["code"] == "DJG230"
+    assert "weight" in drift["message"]
+
+
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
