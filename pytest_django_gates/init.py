@@ -5,9 +5,11 @@ without importing it (it reads files and asks git; ``--baselines`` is the one
 step that runs anything: the gates' baseline steps and the test suite) and
 writes only what it found:
 
-* ``gates``: the test-time gates (queries, migrations, and deploy when a
-  production settings module exists; coverage when the project already has a
-  floor for it) and the tools that are installed (ruff, mypy when it is
+* ``gates``: the test-time gates (queries, migrations, deploy when a production
+  settings module exists, and coverage when pytest-cov is installed, with
+  ``[tool.django-gates.coverage] patch = 80``: the lines each change adds or edits
+  must be 80% covered, old code is not judged, so the first run passes) and the
+  tools that are installed (ruff, mypy when it is
   configured with files to check, gitleaks, pip-audit when every requirement is
   pinned);
 * ``deploy_settings``: the production settings module, found as the deploy gate
@@ -61,6 +63,7 @@ import ast
 import configparser
 import difflib
 import importlib.util
+import itertools
 import os
 import re
 import shutil
@@ -97,6 +100,8 @@ _PRODUCTION_SETTINGS = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASES")
 _NOT_PRODUCTION = re.compile(
     r"(^|[._])(test|tests|testing|dev|develop|development|local|ci)($|[._])"
 )
+# The floor init sets on the coverable lines a change adds or edits (coverage.patch).
+PATCH_FLOOR = 80
 # The queries codes init accepts today's findings of, each through an allow entry.
 ALLOWED_CODES = ("DJG101", "DJG107", "DJG108")
 
@@ -174,12 +179,19 @@ def _coverage(plan: Plan, cfg: Any) -> None:
         where = ", ".join(floors) if floors else "gates"
         plan.notes.append(f"coverage: on (configured: {where}; run pytest with --cov)")
     elif importlib.util.find_spec("pytest_cov") is None:
-        plan.notes.append("coverage: left out (pytest-cov is not installed)")
-    else:
         plan.notes.append(
-            'coverage: left out until there is a floor to hold: add "coverage" to gates with '
-            "[tool.django-gates.coverage] line = N (or patch = N for changed lines) and run "
-            "pytest with --cov"
+            "coverage: left out (pytest-cov is not installed; pip install pytest-cov, then run "
+            "django-gates init again for a floor on the lines each change adds)"
+        )
+    else:
+        # Changed lines only: old code is not judged (the first run passes), every new
+        # or edited line of a pull request is. A global floor is the team's choice.
+        plan.gates.append("coverage")
+        plan.set("coverage", "patch", PATCH_FLOOR)
+        plan.notes.append(
+            f"coverage: on, patch = {PATCH_FLOOR} (the lines a change adds or edits must be "
+            f"{PATCH_FLOOR}% covered; old code is not judged; add line = N for a floor on "
+            "the whole project). django-gates run adds --cov"
         )
 
 
@@ -706,12 +718,14 @@ _HEADER = re.compile(r"^\[\[?[^\]]+\]\]?\s*(#.*)?$")
 
 
 def _spaced(text: str, original: str) -> str:
-    """One blank line before each table header init added (tomlkit adds none); headers
-    of ``original`` stay as they were, and the data is unchanged (checked)."""
-    theirs = {line for line in original.split("\n") if _HEADER.match(line)}
+    """One blank line before each table header that follows a line it did not follow in
+    ``original`` (tomlkit adds none when it inserts a table); the user's own layout stays
+    as it was, and the data is unchanged (checked)."""
+    before = original.split("\n")
+    pairs = set(itertools.pairwise(before))
     out: list[str] = []
     for line in text.split("\n"):
-        if _HEADER.match(line) and line not in theirs and out and out[-1].strip():
+        if _HEADER.match(line) and out and out[-1].strip() and (out[-1], line) not in pairs:
             out.append("")
         out.append(line)
     spaced = "\n".join(out)

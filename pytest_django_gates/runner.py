@@ -3,8 +3,9 @@
 Order: the external tools first (ruff, mypy, gitleaks, pip-audit, each a real
 process, see :mod:`pytest_django_gates.gates._tools`), then the project's test
 suite, once, as ``python -m pytest --django-gates --gates-report=<tmp.json>``
-(plus ``--cov`` when the coverage gate is selected and the run's pytest arguments
-do not already choose), whose report (queries, migrations, deploy, coverage) is
+(plus ``--cov=.``, or ``--cov`` when coverage.py's configuration names its
+``source``, when the coverage gate is selected and the run's pytest arguments do not
+already choose), whose report (queries, migrations, deploy, coverage) is
 merged in.
 
 Which gates run: ``[tool.django-gates] gates`` (default: all), narrowed by
@@ -268,8 +269,45 @@ def pytest_command(cfg: GatesConfig, gates: Sequence[str], report: Path) -> list
         *extra,
     ]
     if "coverage" in gates and not any(a.startswith(("--cov", "--no-cov")) for a in extra):
-        argv.append("--cov")
+        # Files no test imports count too (an untested new module is uncovered, not
+        # invisible): measure the project directory unless coverage's own configuration
+        # names its source.
+        argv.append("--cov" if coverage_source_configured(cfg.base_dir) else "--cov=.")
     return argv
+
+
+def coverage_source_configured(rootdir: Path) -> bool:
+    """Whether coverage.py's configuration in ``rootdir`` sets ``[run] source`` (or
+    ``source_pkgs``): .coveragerc, setup.cfg, tox.ini or pyproject.toml."""
+    import configparser
+
+    for name, section in (
+        (".coveragerc", "run"),
+        ("setup.cfg", "coverage:run"),
+        ("tox.ini", "coverage:run"),
+    ):
+        path = rootdir / name
+        if path.is_file():
+            parser = configparser.ConfigParser(interpolation=None)
+            try:
+                parser.read(path, encoding="utf-8")
+            except (configparser.Error, UnicodeDecodeError):
+                continue
+            if parser.has_option(section, "source") or parser.has_option(section, "source_pkgs"):
+                return True
+    pyproject = rootdir / "pyproject.toml"
+    if pyproject.is_file():
+        if sys.version_info >= (3, 11):  # pragma: no cover - version dependent
+            import tomllib
+        else:  # pragma: no cover - version dependent
+            import tomli as tomllib
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        run = data.get("tool", {}).get("coverage", {}).get("run", {})
+        return isinstance(run, dict) and bool(run.get("source") or run.get("source_pkgs"))
+    return False
 
 
 def run_test_suite(

@@ -134,6 +134,7 @@ def test_an_existing_repository_adopts_the_gates_and_fails_only_on_new_problems(
     production.write_text(PRODUCTION.replace("DEBUG = False\n", OLD_DEBUG))
     with (root / "pyproject.toml").open("a") as f:
         f.write('\n[tool.ruff.lint]\nselect = ["F"]\n\n[tool.mypy]\nfiles = ["shop/services.py"]\n')
+    (root / ".gitignore").write_text(".coverage\n")  # as projects that measure coverage have it
     commit_all(root, "years of history")
 
     out = _must([sys.executable, "-m", "pytest_django_gates", "init", "--baselines"], root)
@@ -193,7 +194,11 @@ def names(request):
     )
     tests.write_text(tests.read_text() + NEW_TESTS)
     (root / "shop" / "services.py").write_text(
-        SERVICES + "\n\ndef count(n: int) -> int:\n    return str(n)\n"
+        SERVICES
+        + "\n\ndef count(n: int) -> int:\n    return str(n)\n"
+        # and a helper no test calls: the changed lines' coverage drops below the floor
+        + "\n\ndef total(rows: list[int]) -> int:\n    result = 0\n    for row in rows:\n"
+        "        result += row\n    return result\n"
     )
     (root / "shop" / "migrations" / "0003_product_code.py").write_text(NEW_MIGRATION)
     models.write_text(
@@ -226,3 +231,10 @@ def names(request):
         ("mysite/production.py", new_debug_line)
     }, out
     assert "security.W018" in {code for code, _, _ in deploy}
+    # init turned coverage on for changed lines: the change's untested function fails it
+    coverage = gate(data, "coverage")
+    assert coverage["status"] == "failed", coverage["summary"]
+    assert any(
+        f["path"] == "shop/services.py" or "shop/services.py" in f["message"]
+        for f in coverage["findings"]
+    ), coverage["findings"]
