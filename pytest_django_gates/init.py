@@ -878,9 +878,11 @@ _TABLE = re.compile(
 
 
 def table_part(shape: str, code: str) -> str:
-    """The part of a query shape an allow keeps: the statement and its table, not its
-    column list (``FROM "grid_grid"``, ``INSERT INTO "shift"``), so that adding a field to
-    the model does not bring an accepted problem back; for DJG108 the table alone (a
+    """The part of a query shape an allow keeps: the table, not the column list, so that
+    adding a field to the model does not bring an accepted problem back. For a SELECT the
+    table its first column is read from (``"grid_grid".``: with multi-table inheritance
+    that is the parent's table while the FROM names the child's); for a write the
+    statement and its table (``INSERT INTO "shift"``); for DJG108 the table alone (a
     unit's first write may be its INSERT or its UPDATE). Else the shape as shown."""
     match = _TABLE.match(shape)
     if match is None:
@@ -890,7 +892,7 @@ def table_part(shape: str, code: str) -> str:
     if code == "DJG108":
         return f'"{table}"'
     return {
-        "select": f'FROM "{table}"',
+        "select": f'"{table}".',
         "insert": f'INSERT INTO "{table}"',
         "update": f'UPDATE "{table}"',
         "delete": f'DELETE FROM "{table}"',

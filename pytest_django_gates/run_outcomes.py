@@ -3,7 +3,9 @@
 It records which tests failed or errored, and collection errors, and writes them
 as JSON to the file named by ``DJANGO_GATES_RUN_OUTCOMES`` when the session ends
 (on the controller only under pytest-xdist). ``django-gates run`` turns them into
-the findings of its ``tests`` gate. Without that variable it does nothing.
+the findings of its ``tests`` gate; a failure the query gate caused (its crash is
+one of the test's own error findings) is marked ``by_gate`` and counted by that
+gate, not again. Without that variable it does nothing.
 
 While the suite runs it also keeps ``<that file>.progress`` up to date, at most
 once a second: ``{"done": N, "total": N, "failed": N}`` (tests finished,
@@ -45,6 +47,23 @@ def _message(report: pytest.TestReport | pytest.CollectReport) -> str:
     return first if len(first) <= _MESSAGE_LIMIT else first[: _MESSAGE_LIMIT - 3] + "..."
 
 
+def _failed_by_gate(report: pytest.TestReport) -> bool:
+    """The test failed because a gate failed it: its crash is one of the error findings
+    the query gate attached to its report (a grouped finding names only its first test,
+    so the report's objects cannot tell the others)."""
+    from pytest_django_gates.session import REPORT_ATTR
+
+    data = getattr(report, REPORT_ATTR, None)
+    if report.when != "call" or not isinstance(data, dict):
+        return False
+    text = str(report.longrepr or "")
+    return any(
+        f.get("severity") == "error" and str(f.get("message", "")).split("\n", 1)[0] in text
+        for f in data.get("findings", [])
+        if isinstance(f, dict)
+    )
+
+
 def progress_path(target: Path) -> Path:
     return target.with_name(target.name + ".progress")
 
@@ -81,13 +100,15 @@ class Recorder:
         if not report.failed:
             return
         path, lineno, _ = report.location
+        message = _message(report)
         self.failures.append(
             {
                 "nodeid": report.nodeid,
                 "when": report.when,
                 "path": path,
                 "line": lineno + 1 if lineno is not None else None,
-                "message": _message(report),
+                "message": message,
+                "by_gate": _failed_by_gate(report),
             }
         )
 

@@ -69,6 +69,12 @@ NEW_TESTS = """
 def test_names(client):
     ProductFactory.create_batch(3)
     assert client.get("/names/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_names_again(client):
+    ProductFactory.create_batch(4)
+    assert client.get("/names/").status_code == 200
 """
 
 SERVICES = """\
@@ -219,6 +225,11 @@ def names(request):
     (n_plus_one,) = gate(data, "queries")["findings"]
     assert n_plus_one["code"] == "DJG101"
     assert n_plus_one["object"] == "shop/test_products.py::test_names"
+    assert "in 2 tests:" in n_plus_one["message"]
+    # Both tests failed by the one grouped N+1 are the queries gate's, not a test failure
+    tests_gate = gate(data, "tests")
+    assert tests_gate["findings"] == [], tests_gate
+    assert "2 failed only by a gate's finding" in tests_gate["summary"]
     line = (
         views.read_text()
         .splitlines()

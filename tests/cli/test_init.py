@@ -283,7 +283,7 @@ def test_allows_written_by_init_survive_new_columns_and_other_machines() -> None
     )
     by_location = {e["location"]: e["sql"] for e in entries}
     assert by_location == {
-        "package/models.py:*": 'FROM "grid_grid"',
-        "*/crispy/field.html:*": 'FROM "auth_user"',
+        "package/models.py:*": '"grid_grid".',
+        "*/crispy/field.html:*": '"auth_user".',
         "events.py:*": '"shift"',
     }
