@@ -632,7 +632,7 @@ def _git_base(plan: Plan, root: Path) -> None:
 
 
 def allow_key(entry: Mapping[str, Any]) -> tuple[object, ...]:
-    return (entry.get("test"), entry.get("location"), entry.get("sql"))
+    return (entry.get("test"), entry.get("location"), entry.get("sql"), entry.get("code"))
 
 
 def merge(text: str, plan: Plan, *, force: bool = False) -> tuple[str, list[str]]:
@@ -865,6 +865,7 @@ def allow_entries(findings: Sequence[Any]) -> list[dict[str, str]]:
             entry["sql"] = table_part(shape, finding.code)
         if not entry:  # nothing to key it by but the test
             entry["test"] = finding.object
+        entry["code"] = finding.code  # an old DJG108 must not hide a new N+1 of the file
         entry["reason"] = f"{finding.code} {ADOPTED_REASON}"
         entries.setdefault(allow_key(entry), entry)
     return [entries[k] for k in sorted(entries, key=lambda k: tuple(str(p) for p in k))]

@@ -28,14 +28,22 @@ ALL_GATES = ("ruff", "mypy", "gitleaks", "pip-audit", *PYTEST_GATES)
 OPT_IN_GATES = ("indexes",)
 
 
+ALLOW_CODES = ("DJG101", "DJG107", "DJG108")
+
+
 def _allow_entries(value: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
-    allowed = {"test", "location", "sql", "reason"}
+    allowed = {"test", "location", "sql", "code", "reason"}
     for i, entry in enumerate(value):
         unknown = set(entry) - allowed
         if unknown:
             raise ConfigError(
                 f"{where}[{i}]: unknown key(s) {', '.join(sorted(unknown))}; "
                 f"allowed: {', '.join(sorted(allowed))}"
+            )
+        if "code" in entry and entry["code"] not in ALLOW_CODES:
+            raise ConfigError(
+                f"{where}[{i}].code: {entry['code']!r} is not allowed; choose one of: "
+                f"{', '.join(ALLOW_CODES)} (or leave it out: any of them)"
             )
         if not isinstance(entry.get("reason"), str) or not entry["reason"].strip():
             raise ConfigError(f"{where}[{i}]: every allow entry needs a non-empty 'reason'")
@@ -92,7 +100,8 @@ _QUERIES = (
         "table",
         [],
         "Allowed N+1s: [[tool.django-gates.queries.allow]] tables with test / location / sql "
-        "globs and a reason.",
+        "globs, an optional code (DJG101, DJG107 or DJG108: only findings of that code) and a "
+        "reason.",
         env=False,
         validate=_allow_entries,
     ),

@@ -94,7 +94,9 @@ def run(ctx: GateContext) -> GateResult:
     for i, entry in enumerate(collected.allow):
         if i in used:
             continue
-        what = ", ".join(f"{k}={entry[k]!r}" for k in ("test", "location", "sql") if k in entry)
+        what = ", ".join(
+            f"{k}={entry[k]!r}" for k in ("code", "test", "location", "sql") if k in entry
+        )
         findings.append(
             Finding(
                 code=STALE_ALLOW_CODE,

@@ -86,8 +86,19 @@ class Outcome:
 
 
 def _allow_matches(
-    entry: Mapping[str, Any], nodeid: str, path: str | None, line: int | None, shape: str
+    entry: Mapping[str, Any],
+    nodeid: str,
+    path: str | None,
+    line: int | None,
+    shape: str,
+    code: str | None = None,
 ) -> bool:
+    """``code`` (DJG101, DJG107, DJG108), when the entry names one, must be the finding's:
+    an allow written for old writes outside a transaction never hides a new N+1 in the
+    same file."""
+    wanted = entry.get("code")
+    if wanted and code is not None and wanted != code:
+        return False
     pattern = entry.get("test")
     if pattern and not fnmatch.fnmatchcase(nodeid, pattern):
         return False
@@ -242,7 +253,7 @@ def _judge(
     allowed = [
         i
         for i, entry in enumerate(settings.allow)
-        if _allow_matches(entry, spec.nodeid, path, line, shape)
+        if _allow_matches(entry, spec.nodeid, path, line, shape, code)
     ]
     if allowed:
         outcome.allow_used.extend(allowed)

@@ -287,3 +287,32 @@ def test_allows_written_by_init_survive_new_columns_and_other_machines() -> None
         "*/crispy/field.html:*": '"auth_user".',
         "events.py:*": '"shift"',
     }
+
+
+def test_an_allow_for_one_code_never_hides_a_finding_of_another() -> None:
+    """init keys DJG108 allows by file and table only: without the code, such an entry
+    (`"event"` in views/event.py) hid a new N+1 reading `"event"."title"` on ephios."""
+    from pytest_django_gates.queries.evaluate import _allow_matches
+
+    entry = {"location": "views/event.py:*", "sql": '"event"', "code": "DJG108", "reason": "r"}
+    shape = 'SELECT "event"."title" FROM "event" WHERE "event"."id" = %s'
+    assert _allow_matches(entry, "t.py::t", "views/event.py", 520, shape, "DJG108")
+    assert not _allow_matches(entry, "t.py::t", "views/event.py", 520, shape, "DJG101")
+    assert _allow_matches({**entry, "code": ""}, "t.py::t", "views/event.py", 520, shape, "DJG101")
+    from pytest_django_gates.init import allow_entries
+    from pytest_django_gates.report import Finding
+
+    (written,) = allow_entries(
+        [
+            Finding(
+                "DJG108",
+                "warning",
+                "2 writes outside a transaction in one request: x\n  "
+                'UPDATE "event" SET "x" = %s at views/event.py:9',
+                object="t",
+                path="views/event.py",
+                line=9,
+            )
+        ]
+    )
+    assert written["code"] == "DJG108"
