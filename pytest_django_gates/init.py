@@ -254,7 +254,7 @@ def _environment_driven(plan: Plan) -> tuple[str, list[str]] | None:
 
 
 def _reads_production_settings(plan: Plan, module: str) -> list[str]:
-    from pytest_django_gates.deploy.settings_source import SettingsSource, env_reads, names_used
+    from pytest_django_gates.deploy.settings_source import SettingsSource, env_reads
 
     if _NOT_PRODUCTION.search(module.lower()):
         return []
@@ -265,14 +265,7 @@ def _reads_production_settings(plan: Plan, module: str) -> list[str]:
     reads = []
     for setting in _PRODUCTION_SETTINGS:
         for binding in source.bindings(setting):
-            if binding.value is None:
-                continue
-            expressions: list[ast.AST] = [binding.value]
-            for name in sorted(names_used(binding.value)):
-                value = source.module_value(binding.module, name, binding.line)
-                if value is not None:
-                    expressions.append(value)
-            if any(env_reads(e) or _reads_database_url(e) for e in expressions):
+            if any(env_reads(e) or _reads_database_url(e) for e in source.expressions(binding)):
                 reads.append(setting)
                 break
     return reads
@@ -565,7 +558,7 @@ def _apps(plan: Plan, root: Path) -> None:
 
 
 def _installed_apps(plan: Plan, root: Path) -> list[str]:
-    from pytest_django_gates.deploy.settings_source import SettingsSource, names_used
+    from pytest_django_gates.deploy.settings_source import SettingsSource
     from pytest_django_gates.migrations.project import find_manage_py, manage_py_settings
 
     manage = find_manage_py(root)
@@ -574,15 +567,8 @@ def _installed_apps(plan: Plan, root: Path) -> list[str]:
     for module in dict.fromkeys(m for m in modules if m):
         source = SettingsSource.load(module, plan.settings_dirs or [root])
         for binding in source.bindings("INSTALLED_APPS"):
-            if binding.value is None:
-                continue
             # INSTALLED_APPS = DJANGO_APPS + PROJECT_APPS: the lists it is built from too
-            pieces: list[ast.AST] = [binding.value]
-            for name in sorted(names_used(binding.value)):
-                value = source.module_value(binding.module, name, binding.line)
-                if value is not None:
-                    pieces.append(value)
-            for piece in pieces:
+            for piece in source.expressions(binding):
                 for node in ast.walk(piece):
                     if isinstance(node, ast.Constant) and isinstance(node.value, str):
                         names.append(node.value)

@@ -62,7 +62,7 @@ from pytest_django_gates.deploy.rules import (
     all_rules,
     source_rules,
 )
-from pytest_django_gates.deploy.settings_source import SettingsSource, env_reads, names_used
+from pytest_django_gates.deploy.settings_source import SettingsSource, env_reads
 from pytest_django_gates.deploy.sources import SKIP_DIRS, ProjectSources
 from pytest_django_gates.report import Finding, GateResult, Severity
 
@@ -313,14 +313,7 @@ def placeholders(source: SettingsSource, environ: Mapping[str, str]) -> dict[str
     supplied: dict[str, str] = {}
     for setting in ("SECRET_KEY", "ALLOWED_HOSTS"):
         for binding in source.bindings(setting):
-            if binding.value is None:
-                continue
-            expressions = [binding.value]
-            for name in sorted(names_used(binding.value)):
-                value = source.module_value(binding.module, name, binding.line)
-                if value is not None:
-                    expressions.append(value)
-            for expression in expressions:
+            for expression in source.expressions(binding):
                 for read in env_reads(expression):
                     if environ.get(read.variable) or read.variable in supplied:
                         continue

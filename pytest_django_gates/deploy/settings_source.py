@@ -165,6 +165,18 @@ class SettingsSource:
             return self.path, None
         return best.path, best.line
 
+    def expressions(self, binding: Binding) -> list[ast.expr]:
+        """The expression ``binding`` assigns, and the values its names had just before
+        (``INSTALLED_APPS = DJANGO_APPS + PROJECT_APPS``, ``SECRET_KEY = env(KEY_NAME)``)."""
+        if binding.value is None:
+            return []
+        found = [binding.value]
+        for name in sorted(names_used(binding.value)):
+            value = self.module_value(binding.module, name, binding.line)
+            if value is not None:
+                found.append(value)
+        return found
+
     def module_value(self, module: str, name: str, before: int) -> ast.expr | None:
         """The value last assigned to ``name`` in ``module`` before line ``before``."""
         value: ast.expr | None = None
