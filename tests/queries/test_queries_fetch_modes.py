@@ -104,8 +104,14 @@ def test_select_related_is_fine(data):
 def test_fetch_mode_raise_fails_a_lazy_load_at_its_line(tmp_path: Path) -> None:
     project = copy_project(PROJECT, tmp_path / "project")
     (project / "test_raise.py").write_text(RAISE_TEST)
-    result = run_pytest(
-        project, "--django-gates", "--gates-fetch-mode=raise", "-p", "no:randomly", "test_raise.py"
+    result = run_pytest(  # -v: the header lists every option and where it came from
+        project,
+        "--django-gates",
+        "--gates-fetch-mode=raise",
+        "-p",
+        "no:randomly",
+        "-v",
+        "test_raise.py",
     )
     out = result.stdout
     assert result.returncode == 1, out
