@@ -36,17 +36,13 @@ def recordable(findings: Sequence[Finding]) -> list[Finding]:
 
 def write(findings: Sequence[Finding], cfg: GatesConfig, rootdir: Path) -> str:
     """Record ``findings``; the summary line."""
-    if cfg.get("run.all"):
-        raise ConfigError(
-            "--all and --update-baselines do not go together: --all shows every finding, "
-            "--update-baselines records them; give one"
-        )
+    _hold.refuse_all_with_update(cfg)
     path = _hold.baseline_path(GATE, cfg, rootdir)
     kept = recordable(findings)
     entries = _hold.write(GATE, path, kept, rootdir)
     return (
-        f"baseline {_hold.shown(path, rootdir)} written with {_count(len(kept), 'finding')} "
-        f"({_count(entries, 'fingerprint')}); commit it"
+        f"baseline {_hold.shown(path, rootdir)} written with {_hold.count(len(kept), 'finding')} "
+        f"({_hold.count(entries, 'fingerprint')}); commit it"
     )
 
 
@@ -67,7 +63,3 @@ def hold(findings: Sequence[Finding], cfg: GatesConfig, rootdir: Path) -> tuple[
     held = _hold.by_baseline(GATE, path, recordable(findings), rootdir, label)
     kept = [*held.findings, *(f for f in findings if f.code in CONFIG_CODES)]
     return kept, held.note()
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' if n != 1 else ''}"

@@ -85,7 +85,7 @@ class Held:
         parts = []
         if self.held:
             parts.append(
-                f"{_count(self.held, 'old finding')} held back {self.how}; --all shows them"
+                f"{count(self.held, 'old finding')} held back {self.how}; --all shows them"
             )
         parts.extend(self.notes)
         return "; ".join(parts)
@@ -296,22 +296,27 @@ def gate_result(gate: str, tool: Tool, findings: Sequence[Finding], ctx: GateCon
     """The result of a linter gate: its baseline rewritten (``--update-baselines``), or
     the findings that count under its ``hold`` mode."""
     if ctx.config.get("run.update_baselines"):
-        if ctx.config.get("run.all"):
-            raise ConfigError(
-                "--all and --update-baselines do not go together: --all shows every finding, "
-                "--update-baselines records them; give one"
-            )
+        refuse_all_with_update(ctx.config)
         path = baseline_path(gate, ctx.config, ctx.rootdir)
         entries = write(gate, path, findings, ctx.rootdir)
         return GateResult(
             name=gate,
             status="passed",
             summary=f"{tool.label}: baseline {shown(path, ctx.rootdir)} written with "
-            f"{_count(len(findings), 'finding')} ({_count(entries, 'fingerprint')}); commit it",
+            f"{count(len(findings), 'finding')} ({count(entries, 'fingerprint')}); commit it",
         )
     held = apply(gate, findings, ctx.config, ctx.rootdir, os.environ)
     return result(gate, tool, held.findings, note=held.note())
 
 
-def _count(n: int, noun: str) -> str:
+def refuse_all_with_update(config: GatesConfig) -> None:
+    """``--all`` with ``--update-baselines`` is a usage error (every baseline gate says so)."""
+    if config.get("run.all"):
+        raise ConfigError(
+            "--all and --update-baselines do not go together: --all shows every finding, "
+            "--update-baselines records them; give one"
+        )
+
+
+def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' if n != 1 else ''}"
