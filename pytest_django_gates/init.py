@@ -6,7 +6,7 @@ step that runs anything: the gates' baseline steps and the test suite) and
 writes only what it found:
 
 * ``gates``: the test-time gates (queries, migrations, deploy when a production
-  settings module exists, and coverage when pytest-cov is installed, with
+  settings module exists, and coverage when pytest-cov or coverage.py is installed, with
   ``[tool.django-gates.coverage] patch = 80``: the lines each change adds or edits
   must be 80% covered, old code is not judged, so the first run passes) and the
   tools that are installed (ruff, mypy when it is
@@ -16,6 +16,10 @@ writes only what it found:
   finds it (``settings/production.py`` or ``prod.py``), else the project's single
   settings module when it reads DEBUG, SECRET_KEY, ALLOWED_HOSTS or DATABASES from
   the environment (production sets them there);
+* ``[tool.pytest.ini_options]`` ``python_files = ["test*.py"]`` and
+  ``DJANGO_SETTINGS_MODULE``, only when pytest has no configuration at all and the
+  suite's modules are named for Django's test runner (``tests.py``, ``tests_*.py``):
+  pytest then collects what ``manage.py test`` runs (see ``_pytest_setup``);
 * ``[tool.django-gates.mypy] paths``, when mypy's configuration names no files: the
   paths the project's CI or pre-commit passes to mypy;
 * with ``--baselines``, what exists today is accepted so that the first run
@@ -118,6 +122,9 @@ class Plan:
     allows: list[dict[str, str]] = field(default_factory=list)
     settings: str | None = None  # the test settings module, when found
     settings_dirs: list[Path] = field(default_factory=list)
+    # [tool.pytest.ini_options] to create: only when pytest has no configuration at all
+    # and the suite is written for Django's test runner (see _pytest_setup).
+    pytest_options: dict[str, Any] = field(default_factory=dict)
 
     def set(self, table: str, key: str, value: Any) -> None:
         self.values.setdefault(table, {})[key] = value
@@ -158,6 +165,7 @@ def inspect(root: Path, environ: Mapping[str, str]) -> Plan:
         )
     else:
         plan.notes.append("pytest-django: installed (pytest --django-gates runs the suite)")
+    _pytest_setup(plan, root)
     plan.gates += ["queries", "migrations"]
     _coverage(plan, bare)
     _production(plan, bare, root)
@@ -165,6 +173,66 @@ def inspect(root: Path, environ: Mapping[str, str]) -> Plan:
     _apps(plan, root)
     _git_base(plan, root)
     return plan
+
+
+# Django's test runner finds ``test*.py`` (``DiscoverRunner.pattern``); pytest's default
+# ``python_files`` is ``test_*.py *_test.py``.
+DJANGO_RUNNER_FILES = "test*.py"
+
+
+def _pytest_setup(plan: Plan, root: Path) -> None:
+    """A project on Django's test runner (``manage.py test``) has no pytest configuration,
+    and its test modules are often named as pytest does not collect them (``tests.py``,
+    ``tests_views.py``): then ``pytest`` would run nothing and every test-time gate would
+    judge an empty suite. init writes ``[tool.pytest.ini_options]`` with the runner's own
+    file pattern (so pytest collects exactly the modules ``manage.py test`` does) and the
+    test settings it found. A project with any pytest configuration is never touched:
+    what it collects is the user's choice (init only counts the modules it leaves out)."""
+    from pytest_django_gates import pytest_ini
+
+    runner_only = [
+        p
+        for p in _python_files(root, DJANGO_RUNNER_FILES)
+        if not (p.name.startswith("test_") or p.name.endswith("_test.py"))
+    ]
+    ini = pytest_ini.read(root)
+    if ini.where:
+        if runner_only and not ini.python_files:
+            plan.notes.append(
+                f"pytest: {_modules(runner_only)} named for Django's runner (e.g. "
+                f"{runner_only[0].relative_to(root).as_posix()}) left out by the default "
+                f'python_files of {ini.where}; add "{DJANGO_RUNNER_FILES}" to it'
+            )
+        return
+    if not runner_only:
+        return
+    plan.pytest_options["python_files"] = [DJANGO_RUNNER_FILES]
+    if plan.settings:
+        plan.pytest_options["DJANGO_SETTINGS_MODULE"] = plan.settings
+    plan.notes.append(
+        f"pytest: no configuration, and {_modules(runner_only)} named for "
+        f"Django's runner (e.g. {runner_only[0].relative_to(root).as_posix()}): "
+        f'[tool.pytest.ini_options] python_files = ["{DJANGO_RUNNER_FILES}"] (what '
+        "manage.py test collects)"
+        + (f', DJANGO_SETTINGS_MODULE = "{plan.settings}"' if plan.settings else "")
+    )
+
+
+def _modules(files: Sequence[Path]) -> str:
+    return f"{len(files)} test module{'' if len(files) == 1 else 's'}"
+
+
+def _python_files(root: Path, pattern: str) -> list[Path]:
+    """The files matching ``pattern`` under ``root`` in packages, outside hidden and
+    vendored directories, sorted."""
+    return sorted(
+        p
+        for p in root.rglob(pattern)
+        if not any(
+            part.startswith(".") or part in _SKIPPED_DIRS for part in p.relative_to(root).parts
+        )
+        and (p.parent / "__init__.py").is_file()
+    )
 
 
 def _coverage(plan: Plan, cfg: Any) -> None:
@@ -178,20 +246,28 @@ def _coverage(plan: Plan, cfg: Any) -> None:
         plan.gates.append("coverage")
         where = ", ".join(floors) if floors else "gates"
         plan.notes.append(f"coverage: on (configured: {where}; run pytest with --cov)")
-    elif importlib.util.find_spec("pytest_cov") is None:
+    elif importlib.util.find_spec("coverage") is None:
         plan.notes.append(
-            "coverage: left out (pytest-cov is not installed; pip install pytest-cov, then run "
-            "django-gates init again for a floor on the lines each change adds)"
+            "coverage: left out (neither pytest-cov nor coverage.py is installed; pip install "
+            "pytest-cov, then run django-gates init again for a floor on the lines each "
+            "change adds)"
         )
     else:
         # Changed lines only: old code is not judged (the first run passes), every new
         # or edited line of a pull request is. A global floor is the team's choice.
         plan.gates.append("coverage")
         plan.set("coverage", "patch", PATCH_FLOOR)
+        how = (
+            "django-gates run adds --cov"
+            if importlib.util.find_spec("pytest_cov") is not None
+            else "pytest-cov is not installed: django-gates run measures with coverage run, "
+            "in one process; pytest --django-gates alone does not measure (pip install "
+            "pytest-cov for --cov and xdist)"
+        )
         plan.notes.append(
             f"coverage: on, patch = {PATCH_FLOOR} (the lines a change adds or edits must be "
             f"{PATCH_FLOOR}% covered; old code is not judged; add line = N for a floor on "
-            "the whole project). django-gates run adds --cov"
+            f"the whole project). {how}"
         )
 
 
@@ -637,6 +713,13 @@ def merge(text: str, plan: Plan, *, force: bool = False) -> tuple[str, list[str]
     if tool is None:
         tool = tomlkit.table(is_super_table=True)
         doc["tool"] = tool
+    if plan.pytest_options and tool.get("pytest") is None:
+        pytest_table = tomlkit.table(is_super_table=True)
+        ini_options = tomlkit.table()
+        for key, value in plan.pytest_options.items():
+            ini_options[key] = value
+        pytest_table["ini_options"] = ini_options
+        tool["pytest"] = pytest_table
     table = tool.get("django-gates")
     kept: list[str] = []
     if table is None:

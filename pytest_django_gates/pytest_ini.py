@@ -31,6 +31,7 @@ class PytestIni:
     pythonpath: list[str] = field(default_factory=list)  # as written (relative to ``root``)
     where: str = ""
     root: Path | None = None
+    python_files: list[str] = field(default_factory=list)  # empty: pytest's default
 
 
 def read(root: Path) -> PytestIni:
@@ -53,12 +54,15 @@ def read(root: Path) -> PytestIni:
                 module = options.get("DJANGO_SETTINGS_MODULE")
                 raw = options.get("pythonpath", [])
                 paths = raw.split() if isinstance(raw, str) else [str(p) for p in raw]
+                raw = options.get("python_files", [])
+                files = raw.split() if isinstance(raw, str) else [str(p) for p in raw]
                 section = "[tool.pytest.ini_options]" if "ini_options" in table else "[tool.pytest]"
                 return PytestIni(
                     module if isinstance(module, str) and module else None,
                     paths,
                     f"pyproject.toml {section}",
                     root,
+                    files,
                 )
     for name, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
         if (root / name).is_file():
@@ -84,4 +88,5 @@ def _from_ini(path: Path, section: str, *, required: bool) -> PytestIni:
         options.get("pythonpath", "").split(),
         f"{path.name} [{section}]",
         path.parent,
+        options.get("python_files", "").split(),
     )

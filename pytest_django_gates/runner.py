@@ -6,7 +6,9 @@ suite, once, as ``python -m pytest --django-gates --gates-report=<tmp.json>``
 (plus ``--cov=.``, or ``--cov`` when coverage.py's configuration names its
 ``source``, when the coverage gate is selected and the run's pytest arguments do not
 already choose), whose report (queries, migrations, deploy, coverage) is
-merged in.
+merged in. Without pytest-cov but with coverage.py installed, the suite runs as
+``python -m coverage run [--source=.] -m pytest ... -n 0`` and the coverage gate reads
+its data file once the suite has ended (:func:`coverage_measure`).
 
 Which gates run: ``[tool.django-gates] gates`` (default: all), narrowed by
 ``--only`` / widened or narrowed by ``--skip``; ``--only`` may name gates that
@@ -256,10 +258,22 @@ def _warnings_fail(gate: GateResult) -> GateResult:
 def pytest_command(cfg: GatesConfig, gates: Sequence[str], report: Path) -> list[str]:
     python = str(cfg["run.python"] or sys.executable)
     extra = [str(a) for a in cfg["run.pytest_args"]]
-    argv = [
-        python,
-        "-m",
-        "pytest",
+    head = [python, "-m", "pytest"]
+    tail_args: list[str] = []
+    if "coverage" in gates and not any(a.startswith(("--cov", "--no-cov")) for a in extra):
+        # Files no test imports count too (an untested new module is uncovered, not
+        # invisible): measure the project directory unless coverage's own configuration
+        # names its source.
+        configured = coverage_source_configured(cfg.base_dir)
+        if coverage_measure(cfg) == "coverage run":
+            head = [python, "-m", "coverage", "run", *([] if configured else ["--source=."])]
+            head += ["-m", "pytest"]
+            if _importable(python, "xdist") and "no:xdist" not in extra:
+                tail_args = ["-n", "0"]  # `coverage run` measures this process only
+        else:
+            tail_args = ["--cov" if configured else "--cov=."]
+    return [
+        *head,
         "--django-gates",
         # One word: as two, pytest would take an existing path for a test path
         # while it looks for its configuration (see spaced_values).
@@ -267,13 +281,39 @@ def pytest_command(cfg: GatesConfig, gates: Sequence[str], report: Path) -> list
         "-p",
         "pytest_django_gates.run_outcomes",
         *extra,
+        *tail_args,
     ]
-    if "coverage" in gates and not any(a.startswith(("--cov", "--no-cov")) for a in extra):
-        # Files no test imports count too (an untested new module is uncovered, not
-        # invisible): measure the project directory unless coverage's own configuration
-        # names its source.
-        argv.append("--cov" if coverage_source_configured(cfg.base_dir) else "--cov=.")
-    return argv
+
+
+def coverage_measure(cfg: GatesConfig) -> str:
+    """How ``django-gates run`` measures the suite's coverage for the coverage gate:
+    ``"pytest-cov"`` (``--cov``, in memory, xdist workers included) when pytest-cov is
+    installed in the suite's interpreter, else ``"coverage run"`` when coverage.py is
+    (``python -m coverage run -m pytest``, as projects without pytest-cov run it in their
+    CI: the suite runs in one process, ``-n 0``, and the gate reads the data file after
+    the suite), else ``"pytest-cov"`` (the gate then says it was not measured)."""
+    python = str(cfg["run.python"] or sys.executable)
+    if _importable(python, "pytest_cov") or not _importable(python, "coverage"):
+        return "pytest-cov"
+    return "coverage run"
+
+
+def _importable(python: str, module: str) -> bool:
+    """Whether ``module`` can be imported by the interpreter ``python``."""
+    import importlib.util
+
+    if python == sys.executable:
+        return importlib.util.find_spec(module) is not None
+    try:
+        proc = subprocess.run(
+            [python, "-c", f"import importlib.util as u; exit(u.find_spec({module!r}) is None)"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
 
 
 def coverage_source_configured(rootdir: Path) -> bool:
@@ -318,12 +358,19 @@ def run_test_suite(
     environ: Mapping[str, str],
     progress: Progress | None = None,
 ) -> list[GateResult]:
-    """Run the suite once under ``--django-gates``; the selected gates' results plus ``tests``."""
+    """Run the suite once under ``--django-gates``; the selected gates' results plus ``tests``.
+
+    Under ``coverage run`` (:func:`coverage_measure`) the coverage gate is not run inside
+    the suite (its data is complete only once pytest has exited): it reads the data file
+    the run wrote, after the suite, and only when the suite ran to its end."""
+    argv_probe = pytest_command(cfg, gates, Path("report.json"))
+    by_coverage_run = "coverage" in gates and argv_probe[1:4] == ["-m", "coverage", "run"]
+    in_suite = [g for g in gates if not (by_coverage_run and g == "coverage")]
     with tempfile.TemporaryDirectory(prefix="django-gates-run-") as tmp:
         report_path = Path(tmp) / "gates-report.json"
         outcomes_path = Path(tmp) / "outcomes.json"
         env = dict(environ)
-        env["DJANGO_GATES_GATES"] = ",".join(gates)
+        env["DJANGO_GATES_GATES"] = ",".join(in_suite)
         env[OUTCOMES_ENV] = str(outcomes_path)
         env.pop(options.OPTIONS["report"].env_name, None)
         since = str(cfg["run.since"] or "")
@@ -336,6 +383,14 @@ def run_test_suite(
             rootdir, env, [str(a) for a in cfg["run.pytest_args"]], Path(tmp)
         )
         coverage_file.prepare(env)
+        if by_coverage_run:
+            # its own directory: a configuration with parallel = true writes .coverage.*
+            # files beside it; the gate combines them all in memory.
+            measured_dir = Path(tmp) / "coverage-run"
+            measured_dir.mkdir()
+            name = coverage_file.target.name if coverage_file.target else ".coverage"
+            env["COVERAGE_FILE"] = str(measured_dir / name)
+            coverage_file.staged = measured_dir / name
         timeout = float(cfg["run.timeout"])
         try:
             proc = suite_process.run(
@@ -364,9 +419,14 @@ def run_test_suite(
         except ReportError as exc:
             return _all_error(gates, f"the report of pytest --django-gates is unusable: {exc}")
         outcomes = _load_outcomes(outcomes_path)
+        after: dict[str, GateResult] = {}
+        if by_coverage_run:
+            after["coverage"] = _coverage_after_run(
+                cfg, rootdir, measured_dir, proc.returncode, environ
+            )
     results: list[GateResult] = []
     for name in gates:
-        found = suite_report.gate(name)
+        found = after.get(name) or suite_report.gate(name)
         if found is None:
             found = GateResult(
                 name=name,
@@ -386,6 +446,28 @@ def run_test_suite(
         )
         tests = replace(tests, findings=(*tests.findings, warning))
     return [tests, *results]
+
+
+def _coverage_after_run(
+    cfg: GatesConfig, rootdir: Path, measured: Path, returncode: int, environ: Mapping[str, str]
+) -> GateResult:
+    """The coverage gate on the data ``coverage run`` wrote into ``measured``."""
+    if returncode not in suite_process.COMPLETED:
+        return GateResult(
+            name="coverage",
+            status="error",
+            summary=f"the test suite did not run to its end (pytest exit {returncode}), so "
+            "its coverage is incomplete",
+        )
+    values, sources = dict(cfg.values), dict(cfg.sources)
+    values["coverage.data"] = [str(measured)]
+    sources["coverage.data"] = "django-gates run (the data file of its coverage run)"
+    ctx = GateContext(
+        config=_with_run_since(replace(cfg, values=values, sources=sources), environ),
+        rootdir=rootdir,
+    )
+    result, _ = run_gate("coverage", ctx)
+    return replace(result, summary=f"{result.summary} (measured by coverage run)")
 
 
 def _all_error(gates: Sequence[str], why: str) -> list[GateResult]:

@@ -238,3 +238,61 @@ def test_a_new_startproject_adopts_the_gates_and_they_catch_each_kind_of_break(
     assert "deploy: FAILED" in broken.stdout
     line = len(PRODUCTION.splitlines()) + 1
     assert f"mysite/production.py:{line}" in broken.stdout, broken.stdout
+
+
+RUNNER_TESTS = """\
+from django.test import TestCase
+
+from shop.models import Category, Product
+
+
+class ProductsTests(TestCase):
+    def test_products(self):
+        category = Category.objects.create(name="c")
+        for n in range(5):
+            Product.objects.create(name=f"p{n}", category=category)
+        self.assertEqual(len(self.client.get("/products/").json()["products"]), 5)
+"""
+
+
+def test_a_project_on_djangos_test_runner_gets_pytest_configured_to_collect_its_tests(
+    tmp_path: Path,
+) -> None:
+    """No pytest configuration and ``shop/tests.py`` (what ``startapp`` writes): init
+    configures pytest to collect what ``manage.py test`` runs, with manage.py's settings,
+    and the gates then judge those tests; an N+1 planted in the view is caught."""
+    root = startproject(tmp_path / "site")
+    (root / "pyproject.toml").write_text('[project]\nname = "mysite"\nversion = "0"\n')
+    (root / "shop" / "test_products.py").unlink()
+    (root / "shop" / "tests.py").write_text(RUNNER_TESTS, encoding="utf-8")
+    init = [sys.executable, "-m", "pytest_django_gates", "init"]
+    out = _must(init, root)
+    assert "1 test module named for Django's runner (e.g. shop/tests.py)" in out, out
+    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+    assert (
+        '[tool.pytest.ini_options]\npython_files = ["test*.py"]\n'
+        'DJANGO_SETTINGS_MODULE = "mysite.settings"\n'
+    ) in pyproject, pyproject
+    assert "up to date" in _must(init, root)  # pytest is configured now: left alone
+
+    clean = _gates(root)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "1 passed" in clean.stdout, clean.stdout
+    views = root / "shop" / "views.py"
+    views.write_text(VIEWS.replace('.select_related("category")', ".all()"), encoding="utf-8")
+    broken = _gates(root)
+    assert broken.returncode == 1, broken.stdout
+    assert "shop/views.py:8" in broken.stdout, broken.stdout
+
+
+def test_a_configured_pytest_is_never_rewritten_only_told_what_it_leaves_out(
+    tmp_path: Path,
+) -> None:
+    root = startproject(tmp_path / "site")
+    (root / "shop" / "tests_extra.py").write_text(RUNNER_TESTS, encoding="utf-8")
+    out = _must([sys.executable, "-m", "pytest_django_gates", "init", "--dry-run"], root)
+    assert (
+        "pytest: 1 test module named for Django's runner (e.g. shop/tests_extra.py) left out "
+        "by the default python_files of pyproject.toml [tool.pytest.ini_options]"
+    ) in out, out
+    assert "+[tool.pytest" not in out
