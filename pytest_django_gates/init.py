@@ -287,11 +287,8 @@ def _production(plan: Plan, cfg: Any, root: Path) -> None:
                 "settings exist"
             )
             return
-        module, reads = candidate
-        why = (
-            f"the project's one settings module; it reads {', '.join(reads)} from the "
-            "environment, as production sets them"
-        )
+        module, reads, which = candidate
+        why = f"{which}; it reads {', '.join(reads)} from the environment, as production sets them"
     plan.gates.append("deploy")
     plan.set("", "deploy_settings", module)
     plan.notes.append(f"deploy: production settings {module} ({why})")
@@ -314,18 +311,28 @@ def _production(plan: Plan, cfg: Any, root: Path) -> None:
         )
 
 
-def _environment_driven(plan: Plan) -> tuple[str, list[str]] | None:
-    """The project's one settings module, when it is production's too: the one manage.py
-    sets (else the test settings), not named for tests or development, and reading
-    production settings from the environment."""
+def _environment_driven(plan: Plan) -> tuple[str, list[str], str] | None:
+    """The settings module production runs, when no separate production module exists:
+    the one manage.py sets (else the test settings), or, in a split settings package, the
+    base module those star-import (``from .base import *``), that is not named for tests
+    or development and reads production settings from the environment. Returns the
+    module, the settings it reads, and why it was chosen."""
+    from pytest_django_gates.deploy.settings_source import SettingsSource
     from pytest_django_gates.migrations.project import find_manage_py, manage_py_settings
 
     manage = find_manage_py(plan.root)
     candidates = [manage_py_settings(manage) if manage is not None else None, plan.settings]
-    for module in dict.fromkeys(m for m in candidates if m):
+    direct = list(dict.fromkeys(m for m in candidates if m))
+    for module in direct:
         found = _reads_production_settings(plan, module)
         if found:
-            return module, found
+            return module, found, "the project's one settings module"
+    dirs = list(plan.settings_dirs) or [plan.root]
+    for module in direct:
+        for base in SettingsSource.load(module, dirs).modules[1:]:
+            found = _reads_production_settings(plan, base)
+            if found:
+                return base, found, f"the base settings module {module} star-imports"
     return None
 
 

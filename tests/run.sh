@@ -13,6 +13,10 @@
 #   py3.10   4.2.x    3.10     the query gate's tests and the demo (the oldest Python)
 #   realworld 5.2.x   3.11     real projects' own suites under the query gate, their
 #                              findings checked against benchmarks/realworld/labels.toml
+#   adoption  (its lock) 3.11  a real application adopts the gates with zero hand edits:
+#                              benchmarks/adoption/run.py --project ephios-sdist (its PyPI
+#                              sdist pinned by sha256; init --baselines, a clean first run,
+#                              one planted problem per gate found at its line, nothing else)
 #
 # An interpreter is taken from PATH (python3.13, ...) if it runs, else from pyenv
 # (~/.pyenv/versions/3.13*), else, for 3.13 and 3.14, from a Debian chroot built once
@@ -48,7 +52,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-SERIES="${DJANGO_SERIES:-4.2 5.2 6.0 6.1 py3.10 realworld}"
+SERIES="${DJANGO_SERIES:-4.2 5.2 6.0 6.1 py3.10 realworld adoption}"
 ACT_SERIES=5.2
 DEBIAN_PYTHON="${DEBIAN_PYTHON:-$ROOT/../shared/tools/debian-python.sh}"
 
@@ -89,8 +93,8 @@ series_pythons() {
     6.0) echo "3.13 3.12" ;;
     6.1) echo "3.14" ;;
     py3.10) echo "3.10" ;;
-    realworld) echo "3.11" ;;
-    *) echo "unknown series $1 (known: 4.2 5.2 6.0 6.1 py3.10 realworld)" >&2; return 2 ;;
+    realworld|adoption) echo "3.11" ;;
+    *) echo "unknown series $1 (known: 4.2 5.2 6.0 6.1 py3.10 realworld adoption)" >&2; return 2 ;;
   esac
 }
 debian_suite_for() { case "$1" in 3.13) echo trixie ;; 3.14) echo forky ;; *) echo "" ;; esac; }
@@ -171,6 +175,20 @@ run_realworld() {
   "$python" benchmarks/realworld/precision.py --check "${args[@]}"
 }
 
+# A real application adopts the gates from a clean copy with zero hand edits (issue 19).
+ADOPTION_PROJECTS="${ADOPTION_PROJECTS:-ephios-sdist}"
+run_adoption() {
+  local python args=() project
+  python="$(find_python 3.11)"
+  if [ -z "$python" ]; then
+    echo "the adoption series needs Python 3.11" >&2
+    return 1
+  fi
+  for project in $ADOPTION_PROJECTS; do args+=(--project "$project"); done
+  log "adoption with zero hand edits: $ADOPTION_PROJECTS"
+  "$python" benchmarks/adoption/run.py --workdir "$STATE/adoption" "${args[@]}"
+}
+
 # The Python of the steps that run once (docs, package): 3.11, as the 4.2 and 5.2 series.
 once_python() {
   local python
@@ -241,6 +259,10 @@ run_series() {
   local series="$1" version python suite
   if [ "$series" = realworld ]; then
     run_realworld
+    return
+  fi
+  if [ "$series" = adoption ]; then
+    run_adoption
     return
   fi
   for version in $(series_pythons "$series"); do

@@ -120,6 +120,12 @@ class SettingsSource:
         return parsed.path if parsed else None
 
     @property
+    def modules(self) -> list[str]:
+        """Every settings module read (found), the production module first."""
+        self.bindings()
+        return [name for name, m in self._modules.items() if m is not None]
+
+    @property
     def files(self) -> list[Path]:
         """Every settings file read, the production module first."""
         self.bindings()

@@ -184,6 +184,38 @@ def test_a_single_settings_module_driven_by_the_environment_is_the_production_on
     assert "deploy: left out" in _notes(root)
 
 
+def test_in_a_split_settings_package_the_base_the_test_settings_build_on_is_production(
+    tmp_path: Path,
+) -> None:
+    """``settings/base.py`` read from the environment, ``test.py`` and ``development.py``
+    star-importing it, no production module (production runs base with its environment)."""
+    root = _project(tmp_path)
+    (root / "app" / "settings.py").unlink()
+    package = root / "app" / "settings"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "base.py").write_text(ENV_SETTINGS)
+    (package / "test.py").write_text('from .base import *  # noqa: F403\nSECRET_KEY = "t"\n')
+    (package / "development.py").write_text("from .base import *  # noqa: F403\nDEBUG = True\n")
+    (package / "production.example.py").write_text("from .base import *  # noqa: F403\n")
+    (root / "manage.py").write_text(
+        'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings.development")\n'
+    )
+    (root / "pytest.ini").write_text("[pytest]\nDJANGO_SETTINGS_MODULE = app.settings.test\n")
+    plan = inspect(root, {})
+    notes = "\n".join(plan.notes)
+    assert (
+        "deploy: production settings app.settings.base (the base settings module "
+        "app.settings.development star-imports; it reads DEBUG, SECRET_KEY, ALLOWED_HOSTS, "
+        "DATABASES from the environment" in notes
+    ), notes
+    assert plan.values[""]["deploy_settings"] == "app.settings.base"
+    assert "migrations: PostgreSQL rules apply" in notes
+    # a base that reads nothing from the environment is not production's
+    (package / "base.py").write_text('DEBUG = True\nSECRET_KEY = "x"\n')
+    assert "deploy: left out" in _notes(root)
+
+
 def test_mypy_without_files_takes_the_paths_ci_gives_it_or_is_left_out_saying_what_to_set(
     tmp_path: Path,
 ) -> None:
