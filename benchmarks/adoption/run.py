@@ -80,6 +80,9 @@ class Plant:
     position: str = "after"
     create: bool = False
     note: str = ""
+    # Findings this plant causes besides its own, each "CODE path" (e.g. the query count
+    # growth of a test whose page now runs the planted query once): expected, checked.
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,12 @@ def load_config(path: Path) -> tuple[dict[str, Any], dict[str, Project]]:
             bad = set(entry) - plant_keys
             if bad:
                 raise HarnessError(f"{where}.plant[{i}]: unknown key(s) {sorted(bad)}")
-            plant = Plant(**entry)
+            also = entry.get("also", [])
+            if not isinstance(also, list) or not all(
+                isinstance(a, str) and len(a.split()) == 2 for a in also
+            ):
+                raise HarnessError(f'{where}.plant[{i}].also: a list of "CODE path" strings')
+            plant = Plant(**{**entry, "also": tuple(also)})
             if plant.position not in ("after", "before"):
                 raise HarnessError(f"{where}.plant[{i}].position: 'after' or 'before'")
             if not plant.create and not plant.anchor:
@@ -515,6 +523,20 @@ def adopt(
             "found" if hit else f"missed; that gate/file: {', '.join(near[:3]) or 'nothing'}",
             bool(hit),
         )
+        for also in p.also:
+            also_code, also_path = also.split()
+            caused = [
+                i
+                for i, f in enumerate(found)
+                if fnmatch.fnmatchcase(str(f.get("code")), also_code) and f.get("path") == also_path
+            ]
+            used.update(caused)
+            outcome.check(
+                f"planted {p.gate} also",
+                also,
+                "found" if caused else "missed",
+                bool(caused),
+            )
     extra = [
         f"{f['code']} {f.get('path')}:{f.get('line')}" for i, f in enumerate(found) if i not in used
     ]

@@ -47,10 +47,13 @@ class Collected:
 SHOWN_TESTS = 3
 # The counts that differ from test to test in one problem's headline.
 _COUNT = re.compile(r"^(N\+1: |write in a loop: )\d+ x |^\d+ (writes outside)")
+# The first write of a DJG108 unit (its message's second line): "INSERT INTO "t"".
+_FIRST_WRITE = re.compile(r'^\s*(INSERT INTO|UPDATE|DELETE FROM) ("[^"]+"|\S+)')
 
 
 def group_findings(findings: Sequence[Finding]) -> list[Finding]:
-    """One finding per code, location and query (the message's first line), whatever
+    """One finding per code, location and query (the message's first line; for DJG108
+    also the table of the first write), whatever
     the number of tests that hit it, in :meth:`Finding.sort_key` order.
 
     Whatever order the findings come in: ``object`` is the smallest node id of the
@@ -61,8 +64,15 @@ def group_findings(findings: Sequence[Finding]) -> list[Finding]:
     for finding in findings:
         # "N+1: 3 x <query> at ..." and "N+1: 21 x <query> at ..." are the same N+1 (and
         # so for writes in a loop, and for "3 writes outside a transaction" at one line).
-        headline = _COUNT.sub(r"\1\2", finding.message.split("\n", 1)[0], count=1)
-        key = (finding.code, finding.path, finding.line, headline)
+        lines = finding.message.split("\n", 2)
+        headline = _COUNT.sub(r"\1\2", lines[0], count=1)
+        key: tuple[object, ...] = (finding.code, finding.path, finding.line, headline)
+        if finding.code == "DJG108" and len(lines) > 1:
+            # Units that start at one line (a middleware every request passes) with writes
+            # to different tables are different views' problems: one group (and one
+            # allow, keyed by that table) each.
+            first_write = _FIRST_WRITE.match(lines[1])
+            key += (first_write.group(0).strip() if first_write else lines[1],)
         groups.setdefault(key, []).append(finding)
     grouped: list[Finding] = []
     for members in groups.values():
