@@ -16,8 +16,8 @@ writes only what it found:
   finds it (``settings/production.py`` or ``prod.py``), else the project's single
   settings module when it reads DEBUG, SECRET_KEY, ALLOWED_HOSTS or DATABASES from
   the environment (production sets them there);
-* ``[tool.pytest.ini_options]`` ``python_files = ["test*.py"]`` and
-  ``DJANGO_SETTINGS_MODULE``, only when pytest has no configuration at all and the
+* ``[tool.pytest.ini_options]`` ``python_files = ["test*.py"]``, empty
+  ``python_classes`` and ``python_functions``, and ``DJANGO_SETTINGS_MODULE``, only when pytest has no configuration at all and the
   suite's modules are named for Django's test runner (``tests.py``, ``tests_*.py``):
   pytest then collects what ``manage.py test`` runs (see ``_pytest_setup``);
 * ``[tool.django-gates.mypy] paths``, when mypy's configuration names no files: the
@@ -207,13 +207,20 @@ def _pytest_setup(plan: Plan, root: Path) -> None:
     if not runner_only:
         return
     plan.pytest_options["python_files"] = [DJANGO_RUNNER_FILES]
+    # Django's runner runs unittest TestCase subclasses defined at module level, nothing
+    # else: no plain ``Test*`` class (nor a TestCase nested in one, an abstract base kept
+    # out of discovery that way) and no ``test_*`` function. pytest collects TestCase
+    # subclasses whatever these say, so empty lists collect exactly the runner's tests.
+    plan.pytest_options["python_classes"] = []
+    plan.pytest_options["python_functions"] = []
     if plan.settings:
         plan.pytest_options["DJANGO_SETTINGS_MODULE"] = plan.settings
     plan.notes.append(
         f"pytest: no configuration, and {_modules(runner_only)} named for "
         f"Django's runner (e.g. {runner_only[0].relative_to(root).as_posix()}): "
-        f'[tool.pytest.ini_options] python_files = ["{DJANGO_RUNNER_FILES}"] (what '
-        "manage.py test collects)"
+        f'[tool.pytest.ini_options] python_files = ["{DJANGO_RUNNER_FILES}"], '
+        "python_classes = [], python_functions = [] (what manage.py test runs: its "
+        "TestCase classes)"
         + (f', DJANGO_SETTINGS_MODULE = "{plan.settings}"' if plan.settings else "")
     )
 

@@ -264,14 +264,22 @@ def test_a_project_on_djangos_test_runner_gets_pytest_configured_to_collect_its_
     root = startproject(tmp_path / "site")
     (root / "pyproject.toml").write_text('[project]\nname = "mysite"\nversion = "0"\n')
     (root / "shop" / "test_products.py").unlink()
-    (root / "shop" / "tests.py").write_text(RUNNER_TESTS, encoding="utf-8")
+    # what the runner does not run, pytest must not either: a plain function, and an
+    # abstract TestCase nested in a holder class (kept out of discovery that way)
+    (root / "shop" / "tests.py").write_text(
+        RUNNER_TESTS
+        + "\n\ndef test_helper_not_run_by_the_runner():\n    raise AssertionError\n"
+        + "\n\nclass TestBases:\n    class Abstract(TestCase):\n"
+        + "        def test_abstract(self):\n            raise AssertionError\n",
+        encoding="utf-8",
+    )
     init = [sys.executable, "-m", "pytest_django_gates", "init"]
     out = _must(init, root)
     assert "1 test module named for Django's runner (e.g. shop/tests.py)" in out, out
     pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
     assert (
-        '[tool.pytest.ini_options]\npython_files = ["test*.py"]\n'
-        'DJANGO_SETTINGS_MODULE = "mysite.settings"\n'
+        '[tool.pytest.ini_options]\npython_files = ["test*.py"]\npython_classes = []\n'
+        'python_functions = []\nDJANGO_SETTINGS_MODULE = "mysite.settings"\n'
     ) in pyproject, pyproject
     assert "up to date" in _must(init, root)  # pytest is configured now: left alone
 
