@@ -396,7 +396,12 @@ def plant(project_dir: Path, p: Plant, seed: str) -> tuple[str, int]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         return p.file, p.report_line
-    lines = path.read_text().splitlines(keepends=True)
+    # Bytes kept as they are (a file with CRLF line ends stays CRLF: rewriting it would
+    # make every line of it "changed" for the gates that judge changed lines).
+    with path.open(encoding="utf-8", newline="") as fh:
+        lines = fh.read().splitlines(keepends=True)
+    if lines and lines[0].endswith("\r\n"):
+        text = text.replace("\n", "\r\n")
     start = 0
     if p.within:
         start = next((i for i, line in enumerate(lines) if p.within in line), -1)
@@ -407,7 +412,8 @@ def plant(project_dir: Path, p: Plant, seed: str) -> tuple[str, int]:
         raise HarnessError(f"{p.file}: no line with {p.anchor!r} after {p.within!r}")
     index = at + 1 if p.position == "after" else at
     lines[index:index] = [text]
-    path.write_text("".join(lines))
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write("".join(lines))
     return p.file, index + p.report_line if p.report_line else 0
 
 
