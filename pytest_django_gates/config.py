@@ -90,7 +90,7 @@ class Option:
                 raise ConfigError(f"{where}: expected a number, got {raw!r}")
             try:
                 value = number_type(raw)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ConfigError(
                     f"{where}: expected {'an integer' if self.kind == 'int' else 'a number'}, "
                     f"got {raw!r}"
@@ -229,6 +229,15 @@ def read_table(pyproject: Path | None) -> dict[str, Any]:
         raise ConfigError(f"{pyproject}: cannot read: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{pyproject}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); TOML files are UTF-8: save it as UTF-8"
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{pyproject}: not valid TOML: arrays or tables nested too deeply to read; fix the file"
+        ) from None
     tool = data.get("tool", {})
     table = tool.get(TABLE, {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):

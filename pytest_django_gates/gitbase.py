@@ -54,6 +54,13 @@ class Diff:
     notes: list[str] = field(default_factory=list)
 
 
+def since_source(source: str) -> str:
+    """How an error names where ``--since``'s value came from: ``--since`` for the command
+    line (and the default), else the configuration's own source (``environment
+    (DJANGO_GATES_RUN_SINCE)``, ``pyproject.toml ...``), so it points at what to change."""
+    return "--since" if source.startswith("command line") or source == "default" else source
+
+
 def find_base(since: str | None, since_source: str, environ: Mapping[str, str]) -> Base | None:
     if since:
         return Base(since, since_source)

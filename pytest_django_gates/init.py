@@ -17,9 +17,10 @@ writes only what it found:
   settings module when it reads DEBUG, SECRET_KEY, ALLOWED_HOSTS or DATABASES from
   the environment (production sets them there);
 * ``[tool.pytest.ini_options]`` ``python_files = ["test*.py"]``, empty
-  ``python_classes`` and ``python_functions``, and ``DJANGO_SETTINGS_MODULE``, only when pytest has no configuration at all and the
-  suite's modules are named for Django's test runner (``tests.py``, ``tests_*.py``):
-  pytest then collects what ``manage.py test`` runs (see ``_pytest_setup``);
+  ``python_classes`` and ``python_functions``, and ``DJANGO_SETTINGS_MODULE``, only
+  when pytest has no configuration at all and the suite's modules are named for
+  Django's test runner (``tests.py``, ``tests_*.py``): pytest then collects what
+  ``manage.py test`` runs (see ``_pytest_setup``);
 * ``[tool.django-gates.mypy] paths``, when mypy's configuration names no files: the
   paths the project's CI or pre-commit passes to mypy;
 * with ``--baselines``, what exists today is accepted so that the first run

@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import stat
 import sys
 import tempfile
@@ -349,12 +350,50 @@ def read_json(
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise error(f"{label}: cannot read: {exc.strerror or exc}{suffix}") from exc
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{label}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); write it as UTF-8 JSON{suffix}"
+        ) from None
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise error(
             f"{label}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}){suffix}"
         ) from exc
+    except RecursionError:
+        raise error(
+            f"{label}: nested too deeply to read{suffix or '; fix or regenerate the file'}"
+        ) from None
+    if _SURROGATE.search(text) and _has_lone_surrogate(data):
+        raise error(
+            f"{label}: a string holds a lone surrogate escape (\\ud800-\\udfff), which is "
+            f"not a character{suffix or '; fix or regenerate the file'}"
+        )
+    return data
+
+
+# A \ud800-\udfff escape: the only way JSON text can hold a string that is not Unicode.
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    """Whether a string (key or value) of parsed JSON holds a lone surrogate: it can be
+    neither printed nor written as UTF-8."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _umask() -> int:

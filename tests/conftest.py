@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.helpers import NO_RANDOMLY
 
@@ -16,6 +17,30 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "demo_project"
 # Sample projects and corpora are run by the tests in subprocesses, never collected here.
 collect_ignore_glob = ["*_project", "*/corpus", "*/projects", "*/fixtures_projects"]
+
+# Hypothesis profiles of the generated hostile-input tests (tests/robustness). "ci", the
+# default, keeps them bounded (under a minute with -n 2) and reproducible (derandomize: the
+# same examples every run, so a report names an input anyone can replay); "long"
+# (pytest --hypothesis-profile=long) tries many more. max_examples is the count of each
+# test that runs a real process per example; the in-process parser tests run more
+# (tests/robustness/support.py scales them).
+settings.register_profile(
+    "ci",
+    max_examples=50,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "long",
+    max_examples=2000,
+    deadline=None,
+    derandomize=False,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("ci")
 
 PG_HOST = os.environ.get("DJANGO_GATES_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("DJANGO_GATES_TEST_PG_PORT", "5432"))

@@ -33,6 +33,7 @@ from pytest_django_gates.gitbase import (
     changed_lines,
     find_base,
     parse_diff,
+    since_source,
     unquote,
 )
 from pytest_django_gates.gitbase import BaseUnreachable as PatchUnreachable
@@ -47,6 +48,7 @@ __all__ = [
     "find_base",
     "parse_diff",
     "patch_coverage",
+    "since_source",
     "unquote",
 ]
 

@@ -496,7 +496,9 @@ class _Lines:
         if self._changed is None:
             from pytest_django_gates.coverage import patch
 
-            base = patch.find_base(str(self.cfg.get("run.since") or ""), "--since", self.environ)
+            # an error about the base names where it came from (DJANGO_GATES_RUN_SINCE, ...)
+            since_source = patch.since_source(self.cfg.source("run.since"))
+            base = patch.find_base(str(self.cfg.get("run.since") or ""), since_source, self.environ)
             self._changed = {}
             if base is not None:
                 diff = patch.changed_lines(self.rootdir, base, what="the deploy gate's allows")

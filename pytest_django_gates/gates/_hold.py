@@ -271,7 +271,9 @@ def apply(
         return by_baseline(gate, path, findings, rootdir, label)
     from pytest_django_gates.coverage import patch
 
-    base = patch.find_base(str(config.get("run.since") or ""), "--since", environ)
+    # an error about the base names where it came from (DJANGO_GATES_RUN_SINCE, ...)
+    since_source = patch.since_source(config.source("run.since"))
+    base = patch.find_base(str(config.get("run.since") or ""), since_source, environ)
     if base is None:
         if mode == "changed":
             raise ConfigError(
