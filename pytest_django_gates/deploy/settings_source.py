@@ -28,6 +28,10 @@ from typing import Literal, cast
 
 BindingKind = Literal["assign", "augassign", "item", "import"]
 
+# How many settings modules a chain of ``from x import *`` is followed through (each one
+# is a few generator frames deep: a longer chain would exhaust Python's recursion limit).
+MAX_DEPTH = 100
+
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # Callee names (the last part of ``a.b.name``) that read one environment variable.
 _ENV_CALLEES = {"get", "getenv", "env", "environ", "config", "str", "list", "bool", "int", "json"}
@@ -95,10 +99,15 @@ class SettingsSource:
 
     def _parse(self, module: str, path: Path) -> _Module | None:
         try:
-            text = path.read_text(encoding="utf-8")
-            tree = ast.parse(text, filename=str(path))
-        except (OSError, SyntaxError, ValueError) as exc:
-            self.problems.append(f"{path}: cannot read settings source: {exc}")
+            # Bytes: Python's own decoding (a BOM, a ``# -*- coding: ... -*-`` line).
+            tree = ast.parse(path.read_bytes(), filename=str(path))
+        except (OSError, SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+            # MemoryError / RecursionError: the parser on expressions nested too deep.
+            detail = str(exc) or f"{type(exc).__name__} (nested too deep)"
+            self.problems.append(
+                f"{path}: cannot read settings source: {detail}; fix the file (Python, "
+                "UTF-8 or with a coding line) so its settings can be located"
+            )
             self._modules[module] = None
             return None
         parsed = _Module(module, path, tree, path.name == "__init__.py")
@@ -209,6 +218,12 @@ class SettingsSource:
             return
         parsed = self._get(module)
         if parsed is None or module in stack:
+            return
+        if len(stack) >= MAX_DEPTH:
+            self.problems.append(
+                f"{parsed.path}: star-imported through more than {MAX_DEPTH} settings "
+                "modules; its settings are not located (import fewer modules in a chain)"
+            )
             return
         inner = stack | {module}
         wanted = dict(only)

@@ -155,7 +155,11 @@ def load_graph(request: Request, root: Path) -> Any:
     except InconsistentMigrationHistory as exc:
         raise AnalysisError(f"database {request.database!r}: {exc}") from exc
     except BadMigrationError as exc:
-        raise AnalysisError(str(exc)) from exc
+        where = _loading_file(exc, root)
+        raise AnalysisError(
+            f"{where + ': ' if where else ''}{exc}; define `class Migration(migrations.Migration)` "
+            "in it, or delete the file if it is not a migration"
+        ) from exc
     except Exception as exc:
         if connection is not None and _is_database_error(exc):
             raise AnalysisError(
@@ -175,18 +179,55 @@ def _is_database_error(exc: BaseException) -> bool:
 def _import_failure(exc: BaseException, root: Path) -> str:
     """Name the migration file (and line) that failed to import."""
     where: str | None = None
-    if isinstance(exc, SyntaxError) and exc.filename:
+    if isinstance(exc, SyntaxError) and exc.filename and exc.filename != "<string>":
         where = f"{relpath(exc.filename, root)}:{exc.lineno}"
     else:
         for frame in reversed(traceback.extract_tb(exc.__traceback__)):
             parts = Path(frame.filename).parts
-            if "migrations" in parts and "django" not in parts:
+            if (
+                "migrations" in parts
+                and "django" not in parts
+                and "pytest_django_gates" not in parts
+            ):
                 where = f"{relpath(frame.filename, root)}:{frame.lineno}"
                 break
+        else:
+            # Raised by Django on the migration's behalf (a null byte in the source,
+            # ``operations = None``, ``dependencies = [1]``): the file its loader was on.
+            where = _loading_file(exc, root)
     detail = f"{type(exc).__name__}: {exc}"
     if where:
         return f"{where}: cannot import this migration: {detail}"
     return f"cannot load the migrations: {detail}"
+
+
+def _loading_file(exc: BaseException, root: Path) -> str | None:
+    """The migration file Django's ``MigrationLoader`` was loading (``migration_path``
+    of ``load_disk``) or adding to the graph (a ``migration`` of ``build_graph``'s
+    helpers) when ``exc`` was raised, ``None`` when not known. It reads the local
+    variables of those frames as Django 4.2, 5.2, 6.0 and 6.1 name them; with other names
+    the message only names no file (nothing else depends on it)."""
+    import importlib.util
+
+    from django.db.migrations import Migration
+
+    tb = exc.__traceback__
+    module: object = None
+    while tb is not None:
+        local = tb.tb_frame.f_locals
+        if tb.tb_frame.f_code.co_name == "load_disk":
+            module = local.get("migration_path", module)
+        elif isinstance(local.get("migration"), Migration):
+            module = type(local["migration"]).__module__
+        tb = tb.tb_next
+    if not isinstance(module, str):
+        return None
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    origin = spec.origin if spec is not None else None
+    return relpath(origin, root) if origin else None
 
 
 # -- selection -----------------------------------------------------------------------
