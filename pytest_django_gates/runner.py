@@ -3,11 +3,12 @@
 Order: the external tools first (ruff, mypy, gitleaks, pip-audit, each a real
 process, see :mod:`pytest_django_gates.gates._tools`), then the project's test
 suite, once, as ``python -m pytest --django-gates --gates-report=<tmp.json>``
-(plus ``--cov=.``, or ``--cov`` when coverage.py's configuration names its
+(plus ``--cov=.`` and ``--cov=`` each ``pythonpath`` entry of pytest's configuration
+(:func:`coverage_sources`), or ``--cov`` when coverage.py's configuration names its
 ``source``, when the coverage gate is selected and the run's pytest arguments do not
 already choose), whose report (queries, migrations, deploy, coverage) is
 merged in. Without pytest-cov but with coverage.py installed, the suite runs as
-``python -m coverage run [--source=.] -m pytest ... -n 0`` and the coverage gate reads
+``python -m coverage run [--source=.,src] -m pytest ... -n 0`` and the coverage gate reads
 its data file once the suite has ended (:func:`coverage_measure`).
 
 Which gates run: ``[tool.django-gates] gates`` (default: all), narrowed by
@@ -265,13 +266,15 @@ def pytest_command(cfg: GatesConfig, gates: Sequence[str], report: Path) -> list
         # invisible): measure the project directory unless coverage's own configuration
         # names its source.
         configured = coverage_source_configured(cfg.base_dir)
+        sources = [] if configured else coverage_sources(cfg.base_dir)
         if coverage_measure(cfg) == "coverage run":
-            head = [python, "-m", "coverage", "run", *([] if configured else ["--source=."])]
+            head = [python, "-m", "coverage", "run"]
+            head += [f"--source={','.join(sources)}"] if sources else []
             head += ["-m", "pytest"]
             if _importable(python, "xdist") and "no:xdist" not in extra:
                 tail_args = ["-n", "0"]  # `coverage run` measures this process only
         else:
-            tail_args = ["--cov" if configured else "--cov=."]
+            tail_args = [f"--cov={s}" for s in sources] if sources else ["--cov"]
     return [
         *head,
         "--django-gates",
@@ -283,6 +286,26 @@ def pytest_command(cfg: GatesConfig, gates: Sequence[str], report: Path) -> list
         *extra,
         *tail_args,
     ]
+
+
+def coverage_sources(rootdir: Path) -> list[str]:
+    """What the suite's coverage measures when coverage.py's configuration names no
+    source: the project directory (``.``), so that a module no test imports counts as
+    uncovered rather than unseen, plus each ``pythonpath`` entry of pytest's configuration
+    inside it (a ``src/`` layout): coverage.py looks for never-imported files only in
+    packages below a source directory, and ``src/`` itself is not one."""
+    from pytest_django_gates import pytest_ini
+
+    sources = ["."]
+    root = rootdir.resolve()
+    ini = pytest_ini.read(rootdir)
+    for entry in ini.pythonpath:
+        path = ((ini.root or rootdir) / entry).resolve()
+        if path.is_dir() and path != root and path.is_relative_to(root):
+            relative = path.relative_to(root).as_posix()
+            if relative not in sources:
+                sources.append(relative)
+    return sources
 
 
 def coverage_measure(cfg: GatesConfig) -> str:

@@ -163,3 +163,38 @@ def test_a_suite_that_did_not_finish_is_a_coverage_error_not_a_verdict(
     code, report = _run(python, root)
     assert code == 3, report
     assert _gate(report, "coverage")["status"] == "error", report
+
+
+def _src_layout(root: Path) -> Path:
+    """A src/ layout: ``src/`` is not a package, the code is ``src/app``; one module of it
+    no test imports."""
+    _project(root, 99)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace(
+            'pythonpath = ["."]', 'pythonpath = ["src", "."]'
+        ),
+        encoding="utf-8",
+    )
+    (root / "src" / "app").mkdir(parents=True)
+    (root / "src" / "app" / "__init__.py").write_text("")
+    (root / "calc.py").rename(root / "src" / "app" / "calc.py")
+    (root / "src" / "app" / "untested.py").write_text("def never():\n    return 1\n")
+    test = root / "tests" / "test_calc.py"
+    test.write_text(test.read_text().replace("from calc", "from app.calc"))
+    return root
+
+
+@pytest.mark.parametrize("measure", ["coverage run", "pytest-cov"])
+def test_a_module_no_test_imports_counts_in_a_src_layout(
+    python: Path, tmp_path: Path, measure: str
+) -> None:
+    """coverage.py finds never-imported files only in packages below a source directory:
+    with ``--source=.`` alone, ``src/`` (not a package) hides ``src/app/untested.py``.
+    pytest's ``pythonpath`` entries are measured too."""
+    interpreter = python if measure == "coverage run" else Path(sys.executable)
+    code, report = _run(interpreter, _src_layout(tmp_path / "src-layout"))
+    gate = _gate(report, "coverage")
+    assert code == 1, report
+    assert f"measured by {measure}" in str(gate["summary"]) or measure == "pytest-cov", gate
+    assert "src/app/untested.py" in json.dumps(gate), gate
