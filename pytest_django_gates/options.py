@@ -152,6 +152,14 @@ _QUERIES = (
         "Rewrite the query baseline with this run's counts.",
         cli="--gates-update-baseline",
     ),
+    Option(
+        "queries.seed_random",
+        "bool",
+        True,
+        "Seed Python's random module (and Faker's and factory_boy's generators) before "
+        "each test from its node id, so that a test with random data runs the same "
+        "queries in every run; false leaves random as it is.",
+    ),
 )
 
 

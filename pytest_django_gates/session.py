@@ -25,7 +25,7 @@ from pytest_django_gates.gates import GateContext, run_gate
 from pytest_django_gates.gates.queries import EXTRA_KEY, Collected
 from pytest_django_gates.markers import query_marks
 from pytest_django_gates.options import PYTEST_GATES
-from pytest_django_gates.queries import baseline, capture, fetch_mode, scaling
+from pytest_django_gates.queries import baseline, capture, fetch_mode, scaling, seeding
 from pytest_django_gates.queries.evaluate import Outcome, Settings, TestSpec, evaluate
 from pytest_django_gates.report import GateResult, Report, WriteError
 
@@ -118,6 +118,12 @@ class GatesSession:
             allow_reason=marks.allow_reason,
             baseline=None if self.update_baseline else self.baseline.get(item.nodeid),
         )
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        # Before the fixtures and setUpClass make the test's data (queries/seeding.py).
+        if self.queries_on and self.gates_config["queries.seed_random"]:
+            seeding.seed_random(item.nodeid)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
