@@ -19,17 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.test_cli_run import MINI_SETTINGS as SETTINGS
 from tests.migrations.migrations_support import clean_env
 
 pytest.importorskip("pytest_django")
 pytest.importorskip("xdist")
-
-SETTINGS = """
-SECRET_KEY = "tests-only-not-a-secret"
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
-USE_TZ = True
-"""
 
 CALC = """
 def double(value):
