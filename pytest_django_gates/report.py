@@ -13,15 +13,33 @@ migration, the pytest node id for a test, the setting name for a setting.
 
 Gates build :class:`GateResult` objects and never print or exit; rendering lives
 in :mod:`pytest_django_gates.render`, exit codes in :func:`exit_code`.
+
+**Writing files.** Every file django-gates writes in a project (reports, ``--output``
+files, baselines, the lock trace, the coverage data kept by ``django-gates run``,
+``.gitleaksignore``) goes through :func:`atomic_write_text` or
+:func:`atomic_write_bytes`: the content is written to a temporary file next to the
+target, synced, then renamed over it (``os.replace``). A reader, a concurrent run or
+the next run after a ``kill -9`` sees the old file or the new one, never a mix or a
+half. Two runs writing the same file at the same time do not lock each other out:
+*the last writer wins*, and the file holds that run's whole content (each run computes
+a whole file from the project it read; ``.gitleaksignore`` is appended to by reading
+it and writing it whole, so of two concurrent appends the last one is kept). A run
+killed between creating its temporary file and the rename leaves that file behind;
+its name says whose it is (``.<target>.djg-<host>-<pid>.<random>.tmp``), and the next
+write of the same target removes those of processes of this host that no longer
+exist, never the one of a live writer.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 import os
 import platform
 import re
+import socket
 import stat
 import sys
 import tempfile
@@ -416,8 +434,14 @@ def atomic_write_text(path: Path, text: str) -> None:
     to write (permissions, a full disk); the temporary file is removed and nothing
     is half-written. The file gets the mode a plain ``open(path, "w")`` would give
     it: an existing file keeps its mode, a new one follows the umask (``mkstemp``
-    alone would make every report 0600).
+    alone would make every report 0600). Concurrent writers: the last one wins (see
+    the module docstring).
     """
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """:func:`atomic_write_text` for bytes (a coverage data file)."""
     path = Path(path)
     if path.parent.exists() and not path.parent.is_dir():
         raise WriteError(
@@ -434,8 +458,9 @@ def atomic_write_text(path: Path, text: str) -> None:
         mode = 0o666 & ~_umask()
     except OSError as exc:
         raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    remove_stray_temp_files(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise WriteError(
             f"cannot write {path}: {exc.strerror or exc} in {path.parent}; choose a writable "
@@ -443,8 +468,8 @@ def atomic_write_text(path: Path, text: str) -> None:
         ) from exc
     try:
         os.chmod(tmp, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -456,6 +481,64 @@ def atomic_write_text(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+# The temporary file of an atomic write: .<target>.djg-<host>-<pid>.<mkstemp's random>.tmp
+_TEMP_NAME = re.compile(r"\.djg-(?P<host>[0-9a-f]{6})-(?P<pid>[0-9]+)\.[^.]+\.tmp\Z")
+
+
+@functools.cache
+def _host_tag() -> str:
+    """A short tag of this host: a PID means something only on the host that gave it."""
+    return hashlib.blake2s(socket.gethostname().encode(), digest_size=3).hexdigest()
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}.djg-{_host_tag()}-{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (when in doubt: yes, so that its file is kept)."""
+    if pid <= 0 or sys.platform == "win32":  # os.kill would terminate it there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, as another user
+        return True
+    try:  # a zombie (killed, not yet reaped) writes nothing any more
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            line = fh.read()
+    except OSError:  # no /proc (macOS), or it just went
+        return True
+    # The state follows the command's name, in parentheses, which may hold any byte.
+    end = line.rfind(b")")
+    return line[end + 2 : end + 3] != b"Z"
+
+
+def remove_stray_temp_files(path: Path) -> list[Path]:
+    """Remove the temporary files of atomic writes of ``path`` that a killed process left
+    behind: those named for a process of this host that no longer exists. The file of a
+    live writer (this process included) is never touched. The removed files."""
+    prefix = f".{path.name}."
+    removed: list[Path] = []
+    try:
+        names = [n for n in os.listdir(path.parent) if n.startswith(prefix)]
+    except OSError:
+        return removed
+    for name in names:
+        match = _TEMP_NAME.match(name, len(prefix) - 1)
+        if match is None or match["host"] != _host_tag():
+            continue
+        pid = int(match["pid"])
+        if pid == os.getpid() or _alive(pid):
+            continue
+        stray = path.parent / name
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove
+            stray.unlink()
+            removed.append(stray)
+    return removed
 
 
 def _count_summary(errors: int, warnings: int) -> str:

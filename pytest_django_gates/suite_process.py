@@ -15,8 +15,9 @@ writes it when the session ends, so a run stopped half way would lose the
 project's previous ``.coverage`` (or leave a partial one). The suite therefore
 writes its data file in the run's temporary directory (``COVERAGE_FILE``; a copy
 of the existing file is put there first, for ``--cov-append``), and the file is
-moved to where coverage.py would have written it, atomically, only when pytest
-ran to its end (exit 0, 1 or 5). Where that is: ``COVERAGE_FILE`` of the run's
+copied to where coverage.py would have written it, atomically (a temporary file that
+coverage.py's ``combine`` does not take for a data file, then a rename), only when
+pytest ran to its end (exit 0, 1 or 5). Where that is: ``COVERAGE_FILE`` of the run's
 environment, else the ``data_file`` of the coverage configuration
 (``--cov-config`` in ``[tool.django-gates.run] pytest_args``, else the usual
 files) read from the project root; when coverage.py is not installed next to
@@ -34,7 +35,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -152,15 +152,11 @@ class CoverageFile:
         """Move the data of a completed run into place, atomically; why not, or ""."""
         if self.target is None or self.staged is None or not self.staged.is_file():
             return ""
-        partial = ""
+        from pytest_django_gates.report import WriteError, atomic_write_bytes
+
         try:
-            fd, partial = tempfile.mkstemp(prefix=f"{self.target.name}.", dir=self.target.parent)
-            os.close(fd)
-            shutil.copyfile(self.staged, partial)
-            os.replace(partial, self.target)
-        except OSError as exc:
-            if partial:
-                Path(partial).unlink(missing_ok=True)
+            atomic_write_bytes(self.target, self.staged.read_bytes())
+        except (OSError, WriteError) as exc:
             return f"the coverage data of this run could not be written to {self.target}: {exc}"
         return ""
 

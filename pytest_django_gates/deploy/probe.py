@@ -204,7 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = probe(args.settings, args.project_dir, args.options)
     text = json.dumps(result, default=str)
-    args.output.write_text(text, encoding="utf-8")
+    from pytest_django_gates.report import atomic_write_text
+
+    atomic_write_text(args.output, text)
     return 0
 
 
