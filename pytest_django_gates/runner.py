@@ -386,12 +386,12 @@ def run_test_suite(
     Under ``coverage run`` (:func:`coverage_measure`) the coverage gate is not run inside
     the suite (its data is complete only once pytest has exited): it reads the data file
     the run wrote, after the suite, and only when the suite ran to its end."""
-    argv_probe = pytest_command(cfg, gates, Path("report.json"))
-    by_coverage_run = "coverage" in gates and argv_probe[1:4] == ["-m", "coverage", "run"]
-    in_suite = [g for g in gates if not (by_coverage_run and g == "coverage")]
     with tempfile.TemporaryDirectory(prefix="django-gates-run-") as tmp:
         report_path = Path(tmp) / "gates-report.json"
         outcomes_path = Path(tmp) / "outcomes.json"
+        argv = pytest_command(cfg, gates, report_path)
+        by_coverage_run = "coverage" in gates and argv[1:4] == ["-m", "coverage", "run"]
+        in_suite = [g for g in gates if not (by_coverage_run and g == "coverage")]
         env = dict(environ)
         env["DJANGO_GATES_GATES"] = ",".join(in_suite)
         env[OUTCOMES_ENV] = str(outcomes_path)
@@ -401,19 +401,18 @@ def run_test_suite(
             opt = options.OPTIONS.get(key)
             if since and opt is not None and opt.env_name not in env:
                 env[opt.env_name] = since
-        argv = pytest_command(cfg, gates, report_path)
-        coverage_file = suite_process.CoverageFile.plan(
-            rootdir, env, [str(a) for a in cfg["run.pytest_args"]], Path(tmp)
-        )
-        coverage_file.prepare(env)
-        if by_coverage_run:
-            # its own directory: a configuration with parallel = true writes .coverage.*
-            # files beside it; the gate combines them all in memory.
-            measured_dir = Path(tmp) / "coverage-run"
+        # Under coverage run, the data gets a directory of its own: a configuration with
+        # parallel = true writes .coverage.* files beside it, which the gate combines.
+        measured_dir = Path(tmp) / "coverage-run" if by_coverage_run else None
+        if measured_dir is not None:
             measured_dir.mkdir()
-            name = coverage_file.target.name if coverage_file.target else ".coverage"
-            env["COVERAGE_FILE"] = str(measured_dir / name)
-            coverage_file.staged = measured_dir / name
+        coverage_file = suite_process.CoverageFile.plan(
+            rootdir, env, [str(a) for a in cfg["run.pytest_args"]], measured_dir or Path(tmp)
+        )
+        # coverage run starts a new data file; pytest-cov may append (--cov-append)
+        coverage_file.prepare(env, with_existing=measured_dir is None)
+        if measured_dir is not None:
+            env.setdefault("COVERAGE_FILE", str(measured_dir / ".coverage"))
         timeout = float(cfg["run.timeout"])
         try:
             proc = suite_process.run(
@@ -443,7 +442,7 @@ def run_test_suite(
             return _all_error(gates, f"the report of pytest --django-gates is unusable: {exc}")
         outcomes = _load_outcomes(outcomes_path)
         after: dict[str, GateResult] = {}
-        if by_coverage_run:
+        if measured_dir is not None:
             after["coverage"] = _coverage_after_run(
                 cfg, rootdir, measured_dir, proc.returncode, environ
             )

@@ -89,6 +89,7 @@ class GatesSession:
         self.write_errors: list[str] = []
         self.queries_on = "queries" in self.enabled
         self.fetch_raise = self.queries_on and gates_config["queries.fetch_mode"] == "raise"
+        self.seed_random = self.queries_on and bool(gates_config["queries.seed_random"])
         if self.fetch_raise:
             fetch_mode.check_available()
         # Controller bookkeeping, for "did every gate look at every test?".
@@ -122,7 +123,7 @@ class GatesSession:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         # Before the fixtures and setUpClass make the test's data (queries/seeding.py).
-        if self.queries_on and self.gates_config["queries.seed_random"]:
+        if self.seed_random:
             seeding.seed_random(item.nodeid)
 
     @pytest.hookimpl(wrapper=True)

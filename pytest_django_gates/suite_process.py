@@ -138,11 +138,12 @@ class CoverageFile:
     ) -> CoverageFile:
         return cls(data_file(rootdir, environ, pytest_args), tmp)
 
-    def prepare(self, env: dict[str, str]) -> None:
-        """Point the suite's coverage at the staged file (with the existing data, if any)."""
+    def prepare(self, env: dict[str, str], *, with_existing: bool = True) -> None:
+        """Point the suite's coverage at the staged file (with a copy of the existing data,
+        if any, unless ``with_existing`` is false)."""
         if self.target is None or self.staged is None:
             return
-        if self.target.is_file():
+        if with_existing and self.target.is_file():
             # Unreadable: then only --cov-append misses the old data, as it would anyway.
             with contextlib.suppress(OSError):
                 shutil.copy2(self.target, self.staged)

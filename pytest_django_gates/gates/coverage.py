@@ -263,9 +263,7 @@ def _check(
             findings.extend(outcome.findings)
             notes.extend(outcome.notes)
 
-    since_source = cfg.source("coverage.since")
-    if _from_command_line(cfg, "coverage.since"):
-        since_source = "--since"
+    since_source = patch.since_source(cfg.source("coverage.since"))
     base = patch.find_base(cfg["coverage.since"], since_source, os.environ)
     if base is not None:
         try:
