@@ -24,22 +24,13 @@ collect_ignore_glob = ["*_project", "*/corpus", "*/projects", "*/fixtures_projec
 # (pytest --hypothesis-profile=long) tries many more. max_examples is the count of each
 # test that runs a real process per example; the in-process parser tests run more
 # (tests/robustness/support.py scales them).
-settings.register_profile(
-    "ci",
-    max_examples=50,
-    deadline=None,
-    derandomize=True,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "long",
-    max_examples=2000,
-    deadline=None,
-    derandomize=False,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+_PROFILE = {
+    "deadline": None,
+    "print_blob": True,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+}
+settings.register_profile("ci", max_examples=50, derandomize=True, **_PROFILE)
+settings.register_profile("long", max_examples=2000, derandomize=False, **_PROFILE)
 settings.load_profile("ci")
 
 PG_HOST = os.environ.get("DJANGO_GATES_TEST_PG_HOST", "127.0.0.1")

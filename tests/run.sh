@@ -171,13 +171,20 @@ run_chroot_series() {
 # Real projects' suites (sdists pinned by sha256) under the query gate; every finding
 # must carry a verdict in labels.toml and the precision targets must hold.
 REALWORLD_PROJECTS="${REALWORLD_PROJECTS:-djangorestframework django-filter}"
-run_realworld() {
-  local python args=() project
+# step_python STEP: the Python 3.11 the realworld and adoption steps run their scripts with
+step_python() {
+  local python
   python="$(find_python 3.11)"
   if [ -z "$python" ]; then
-    echo "the realworld series needs Python 3.11" >&2
+    echo "the $1 series needs Python 3.11" >&2
     return 1
   fi
+  echo "$python"
+}
+
+run_realworld() {
+  local python args=() project
+  python="$(step_python realworld)"
   for project in $REALWORLD_PROJECTS; do args+=(--project "$project"); done
   log "real projects' suites under the query gate: $REALWORLD_PROJECTS"
   "$python" benchmarks/realworld/run.py "${args[@]}"
@@ -188,11 +195,7 @@ run_realworld() {
 ADOPTION_PROJECTS="${ADOPTION_PROJECTS:-ephios-sdist}"
 run_adoption() {
   local python args=() project
-  python="$(find_python 3.11)"
-  if [ -z "$python" ]; then
-    echo "the adoption series needs Python 3.11" >&2
-    return 1
-  fi
+  python="$(step_python adoption)"
   for project in $ADOPTION_PROJECTS; do args+=(--project "$project"); done
   log "adoption with zero hand edits: $ADOPTION_PROJECTS"
   "$python" benchmarks/adoption/run.py --workdir "$STATE/adoption" "${args[@]}"

@@ -22,24 +22,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pytest_django_gates.report import Report
+from tests.cli.test_cli_run import MINI_SETTINGS
+from tests.cli.test_cli_run import PYPROJECT as CLI_PYPROJECT
 from tests.helpers import clean_env
 
-SETTINGS = """
-SECRET_KEY = "tests-only-not-a-secret"
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
-USE_TZ = True
-"""
+SETTINGS = MINI_SETTINGS
 
-PYPROJECT = """
-[tool.pytest.ini_options]
-DJANGO_SETTINGS_MODULE = "mini_settings"
-pythonpath = ["."]
-testpaths = ["tests"]
-
-[tool.ruff.lint]
-select = ["F"]
-
+# The run tests' project, with the gates that write files: the ruff gate, the query
+# baseline (updated every run) and the coverage data kept by django-gates run.
+PYPROJECT = (
+    CLI_PYPROJECT
+    + """
 [tool.django-gates]
 gates = ["ruff", "queries", "coverage"]
 
@@ -47,6 +40,7 @@ gates = ["ruff", "queries", "coverage"]
 baseline = ".django-gates/queries-baseline.json"
 update_baseline = true
 """
+)
 
 TEST = """
 import pytest
