@@ -488,7 +488,16 @@ def _coverage_after_run(
         config=_with_run_since(replace(cfg, values=values, sources=sources), environ),
         rootdir=rootdir,
     )
-    result, _ = run_gate("coverage", ctx)
+    from pytest_django_gates.coverage.data import CoverageDataError
+
+    try:
+        result, _ = run_gate("coverage", ctx)
+    except CoverageDataError as exc:
+        # The run's own data, not the user's input: the gate could not look (fail closed),
+        # which is not a usage error.
+        return GateResult(
+            name="coverage", status="error", summary=f"coverage run left no usable data: {exc}"
+        )
     return replace(result, summary=f"{result.summary} (measured by coverage run)")
 
 

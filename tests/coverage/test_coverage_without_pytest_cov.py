@@ -192,3 +192,18 @@ def test_a_module_no_test_imports_counts_in_a_src_layout(
     assert code == 1, report
     assert f"measured by {measure}" in str(gate["summary"]) or measure == "pytest-cov", gate
     assert "src/app/untested.py" in json.dumps(gate), gate
+
+
+def test_a_coverage_run_that_left_no_data_is_a_gate_error_not_a_usage_error(
+    tmp_path: Path,
+) -> None:
+    from pytest_django_gates import config, options
+    from pytest_django_gates.runner import _coverage_after_run
+
+    root = _project(tmp_path / "p", 10)
+    cfg = config.load(options.OPTIONS, cli={}, environ={}, pyproject=root / "pyproject.toml")
+    measured = tmp_path / "coverage-run"
+    measured.mkdir()
+    gate = _coverage_after_run(cfg, root, measured, 0, {})
+    assert gate.status == "error", gate
+    assert "coverage run left no usable data" in gate.summary
