@@ -3,6 +3,7 @@
 
     gates_action.py validate | install | install-gitleaks | run | publish | enforce
     gates_action.py install-package   (the reusable workflow's code-scanning job)
+    gates_action.py merge-shards      (the reusable workflow's merge of a split suite)
 
 Every value comes from the environment (action.yml maps each input to a
 ``DJG_*`` variable in a step's ``env:``; no ``${{ }}`` expression is ever
@@ -474,6 +475,60 @@ def run(env: Mapping[str, str]) -> int:
     return proc.returncode
 
 
+# ---------------------------------------------------------------- merge-shards
+
+
+def merge_shards(env: Mapping[str, str]) -> int:
+    """One verdict from the shard jobs of a split suite (the reusable workflow's
+    ``shards`` input): their reports, found under ``DJG_SHARD_DIR`` (one artifact
+    directory per shard, each with ``gates-report.json`` and the shard's coverage data
+    ``.coverage``), merged by ``django-gates report --shards DJG_SHARDS`` into the report
+    the ``publish`` and ``enforce`` steps read. When ``DJG_GATES`` has ``coverage``, the
+    shards' data is judged first, combined, by ``django-gates coverage --data``. Returns
+    the merge's exit status: a missing shard report is a gate error (3), never a pass."""
+    shards = env.get("DJG_SHARDS", "").strip()
+    if not shards.isdigit() or int(shards) < 1:
+        raise InputError(f"shards must be a whole number of 1 or more, got {shards!r}")
+    base = Path(env["DJG_SHARD_DIR"])
+    workdir = Path(env["DJG_WORKING_DIRECTORY"])
+    set_outputs({"path-prefix": _path_prefix(workdir, Path(env.get("GITHUB_WORKSPACE", ".")))})
+    report = report_path(env)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    if report.exists():
+        report.unlink()
+    reports = sorted(base.glob("*/**/gates-report.json"))
+    if not reports:
+        error(f"none of the {shards} shard jobs left a report: failing closed")
+        set_outputs({"exit-code": "3", "report": str(report)})
+        return 3
+    project = ["--project", env["DJG_WORKING_DIRECTORY"]]
+    extra: list[str] = []
+    if "coverage" in parse_gates(env.get("DJG_GATES", "")):
+        data = sorted(p for p in base.glob("*/**/.coverage") if p.is_file())
+        if data:
+            judged = report.parent / "coverage-report.json"
+            command = [sys.executable, "-m", "pytest_django_gates", *project, "coverage"]
+            command += ["--data", *map(str, data), "--format", "json", "--output", str(judged)]
+            base = base_ref(env)  # the patch floor's base, as the action gives it
+            if base:
+                command += ["--since", base]
+            print(f"::group::django-gates coverage ({len(data)} shards' data)", flush=True)
+            done = subprocess.run(command, check=False)
+            print("::endgroup::", flush=True)
+            if done.returncode == 2 or not judged.is_file():
+                error(f"django-gates coverage on the shards' data failed (exit {done.returncode})")
+                set_outputs({"exit-code": str(done.returncode or 3), "report": str(report)})
+                return done.returncode or 3
+            extra.append(str(judged))
+        # No data at all: the shards' "measured, not judged" coverage makes the merge an
+        # error (fail closed), said by django-gates report.
+    command = [sys.executable, "-m", "pytest_django_gates", "report", "--shards", shards]
+    command += [*map(str, reports), *extra, "--format", "json", "--output", str(report)]
+    done = subprocess.run(command, check=False)
+    set_outputs({"exit-code": str(done.returncode), "report": str(report)})
+    return done.returncode
+
+
 # --------------------------------------------------------------------- publish
 
 
@@ -578,6 +633,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args[0] == "publish":
             publish(env)
             return 0
+        if args[0] == "merge-shards":
+            merge_shards(env)
+            return 0  # the enforce step fails the job, after the results are published
         if args[0] == "enforce":
             return enforce(env)
     except InputError as exc:

@@ -131,6 +131,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     report = sub.add_parser("report", help=COMMAND_HELP["report"])
     if command == "report":
         report.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        report.add_argument(
+            "--shards",
+            type=_positive,
+            metavar="N",
+            help="The files include the reports of a suite split in N shards (--gates-shard "
+            "K/N): merge them into the unsharded verdict; a shard with no report makes it an "
+            "error.",
+        )
     _add_output_arguments(report)
 
     run = sub.add_parser("run", help=COMMAND_HELP["run"])
@@ -205,7 +213,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return init_command.run(args, root, sys.stdout)
         if args.command == "report":
             reports = [Report.load(path) for path in args.files]
-            report = merge_reports(reports)
+            if args.shards is not None:
+                from pytest_django_gates import shards
+
+                report = shards.merge(
+                    [(str(p), r) for p, r in zip(args.files, reports, strict=True)], args.shards
+                )
+            else:
+                for path, one in zip(args.files, reports, strict=True):
+                    if one.shard is not None and len(reports) > 1:
+                        # Merged as plain reports, a shard's findings would stay ungrouped
+                        # and its unused allows would count as unused.
+                        raise ReportError(
+                            f"{path} is the report of one shard of a split suite: merge "
+                            "every shard's report with --shards N"
+                        )
+                report = merge_reports(reports)
         elif args.command == "run":
             from pytest_django_gates import runner
 
@@ -245,6 +268,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"django-gates: {what}; nothing was reported", file=sys.stderr)
         return code
     return exit_code(report)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of shards (1 or more), got {text!r}")
+    return value
 
 
 def entry_point() -> None:  # pragma: no cover - console script shim

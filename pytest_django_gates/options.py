@@ -384,6 +384,16 @@ _RUN = (
         "A gate with warning findings fails (its status becomes 'failed').",
     ),
     Option(
+        "run.shard",
+        "str",
+        "",
+        "This runner's shard of a suite split across CI runners, K/N: only the K-th of N "
+        "groups of tests runs, and the report is a shard report for django-gates report "
+        "--shards N (see docs/sharding.md). Set per CI job, not in pyproject.toml.",
+        cli="--gates-shard",
+        validate="pytest_django_gates.shards:parse",
+    ),
+    Option(
         "run.timeout",
         "int",
         3600,

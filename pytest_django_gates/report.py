@@ -239,13 +239,17 @@ class GateResult:
 class Report:
     gates: tuple[GateResult, ...]
     tool: Mapping[str, Any] = field(default_factory=lambda: tool_info())
+    # Set in the report of one shard of a suite split across runners: which shard, and
+    # the counts the merge sums (see :mod:`pytest_django_gates.shards`). An optional key:
+    # absent from every other report.
+    shard: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT_VERSION,
-            "tool": dict(self.tool),
-            "gates": [g.to_dict() for g in self.gates],
-        }
+        data: dict[str, Any] = {"format": FORMAT_VERSION, "tool": dict(self.tool)}
+        if self.shard is not None:
+            data["shard"] = dict(self.shard)
+        data["gates"] = [g.to_dict() for g in self.gates]
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
@@ -266,7 +270,11 @@ class Report:
         gates = data.get("gates")
         if not isinstance(gates, list):
             raise ReportError(f"{where}: gates must be a list")
+        shard = data.get("shard")
+        if shard is not None and not isinstance(shard, dict):
+            raise ReportError(f"{where}: shard must be an object")
         return cls(
+            shard=shard,
             gates=tuple(
                 GateResult.from_dict(g, f"{where}: gates[{i}]")
                 for i, g in enumerate(_mappings(gates, f"{where}: gates"))

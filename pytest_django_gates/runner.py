@@ -57,7 +57,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_django_gates import options, suite_process
+from pytest_django_gates import options, shards, suite_process
 from pytest_django_gates.config import ConfigError, GatesConfig
 from pytest_django_gates.gates import GateContext, run_gate
 from pytest_django_gates.gates._tools import tail
@@ -108,6 +108,7 @@ Progress = Callable[[str], None]
 class RunResult:
     report: Report
     durations: dict[str, float] = field(default_factory=dict)
+    shard: Mapping[str, Any] | None = None  # the suite's shard stamp (run --shard)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -147,6 +148,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "with today's findings, and append gitleaks' findings to .gitleaksignore.",
     )
     parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="Run the K-th of N groups of the test suite, for a suite split across CI "
+        "runners: only the gates that need the tests (queries, coverage measured but not "
+        "judged, indexes); merge the N reports with django-gates report --shards N "
+        "(env DJANGO_GATES_RUN_SHARD).",
+    )
+    parser.add_argument(
         "--fail-on-warnings",
         action="store_true",
         default=None,
@@ -160,6 +169,7 @@ def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "run.fail_on_warnings": args.fail_on_warnings,
         "run.all": args.all,
         "run.update_baselines": args.update_baselines,
+        "run.shard": args.shard,
     }
 
 
@@ -203,6 +213,19 @@ def run(
     own = set(TOOL_GATES) | ({"migrations"} if cfg["migrations.trace"] else set())
     tool_gates = [g for g in gates if g in own]
     test_gates = [g for g in gates if g in options.PYTEST_GATES and g not in own]
+    shard = shards.of(cfg["run.shard"])
+    if shard is not None:
+        once = [g for g in gates if g not in shards.SHARDED_GATES]
+        tool_gates = []
+        test_gates = [g for g in test_gates if g in shards.SHARDED_GATES]
+        if not test_gates:
+            raise ConfigError(
+                f"--shard {shard}: none of the selected gates ({', '.join(gates)}) needs the "
+                "tests; a shard runs queries, coverage and indexes (run the others once, "
+                "without --shard)"
+            )
+        if once:
+            progress(f"shard {shard}: {', '.join(once)} left out (they run once, not per shard)")
     steps = len(tool_gates) + (1 if test_gates else 0)
     result = RunResult(report=Report(gates=()))
     progress(f"django-gates run: {', '.join(gates)} in {rootdir}")
@@ -218,7 +241,9 @@ def run(
         label = f"tests ({', '.join(test_gates)})"
         progress(f"[{steps}/{steps}] {label}: python -m pytest --django-gates ...")
         start = time.perf_counter()
-        test_results = run_test_suite(cfg, rootdir, test_gates, environ=environ, progress=progress)
+        test_results, result.shard = run_test_suite(
+            cfg, rootdir, test_gates, environ=environ, progress=progress
+        )
         seconds = time.perf_counter() - start
         # The gates inside the suite share its time: it is shown once, on ``tests``.
         result.durations[TESTS_GATE] = seconds
@@ -227,7 +252,7 @@ def run(
         progress(f"[{steps}/{steps}] {label}: {statuses} in {seconds:.1f} s")
     if cfg["run.fail_on_warnings"]:
         results = [_warnings_fail(g) for g in results]
-    result.report = Report(gates=tuple(results))
+    result.report = Report(gates=tuple(results), shard=result.shard)
     return result
 
 
@@ -261,6 +286,12 @@ def pytest_command(cfg: GatesConfig, gates: Sequence[str], report: Path) -> list
     extra = [str(a) for a in cfg["run.pytest_args"]]
     head = [python, "-m", "pytest"]
     tail_args: list[str] = []
+    shard = shards.of(cfg["run.shard"])
+    if shard is not None:
+        tail_args.append(f"--gates-shard={shard}")
+        if shards.durations_file(cfg.base_dir) is not None and _importable(python, "pytest_split"):
+            # pytest-split balances the shards by the committed durations.
+            tail_args += [f"--splits={shard.total}", f"--group={shard.index}"]
     if "coverage" in gates and not any(a.startswith(("--cov", "--no-cov")) for a in extra):
         # Files no test imports count too (an untested new module is uncovered, not
         # invisible): measure the project directory unless coverage's own configuration
@@ -272,9 +303,9 @@ def pytest_command(cfg: GatesConfig, gates: Sequence[str], report: Path) -> list
             head += [f"--source={','.join(sources)}"] if sources else []
             head += ["-m", "pytest"]
             if _importable(python, "xdist") and "no:xdist" not in extra:
-                tail_args = ["-n", "0"]  # `coverage run` measures this process only
+                tail_args += ["-n", "0"]  # `coverage run` measures this process only
         else:
-            tail_args = [f"--cov={s}" for s in sources] if sources else ["--cov"]
+            tail_args += [f"--cov={s}" for s in sources] if sources else ["--cov"]
     return [
         *head,
         "--django-gates",
@@ -380,12 +411,17 @@ def run_test_suite(
     *,
     environ: Mapping[str, str],
     progress: Progress | None = None,
-) -> list[GateResult]:
-    """Run the suite once under ``--django-gates``; the selected gates' results plus ``tests``.
+) -> tuple[list[GateResult], Mapping[str, Any] | None]:
+    """Run the suite once under ``--django-gates``: the selected gates' results plus
+    ``tests``, and the shard stamp of its report (``run.shard``; else None).
 
     Under ``coverage run`` (:func:`coverage_measure`) the coverage gate is not run inside
     the suite (its data is complete only once pytest has exited): it reads the data file
     the run wrote, after the suite, and only when the suite ran to its end."""
+    shard = shards.of(cfg["run.shard"])
+    # A shard that could not run still says which shard it is: the merge then fails
+    # closed on its error, not on a "missing" shard.
+    planned = {"index": shard.index, "total": shard.total} if shard is not None else None
     with tempfile.TemporaryDirectory(prefix="django-gates-run-") as tmp:
         report_path = Path(tmp) / "gates-report.json"
         outcomes_path = Path(tmp) / "outcomes.json"
@@ -424,25 +460,35 @@ def run_test_suite(
                 every=PROGRESS_TTY_SECONDS if sys.stderr.isatty() else PROGRESS_LOG_SECONDS,
             )
         except subprocess.TimeoutExpired:
-            return _all_error(gates, f"the test suite did not finish within {timeout:g} s")
+            return _all_error(gates, f"the test suite did not finish within {timeout:g} s"), planned
         except OSError as exc:
-            return _all_error(gates, f"cannot run {argv[0]}: {exc.strerror or exc}")
+            return _all_error(gates, f"cannot run {argv[0]}: {exc.strerror or exc}"), planned
+        if shard is not None and measured_dir is not None:
+            _combine_parallel(argv[0], measured_dir, env)
         not_kept = coverage_file.keep() if proc.returncode in suite_process.COMPLETED else ""
         output = proc.stdout + proc.stderr
         if not report_path.is_file():
             why = _PYTEST_EXIT.get(proc.returncode, f"exit {proc.returncode}")
-            return _all_error(
-                gates,
-                f"pytest --django-gates wrote no report ({why}); is pytest-django-gates "
-                f"installed in {argv[0]}? {tail(output, 1200)}",
+            return (
+                _all_error(
+                    gates,
+                    f"pytest --django-gates wrote no report ({why}); is pytest-django-gates "
+                    f"installed in {argv[0]}? {tail(output, 1200)}",
+                ),
+                planned,
             )
         try:
             suite_report = Report.load(report_path)
         except ReportError as exc:
-            return _all_error(gates, f"the report of pytest --django-gates is unusable: {exc}")
+            return (
+                _all_error(gates, f"the report of pytest --django-gates is unusable: {exc}"),
+                planned,
+            )
         outcomes = _load_outcomes(outcomes_path)
         after: dict[str, GateResult] = {}
-        if measured_dir is not None:
+        if measured_dir is not None and shard is not None:
+            after["coverage"] = shards.not_judged_coverage(shard)
+        elif measured_dir is not None:
             after["coverage"] = _coverage_after_run(
                 cfg, rootdir, measured_dir, proc.returncode, environ
             )
@@ -467,7 +513,24 @@ def run_test_suite(
             hint="Check that the directory exists and can be written; the gates are not affected.",
         )
         tests = replace(tests, findings=(*tests.findings, warning))
-    return [tests, *results]
+    return [tests, *results], suite_report.shard or planned
+
+
+def _combine_parallel(python: str, measured: Path, env: Mapping[str, str]) -> None:
+    """A shard measured by ``coverage run`` with ``parallel = true`` wrote ``.coverage.*``
+    files: combine them into the one data file the shard keeps for the merge (which would
+    otherwise find no data and report the coverage gate as an error)."""
+    data = Path(env.get("COVERAGE_FILE") or measured / ".coverage")
+    if data.is_file() or not any(measured.glob(".coverage.*")):
+        return
+    subprocess.run(
+        [python, "-m", "coverage", "combine", "--keep", f"--data-file={data}", str(measured)],
+        cwd=measured,
+        env=dict(env),
+        capture_output=True,
+        check=False,
+        timeout=600,
+    )
 
 
 def _coverage_after_run(

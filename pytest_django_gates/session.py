@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pytest_django_gates import completeness, render
+from pytest_django_gates import completeness, render, shards
 from pytest_django_gates.config import ConfigError, GatesConfig
 from pytest_django_gates.gates import GateContext, run_gate
 from pytest_django_gates.gates.queries import EXTRA_KEY, Collected
@@ -61,6 +61,13 @@ class GatesSession:
             raise ConfigError(
                 "--gates-update-baseline needs a baseline file: pass --gates-query-baseline PATH "
                 "or set baseline in [tool.django-gates.queries]"
+            )
+        self.shard = shards.of(gates_config["run.shard"])
+        if self.shard is not None and self.update_baseline:
+            raise ConfigError(
+                f"--gates-update-baseline in shard {self.shard}: a shard sees only its own "
+                "tests, so it would drop the others' counts; update the query baseline in an "
+                "unsharded run (pytest --django-gates --gates-update-baseline)"
             )
         self.baseline: dict[str, int] = {}
         # Why the baseline being updated could not be read (it is rebuilt), else "".
@@ -233,6 +240,21 @@ class GatesSession:
             if error:
                 self.collected.errors.add(str(error))
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """A shard runs its group of the tests left after every other selection (-k, -m):
+        pytest-split's when it is splitting (--splits), else this plugin's even split by
+        node id (see :mod:`pytest_django_gates.shards`)."""
+        if self.shard is None or config.getoption("splits", None):
+            return
+        kept, dropped = shards.select(items, self.shard)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
+        self.items_seen = len(kept)
+
     def pytest_itemcollected(self, item: pytest.Item) -> None:
         self.items_seen += 1
 
@@ -264,6 +286,11 @@ class GatesSession:
         for name in SESSION_GATES:
             if name not in self.enabled:
                 continue
+            if self.shard is not None and name not in shards.SHARDED_GATES:
+                continue  # migrations, deploy: not the tests' business, run once elsewhere
+            if self.shard is not None and name == "coverage":
+                results.append(shards.not_judged_coverage(self.shard))
+                continue
             result = self._session_gate(name, session)
             if result is not None:
                 results.append(result)
@@ -289,7 +316,9 @@ class GatesSession:
                 self.write_errors.append(f"--gates-update-baseline: {exc}")
         if self.report_path is not None:
             try:
-                Report(gates=tuple(results)).write(self.report_path)
+                Report(gates=tuple(results), shard=self._shard_stamp(session)).write(
+                    self.report_path
+                )
             except WriteError as exc:
                 self.write_errors.append(f"--gates-report: {exc}")
         if self.write_errors:
@@ -297,6 +326,19 @@ class GatesSession:
             return
         if session.exitstatus == 0 and any(r.status in ("failed", "error") for r in results):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _shard_stamp(self, session: pytest.Session) -> dict[str, Any] | None:
+        """The ``shard`` object of a shard's report: which shard, and the counts the merge
+        sums (see :mod:`pytest_django_gates.shards`)."""
+        if self.shard is None:
+            return None
+        outcomes = self.collected.outcomes
+        return {
+            "index": self.shard.index,
+            "total": self.shard.total,
+            "tests": int(session.testscollected),
+            "queries": {"tests": len(outcomes), "queries": sum(o.count for o in outcomes)},
+        }
 
     def _session_gate(self, name: str, session: pytest.Session) -> GateResult | None:
         """Run one of the once-per-session gates (migrations, deploy, coverage)."""

@@ -122,12 +122,47 @@ def from_files(paths: Sequence[Path], rootdir: Path) -> Iterator[Measurement]:
         files = _data_files(paths, rootdir, basename, Path(str(cov.config.data_file)))
         for path in files:
             _check_readable(path)
+        checkouts = other_checkouts(files, rootdir)
+        if checkouts:
+            # After the project's own [paths] aliases, which coverage.py tries first.
+            cov.config.paths["django-gates: other checkouts"] = [
+                str(rootdir.resolve()) + os.sep,
+                *checkouts,
+            ]
         try:
             cov.combine(data_paths=[str(p) for p in files], keep=True)
         except coverage.CoverageException as exc:
             raise CoverageDataError(f"cannot combine coverage data: {exc}") from exc
         shown = ", ".join(relative_posix(str(p), rootdir) for p in files)
         yield _measure(cov, rootdir, f"coverage data {shown}")
+
+
+def other_checkouts(files: Sequence[Path], rootdir: Path) -> list[str]:
+    """The project directories of other checkouts that ``files`` were measured in.
+
+    A shard of a split suite runs on another machine, maybe in another directory: its
+    data names ``/runner/a/project/app/views.py`` where this checkout has
+    ``<rootdir>/app/views.py``. For each measured file that is not here, the directory
+    whose removal from its path leaves a file that is here (the longest such ending) is
+    another checkout's project directory; those are mapped onto ``rootdir`` as a
+    ``[paths]`` alias would be (the project's own aliases apply first). Files with no
+    such ending stay as they are, and the gate says they are missing."""
+    coverage = _import_coverage()
+    root = rootdir.resolve()
+    found: set[str] = set()
+    for path in files:
+        data = coverage.CoverageData(basename=str(path))
+        data.read()
+        for measured in data.measured_files():
+            where = Path(measured)
+            if not where.is_absolute() or where.exists() or where.is_relative_to(root):
+                continue
+            parts = where.parts
+            for cut in range(1, len(parts)):
+                if (root / Path(*parts[cut:])).is_file():
+                    found.add(str(Path(*parts[:cut])) + os.sep)
+                    break
+    return sorted(found)
 
 
 def _data_files(paths: Sequence[Path], rootdir: Path, basename: str, default: Path) -> list[Path]:

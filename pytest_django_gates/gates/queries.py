@@ -99,7 +99,13 @@ def run(ctx: GateContext) -> GateResult:
             status="error",
             summary="the queries gate judges tests while they run: use pytest --django-gates",
         )
-    findings: list[Finding] = group_findings([f for o in collected.outcomes for f in o.findings])
+    found = [f for o in collected.outcomes for f in o.findings]
+    # A shard's findings stay one per test: the merge groups them across every shard's
+    # tests (pytest_django_gates.shards), which a list cut to SHOWN_TESTS could not do.
+    sharded = bool(ctx.config.values.get("run.shard"))
+    findings: list[Finding] = (
+        sorted(found, key=Finding.sort_key) if sharded else group_findings(found)
+    )
     used = {i for o in collected.outcomes for i in o.allow_used}
     for i, entry in enumerate(collected.allow):
         if i in used:

@@ -94,15 +94,22 @@ class Relation:
         return bool(self.source)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QueryEvent:
+    """One statement a recorder saw.
+
+    Kept small, since a test may run a million statements (a data backfill): slots, no
+    stored fingerprint of text and parameters (:attr:`values` is computed), and the SQL
+    text and :class:`Site` shared by every event equal to an earlier one of the same
+    recording (see :func:`_shared`). About 0.2 KB an event, where a new site and text per
+    event took 1.1 KB."""
+
     alias: str
     sql: str
     many: bool
     site: Site
     relation: Relation | None
     request: int
-    values: int = 0  # a fingerprint of the SQL text and its parameters
     args: int = 0  # a fingerprint of the parameters alone
     # ``len(connection.atomic_blocks)`` when it ran: compared with the depth at the start
     # of the test (its own transaction) to tell autocommit writes (see ``writes.py``).
@@ -113,6 +120,11 @@ class QueryEvent:
     # The ``prefetch_related`` lookup (its path up to the level being fetched:
     # ``"book__author"``) whose batched query this is; "" outside a prefetch.
     prefetch: str = ""
+
+    @property
+    def values(self) -> int:
+        """A fingerprint of the SQL text and its parameters."""
+        return hash((self.sql, self.args))
 
 
 def source(relation: Relation | None) -> Source | None:
@@ -171,8 +183,10 @@ def stop(recorder: Recorder) -> None:
     with _lock:
         if recorder in _recorders:
             _recorders.remove(recorder)
-        if not _recorders and _classifier is not None:
-            _classifier.forget_calls()
+        if not _recorders:
+            _shared_objects.clear()
+            if _classifier is not None:
+                _classifier.forget_calls()
 
 
 def forget_sources() -> None:
@@ -210,17 +224,27 @@ def _is_write(text: str) -> bool:
     return text.lstrip()[:7].upper().startswith(_WRITE_WORDS)
 
 
-def _fingerprint(text: str, params: Any) -> tuple[int, int]:
-    """Fingerprints of (the SQL text and its parameters, the parameters alone)."""
+def _fingerprint(params: Any) -> int:
+    """A fingerprint of the parameters (:attr:`QueryEvent.args`)."""
     try:
         if isinstance(params, list):
             params = tuple(params)
         elif isinstance(params, dict):
             params = tuple(sorted(params.items()))
-        args = hash(params)
+        return hash(params)
     except TypeError:  # unhashable parameter values
-        args = hash(repr(params)[:2000])
-    return hash((text, args)), args
+        return hash(repr(params)[:2000])
+
+
+# Equal SQL texts and sites of the running recordings, one object each (see
+# :func:`_shared`); emptied when the last recorder stops.
+_shared_objects: dict[object, Any] = {}
+
+
+def _shared(value: Any) -> Any:
+    """The object equal to ``value`` recorded first since recording started: a loop's
+    statements then share one SQL text and one :class:`Site` instead of a copy each."""
+    return _shared_objects.setdefault(value, value)
 
 
 def atomic_depth(connection: Any) -> int:
@@ -238,18 +262,16 @@ def open_atomic_blocks() -> dict[str, int]:
 def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> None:
     text = sql if isinstance(sql, str) else str(sql)
     assert _classifier is not None
-    site = _classifier.site(sys._getframe(1), calls=_is_write(text))
+    site = _shared(_classifier.site(sys._getframe(1), calls=_is_write(text)))
     _tls.last_site = site
-    values, args = _fingerprint(text, params)
     event = QueryEvent(
         alias=alias,
-        sql=text,
+        sql=_shared(text),
         many=many,
         site=site,
         relation=_current_relation(),
         request=_request,
-        values=values,
-        args=args,
+        args=_fingerprint(params),
         depth=depth,
         params=params if _keep_params else None,
         prefetch=_current_prefetch(),

@@ -245,3 +245,24 @@ def test_enforce_fails_closed_without_an_exit_status(tmp_path: Path) -> None:
     failed, _, _ = step(tmp_path, "enforce", {"DJG_RUN_EXIT": "1"})
     assert failed.returncode == 1
     assert "a gate failed (exit 1)" in failed.stdout
+
+
+def test_merge_shards_fails_closed_when_no_shard_left_a_report(tmp_path: Path) -> None:
+    (tmp_path / "shards" / "django-gates-shard-1").mkdir(parents=True)  # an empty artifact
+    (tmp_path / "backend").mkdir()
+    env = {
+        "DJG_SHARDS": "2",
+        "DJG_SHARD_DIR": str(tmp_path / "shards"),
+        "DJG_GATES": "queries,coverage",
+        "DJG_WORKING_DIRECTORY": str(tmp_path / "backend"),
+        "DJG_REPORT_DIR": str(tmp_path / "report"),
+    }
+    proc, out, _ = step(tmp_path, "merge-shards", env)
+    assert proc.returncode == 0  # the enforce step fails the job, after publishing
+    assert out["exit-code"] == "3"
+    assert "none of the 2 shard jobs left a report" in proc.stdout
+    enforced, _, _ = step(tmp_path, "enforce", {"DJG_RUN_EXIT": out["exit-code"]})
+    assert enforced.returncode == 3
+    bad, _, _ = step(tmp_path, "merge-shards", {**env, "DJG_SHARDS": "two"})
+    assert bad.returncode == 2
+    assert "shards must be a whole number" in bad.stdout

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from tests.action.act_support import (
     GATES_REPOSITORY,
     REPO,
     ActEnv,
+    ActRun,
     assert_one_annotation_per_finding,
     assert_planted,
     break_queries_migrations_deploy_gitleaks,
@@ -78,6 +81,22 @@ jobs:
 """
 
 
+def _run_pull_request(
+    act_env: ActEnv, repo: Path, caller: str, change: dict[str, str | None], tmp_path: Path
+) -> tuple[str, ActRun]:
+    """The caller workflow committed as the base, ``change`` as the pull request on top,
+    run by act (which must fail: every change breaks a gate); its base commit and run."""
+    event = pull_request(
+        repo,
+        base_files={".github/workflows/django-gates.yml": caller},
+        change=change,
+        message="a change that breaks gates",
+    )
+    result = run_act(act_env, repo, event, tmp_path / "act", documents=DOCUMENTS)
+    assert result.returncode != 0
+    return str(event["pull_request"]["base"]["sha"]), result
+
+
 def located(report: dict[str, Any], gate: str | None = None) -> set[tuple[str, str, int]]:
     return {
         (f["code"], f["path"], f["line"])
@@ -116,21 +135,17 @@ def test_act_reusable_workflow_one_job_per_gate_and_the_merged_sarif(
         **break_queries_migrations_deploy_gitleaks(project, token, "backend/"),
         **break_ruff_mypy_coverage("backend/"),
     }
-    event = pull_request(
-        repo,
-        base_files={".github/workflows/django-gates.yml": caller},
-        change=change,
-        message="a change that breaks every gate",
-    )
-    base = event["pull_request"]["base"]["sha"]
-    result = run_act(act_env, repo, event, tmp_path / "act", documents=DOCUMENTS)
-    assert result.returncode != 0
+    base, result = _run_pull_request(act_env, repo, caller, change, tmp_path)
     # The caller's job "gates", and the reusable workflow's: plan, a gate each, code scanning.
     assert result.jobs() == {"gates", "plan", *GATES, "code-scanning"}, result.describe()
 
     # plan: the inputs checked, one job per gate listed.
     assert result.job_result("plan") == "success", result.describe()
-    assert result.outputs("plan", ["plan"]) == {"gates": json.dumps(GATES, separators=(",", ":"))}
+    assert result.outputs("plan", ["plan"]) == {
+        "gates": json.dumps(GATES, separators=(",", ":")),
+        "suite": "",  # shards: 1, no split
+        "shards": "[]",
+    }
 
     planted = {
         (code, path.removeprefix("backend/"), line)
@@ -203,3 +218,103 @@ def test_act_reusable_workflow_one_job_per_gate_and_the_merged_sarif(
     every = set().union(*(located(r) for r in reports.values()))
     assert merged == {(c, f"backend/{p}", n) for c, p, n in every}
     assert {(c, f"backend/{p}", n) for c, p, n in planted} <= merged
+
+
+SHARDED_CALLER = """\
+name: django-gates
+on:
+  pull_request:
+permissions: {{}}
+jobs:
+  gates:
+    permissions:
+      contents: read
+    uses: {repository}/.github/workflows/gates.yml@{sha}
+    with:
+      gates-ref: {sha}
+      gates: queries,coverage,deploy
+      shards: 3
+      working-directory: backend
+      python-version: ""
+"""
+
+
+def _gate(report: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [g for g in report["gates"] if g["name"] == name]
+    return found
+
+
+def test_act_reusable_workflow_shards_merge_into_the_unsharded_verdict(
+    act_env: ActEnv, demo_copy: Path, tmp_path: Path
+) -> None:
+    """``shards: 3``: three shard jobs run the suite's gates on a third of the tests each;
+    the ``tests`` job merges their reports and coverage data into the verdict one
+    unsharded run gives on the same commit (issue 20, section 2); deploy runs once."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.move(str(demo_copy), str(repo / "backend"))
+    project = repo / "backend"
+    caller = SHARDED_CALLER.format(repository=GATES_REPOSITORY, sha=act_env.source.sha)
+    change = break_queries_migrations_deploy_gitleaks(
+        project, fake_github_token(str(tmp_path)), "backend/"
+    )
+    base, result = _run_pull_request(act_env, repo, caller, change, tmp_path)
+    assert result.jobs() == {"gates", "plan", "deploy", "1", "2", "3", "tests"}, result.describe()
+    assert result.outputs("plan", ["plan"]) == {
+        "gates": '["deploy"]',
+        "suite": "queries,coverage",
+        "shards": "[1,2,3]",
+    }
+    stamps = []
+    for k in ("1", "2", "3"):
+        # Each shard ran (its findings are judged by the merge, so the job goes on) and
+        # kept its report and its coverage data.
+        assert result.job_result(k) == "success", result.describe()
+        kept = result.artifacts / f"django-gates-shard-{k}"
+        shard_report = json.loads((kept / "django-gates-report" / "gates-report.json").read_text())
+        stamps.append(shard_report["shard"])
+        assert (kept / "project" / "backend" / ".coverage").is_file()
+    assert [s["index"] for s in stamps] == [1, 2, 3]
+    assert all(s["total"] == 3 for s in stamps)
+
+    assert result.job_result("tests") == "failure", result.describe()
+    merged_path = result.artifacts / "django-gates-report-tests" / "gates-report.json"
+    assert merged_path.is_file(), result.describe()
+    merged = json.loads(merged_path.read_text())
+    assert "shard" not in merged
+    assert [g["name"] for g in merged["gates"]] == ["tests", "queries", "coverage"]
+
+    # The same commit, unsharded, on this machine: the same verdict.
+    one = project.parent.parent / "unsharded.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest_django_gates",
+            "--project",
+            str(project),
+            "run",
+            "--only",
+            "queries,coverage",
+            "--since",
+            base,
+            "--report",
+            str(one),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    unsharded = json.loads(one.read_text())
+    for name in ("queries", "coverage"):
+        got, expected = _gate(merged, name), _gate(unsharded, name)
+        assert got["status"] == expected["status"], name
+        assert got["findings"] == expected["findings"], name
+        if name == "queries":
+            assert got["summary"] == expected["summary"]
+    assert sum(s["tests"] for s in stamps) == int(_gate(unsharded, "tests")["summary"].split()[0])
+    # The planted N+1, annotated by the merge job at its repository path.
+    annotations = result.annotations("tests")
+    assert any(a.file.startswith("backend/apps/catalog/") for a in annotations), annotations

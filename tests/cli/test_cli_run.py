@@ -238,3 +238,48 @@ def test_run_since_reaches_the_gates_run_outside_the_suite(tmp_path: Path) -> No
 
     cfg = config.load(options.OPTIONS, cli={}, environ={}, pyproject=pyproject)
     assert _with_run_since(cfg, {})["migrations.since"] == "origin/dev"  # no --since
+
+
+def test_run_shard_runs_its_group_of_tests_and_stamps_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tests = "\n\n".join(f"def test_{i}() -> None:\n    assert {i} >= 0" for i in range(5))
+    project(tmp_path, {"tests/test_many.py": tests})
+    stamps = []
+    for k in (1, 2):
+        report_path = tmp_path / f"shard-{k}.json"
+        code = run(
+            tmp_path, "--only", "queries,deploy", "--shard", f"{k}/2", "--report", str(report_path)
+        )
+        assert code == 0
+        err = capsys.readouterr().err
+        assert "shard " + f"{k}/2: deploy left out (they run once, not per shard)" in err
+        report = Report.load(report_path)
+        assert [g.name for g in report.gates] == ["tests", "queries"]
+        stamps.append(report.shard)
+    assert [(s or {}).get("index") for s in stamps] == [1, 2]
+    assert [(s or {}).get("tests") for s in stamps] == [3, 3]  # 5 tests + test_ok: 3 + 3
+
+    # A shard that could not start still says which shard it is.
+    (tmp_path / "tests" / "conftest.py").write_text("import this_module_does_not_exist\n")
+    broken = tmp_path / "broken.json"
+    assert run(tmp_path, "--only", "queries", "--shard", "2/2", "--report", str(broken)) == 3
+    assert Report.load(broken).shard == {"index": 2, "total": 2}
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ("--only", "deploy", "--shard", "1/2"),
+            "none of the selected gates (deploy) needs the tests",
+        ),
+        (("--only", "queries", "--shard", "3/2"), "shard 3/2: K must be between 1 and N"),
+    ],
+)
+def test_run_shard_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], words: str
+) -> None:
+    project(tmp_path, {"tests/test_one.py": "def test_one() -> None:\n    pass\n"})
+    assert run(tmp_path, *args) == 2
+    assert words in capsys.readouterr().err
