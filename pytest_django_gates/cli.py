@@ -139,6 +139,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "K/N): merge them into the unsharded verdict; a shard with no report makes it an "
             "error.",
         )
+        report.add_argument(
+            "--update-query-baseline",
+            type=Path,
+            metavar="PATH",
+            help="With --shards: write the query baseline at PATH from every shard's counts "
+            "(each shard run with --gates-update-baseline), as one unsharded update would.",
+        )
     _add_output_arguments(report)
 
     run = sub.add_parser("run", help=COMMAND_HELP["run"])
@@ -216,10 +223,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.shards is not None:
                 from pytest_django_gates import shards
 
-                report = shards.merge(
-                    [(str(p), r) for p, r in zip(args.files, reports, strict=True)], args.shards
-                )
-            else:
+                named = [(str(p), r) for p, r in zip(args.files, reports, strict=True)]
+                report = shards.merge(named, args.shards)
+                if args.update_query_baseline is not None:
+                    written = shards.update_query_baseline(
+                        named, args.shards, args.update_query_baseline
+                    )
+                    print(
+                        f"query baseline updated from {args.shards} shards' counts "
+                        f"({written} tests): {args.update_query_baseline}",
+                        file=sys.stderr,
+                    )
+            elif args.update_query_baseline is not None:
+                raise ReportError("--update-query-baseline merges shards: give --shards N")
+            if args.shards is None:
                 for path, one in zip(args.files, reports, strict=True):
                     if one.shard is not None and len(reports) > 1:
                         # Merged as plain reports, a shard's findings would stay ungrouped

@@ -63,12 +63,6 @@ class GatesSession:
                 "or set baseline in [tool.django-gates.queries]"
             )
         self.shard = shards.of(gates_config["run.shard"])
-        if self.shard is not None and self.update_baseline:
-            raise ConfigError(
-                f"--gates-update-baseline in shard {self.shard}: a shard sees only its own "
-                "tests, so it would drop the others' counts; update the query baseline in an "
-                "unsharded run (pytest --django-gates --gates-update-baseline)"
-            )
         self.baseline: dict[str, int] = {}
         # Why the baseline being updated could not be read (it is rebuilt), else "".
         self.baseline_corrupt = ""
@@ -309,9 +303,8 @@ class GatesSession:
         self.results = results
         self.baseline_skipped = incomplete is not None
         if self.update_baseline and self.baseline_path is not None and incomplete is None:
-            counts = {o.nodeid: o.count for o in self.collected.outcomes if o.count}
             try:
-                baseline.write(self.baseline_path, self.baseline, counts)
+                baseline.write(self.baseline_path, self.baseline, self._baseline_counts())
             except WriteError as exc:
                 self.write_errors.append(f"--gates-update-baseline: {exc}")
         if self.report_path is not None:
@@ -333,12 +326,20 @@ class GatesSession:
         if self.shard is None:
             return None
         outcomes = self.collected.outcomes
-        return {
+        stamp: dict[str, Any] = {
             "index": self.shard.index,
             "total": self.shard.total,
             "tests": int(session.testscollected),
             "queries": {"tests": len(outcomes), "queries": sum(o.count for o in outcomes)},
         }
+        if self.update_baseline and not self.baseline_skipped:
+            # What this shard adds to the query baseline: django-gates report --shards N
+            # --update-query-baseline writes one file from every shard's counts.
+            stamp["query_counts"] = dict(sorted(self._baseline_counts().items()))
+        return stamp
+
+    def _baseline_counts(self) -> dict[str, int]:
+        return {o.nodeid: o.count for o in self.collected.outcomes if o.count}
 
     def _session_gate(self, name: str, session: pytest.Session) -> GateResult | None:
         """Run one of the once-per-session gates (migrations, deploy, coverage)."""

@@ -29,6 +29,11 @@ run --shard 2/3``): the K-th of N groups of the suite's tests.
   sharded gate ``error`` naming the shard, and coverage measured by the shards but judged
   by no report is an ``error`` too. Reports that disagree on N, or two reports of one
   shard, are a usage error.
+* **The query baseline.** A shard run with ``--gates-update-baseline`` updates its own
+  copy of the file and puts its counts in its stamp (``query_counts``);
+  ``django-gates report --shards N --update-query-baseline PATH`` writes the one file from
+  every shard's counts (:func:`update_query_baseline`), the file an unsharded update
+  writes, and nothing unless every shard reported them.
 """
 
 from __future__ import annotations
@@ -40,7 +45,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pytest_django_gates.config import ConfigError
-from pytest_django_gates.report import Finding, GateResult, Report, ReportError, merge_reports
+from pytest_django_gates.report import (
+    Finding,
+    GateResult,
+    Report,
+    ReportError,
+    WriteError,
+    merge_reports,
+)
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 # The gates a shard judges (or measures): the ones that need the tests.
@@ -185,6 +197,46 @@ def merge(named: Sequence[tuple[str, Report]], shards: int) -> Report:
             )
         gates.append(gate)
     return Report(gates=tuple(gates), tool=merged.tool)
+
+
+def update_query_baseline(named: Sequence[tuple[str, Report]], shards: int, path: Path) -> int:
+    """Write the query baseline at ``path`` from every shard's counts (each shard ran
+    with ``--gates-update-baseline``), exactly as one unsharded update writes it: the
+    file's entries updated with the counts of the tests that ran. Nothing is written
+    unless all ``shards`` shards reported their counts. Returns how many tests' counts
+    were written."""
+    from pytest_django_gates.queries import baseline
+
+    counts: dict[str, int] = {}
+    have: set[int] = set()
+    for where, report in named:
+        shard = stamp(report, where)
+        if shard is None:
+            continue
+        found = (report.shard or {}).get("query_counts")
+        if not isinstance(found, dict):
+            raise ReportError(
+                f"{where}: shard {shard} has no query counts (its run was incomplete, or "
+                "not run with --gates-update-baseline): the query baseline is not updated"
+            )
+        have.add(shard.index)
+        counts.update({str(k): int(v) for k, v in found.items()})
+    missing = [i for i in range(1, shards + 1) if i not in have]
+    if missing:
+        raise ReportError(
+            f"--update-query-baseline: shard {_names(missing, shards)} left no report: the "
+            "query baseline is not updated (it needs every shard's counts)"
+        )
+    rebuild = f"django-gates report --shards {shards} ... --update-query-baseline {path}"
+    try:
+        old = baseline.load(path, rebuild)
+    except baseline.CorruptBaseline:
+        old = {}  # rebuilt from the shards' counts, as an unsharded update does
+    try:
+        baseline.write(path, old, counts)
+    except WriteError as exc:
+        raise ReportError(f"--update-query-baseline: {exc}") from None
+    return len(counts)
 
 
 def _merge_queries(

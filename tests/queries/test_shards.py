@@ -146,6 +146,47 @@ def test_three_shards_merge_into_the_unsharded_report(
         assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
+def test_three_shards_update_the_query_baseline_as_one_run_does(
+    pytester: pytest.Pytester, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DJANGO_GATES_GATES", "queries")
+    original = (project / "q.json").read_text()
+    for name in ("full", "shard-1", "shard-2", "shard-3", "merged"):
+        (project / f"q-{name}.json").write_text(original)
+    update = "--gates-update-baseline"
+    _run(pytester, "--gates-query-baseline=q-full.json", update)
+    for k in (1, 2, 3):
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "--django-gates", f"--gates-shard={k}/3", update,
+            f"--gates-query-baseline=q-shard-{k}.json", f"--gates-report=shard-{k}.json",
+            timeout=600,
+        )  # fmt: skip
+        assert result.ret in (0, 1), "\n".join(result.outlines[-40:])
+    files = ["shard-1.json", "shard-2.json", "shard-3.json"]
+    merged = _django_gates(
+        "report", "--shards", "3", *files, "--update-query-baseline", "q-merged.json",
+        "--format", "json", "--output", "merged.json", cwd=project,
+    )  # fmt: skip
+    assert merged.returncode == 1, merged.stderr
+    assert "query baseline updated from 3 shards' counts" in merged.stderr
+    expected = (project / "q-full.json").read_text()
+    assert expected != original
+    assert (project / "q-merged.json").read_text() == expected
+    # Each shard's own file holds its counts only: none of them is the whole update.
+    assert all((project / f"q-shard-{k}.json").read_text() != expected for k in (1, 2, 3))
+
+    # Without every shard's counts, nothing is written.
+    (project / "q-merged.json").write_text(original)
+    two = _django_gates(
+        "report", "--shards", "3", "shard-1.json", "shard-2.json",
+        "--update-query-baseline", "q-merged.json", cwd=project,
+    )  # fmt: skip
+    assert two.returncode == 2, two.stderr
+    assert "shard 3/3 left no report: the query baseline is not updated" in two.stderr
+    assert (project / "q-merged.json").read_text() == original
+
+
 def _report(shard: dict[str, object] | None, *gates: GateResult) -> Report:
     return Report(gates=gates, tool={"name": "pytest-django-gates"}, shard=shard)
 
