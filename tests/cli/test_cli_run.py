@@ -283,3 +283,29 @@ def test_run_shard_usage_errors(
     project(tmp_path, {"tests/test_one.py": "def test_one() -> None:\n    pass\n"})
     assert run(tmp_path, *args) == 2
     assert words in capsys.readouterr().err
+
+
+def test_run_shard_hands_the_split_to_pytest_split_with_a_durations_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With pytest-split installed and its .test_durations committed, the shards follow
+    the recorded durations: the one slow test (the first collected) is a shard of its own."""
+    tests = "\n\n".join(f"def test_{n}() -> None:\n    pass" for n in ("a", "b", "c"))
+    project(tmp_path, {"tests/test_timed.py": tests})
+    durations = {
+        "tests/test_ok.py::test_ok": 100.0,
+        "tests/test_timed.py::test_a": 1.0,
+        "tests/test_timed.py::test_b": 1.0,
+        "tests/test_timed.py::test_c": 1.0,
+    }
+    (tmp_path / ".test_durations").write_text(json.dumps(durations))
+    sizes = []
+    for k in (1, 2):
+        report_path = tmp_path / f"shard-{k}.json"
+        assert (
+            run(tmp_path, "--only", "queries", "--shard", f"{k}/2", "--report", str(report_path))
+            == 0
+        )
+        sizes.append((Report.load(report_path).shard or {}).get("tests"))
+    capsys.readouterr()
+    assert sorted(sizes) == [1, 3]  # an even split by test id would give 2 and 2
