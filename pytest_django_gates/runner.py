@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -470,11 +471,7 @@ def run_test_suite(
         if not report_path.is_file():
             why = _PYTEST_EXIT.get(proc.returncode, f"exit {proc.returncode}")
             return (
-                _all_error(
-                    gates,
-                    f"pytest --django-gates wrote no report ({why}); is pytest-django-gates "
-                    f"installed in {argv[0]}? {tail(output, 1200)}",
-                ),
+                _all_error(gates, _no_report(why, argv[0], output)),
                 planned,
             )
         try:
@@ -514,6 +511,34 @@ def run_test_suite(
         )
         tests = replace(tests, findings=(*tests.findings, warning))
     return [tests, *results], suite_report.shard or planned
+
+
+_EXCEPTION_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_][\w.]*(?:Error|Exception|Exit)): (.+)$")
+
+
+def _no_report(why: str, python: str, output: str) -> str:
+    """Why the suite wrote no report: the exception that stopped pytest (its last
+    ``SomeError: message`` line, with the lines that continue it), not a traceback; the
+    output's tail when there is none."""
+    lines = output.splitlines()
+    if "unrecognized arguments: --django-gates" in output or (
+        "pytest_django_gates" in output and "No module named" in output
+    ):
+        return (
+            f"pytest --django-gates wrote no report ({why}): pytest-django-gates is not "
+            f"installed in {python} (install it there, or set [tool.django-gates.run] python)"
+        )
+    for i in range(len(lines) - 1, -1, -1):
+        match = _EXCEPTION_LINE.match(lines[i].strip())
+        if match:
+            rest = []
+            for line in lines[i + 1 : i + 4]:
+                if not line.strip() or line.lstrip().startswith(("=", "_", "File ")):
+                    break
+                rest.append(line.strip())
+            sentence = " ".join([f"{match[1]}: {match[2]}", *rest])
+            return f"pytest --django-gates wrote no report ({why}): {sentence[:1200]}"
+    return f"pytest --django-gates wrote no report ({why}): {tail(output, 1200)}"
 
 
 def _combine_parallel(python: str, measured: Path, env: Mapping[str, str]) -> None:
