@@ -252,6 +252,18 @@ def test_corpus_applies_on_sqlite_and_old_code_breaks_where_the_gate_says(tmp_pa
             "SELECT label FROM djgc_archive_table",
             False,
         ),
+        (
+            "djgc_tables",
+            "0008_tag_and_box",
+            "SELECT box_id, tag_id FROM djgc_tables_box_tags",
+            False,
+        ),
+        (
+            "djgc_tables",
+            "0009_rename_box_tags",
+            "SELECT box_id, tag_id FROM djgc_tables_box_tags",
+            True,
+        ),
     ]
     with probe(corpus_env(sqlite=db, pg_apps=False)) as running:
         assert running.vendor == "sqlite"

@@ -384,6 +384,18 @@ def test_old_code_breaks_where_the_gate_says(postgres_db: str) -> None:
             "SELECT label FROM djgc_archive_table",
             False,
         ),
+        (
+            "djgc_tables",
+            "0008_tag_and_box",
+            "SELECT box_id, tag_id FROM djgc_tables_box_tags",
+            False,
+        ),
+        (
+            "djgc_tables",
+            "0009_rename_box_tags",
+            "SELECT box_id, tag_id FROM djgc_tables_box_tags",
+            True,
+        ),
     ]
     steps += [
         (

@@ -1,4 +1,5 @@
-"""DJG207: AlterModelTable (or a many-to-many db_table change) renaming a table."""
+"""DJG207: AlterModelTable (or a many-to-many db_table change, or the rename of a
+many-to-many field, which renames its auto-created join table) renaming a table."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 
 from pytest_django_gates.migrations import facts, sqltext
 from pytest_django_gates.migrations.base import Hit, OpContext, Rule
+from pytest_django_gates.migrations.facts import ModelSnap
 from pytest_django_gates.migrations.rules._helpers import existing_model, table
 
 
@@ -34,6 +36,9 @@ def check(ctx: OpContext) -> Iterator[Hit]:
                 f"previous release's code still queries {old_table!r}"
             )
         return
+    if ctx.is_("RenameField"):
+        yield from _renamed_m2m_field(ctx, snap)
+        return
     name = ctx.operation.name
     old = snap.fields.get(name)
     new = ctx.operation.field
@@ -51,6 +56,23 @@ def check(ctx: OpContext) -> Iterator[Hit]:
         )
 
 
+def _renamed_m2m_field(ctx: OpContext, snap: ModelSnap) -> Iterator[Hit]:
+    """``RenameField`` of a many-to-many field whose join table Django names after it
+    (auto-created, no ``db_table``): the join table is renamed with the field."""
+    old_name, new_name = ctx.operation.old_name, ctx.operation.new_name
+    field = snap.fields.get(old_name)
+    if field is None or not facts.is_m2m(field) or ctx.field_is_new(old_name):
+        return
+    if getattr(field.remote_field, "through", None) or getattr(field, "db_table", None):
+        return
+    old_table, new_table = f"{table(ctx, snap)}_{old_name}", f"{table(ctx, snap)}_{new_name}"
+    yield Hit(
+        f"renames the many-to-many field {snap.label}.{old_name} to {new_name}, and with it "
+        f"its join table {old_table!r} to {new_table!r}: the previous release's code still "
+        "uses the old name"
+    )
+
+
 RULE = Rule(
     code="DJG207",
     name="rename-table",
@@ -60,6 +82,6 @@ RULE = Rule(
         "Keep the table name (leave db_table as it is); if the table already has the "
         "new name, record it with SeparateDatabaseAndState(state_operations=[...])."
     ),
-    operations=frozenset({"AlterModelTable", "AlterField", "RunSQL"}),
+    operations=frozenset({"AlterModelTable", "AlterField", "RenameField", "RunSQL"}),
     check_operation=check,
 )

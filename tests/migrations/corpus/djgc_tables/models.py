@@ -17,3 +17,11 @@ class Vault(models.Model):
 
     class Meta:
         db_table = "djgc_archive_table"
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=20)
+
+
+class Box(models.Model):
+    labels = models.ManyToManyField(Tag)
