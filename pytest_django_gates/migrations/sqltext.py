@@ -375,6 +375,39 @@ def renamed_table(stmt: Statement) -> tuple[str, str] | None:
     return (table, new) if new else None
 
 
+_TYPE_ENDS = frozenset({"USING", "COLLATE", ";"})
+
+
+def retyped_columns(stmt: Statement) -> list[tuple[str, str]]:
+    """(column, new type) of each ``ALTER [COLUMN] c [SET DATA] TYPE t`` of an
+    ``ALTER TABLE``; the type in lower case as PostgreSQL spells it in a column
+    definition (``varchar(200)``, ``numeric(10,2)``, ``bigint``)."""
+    if alter_table(stmt) is None:
+        return []
+    tokens = stmt.tokens
+    found: list[tuple[str, str]] = []
+    for i, token in enumerate(tokens):
+        if token != "ALTER" or i == 0:
+            continue
+        j = _skip(tokens, i + 1, ("COLUMN",))
+        if j >= len(tokens) or not _is_name(tokens[j]):
+            continue
+        k = _skip(tokens, j + 1, ("SET", "DATA"))
+        if tokens[k : k + 1] != ("TYPE",):
+            continue
+        words: list[str] = []
+        depth = 0
+        for part in tokens[k + 1 :]:
+            if depth == 0 and (part in _TYPE_ENDS or part == ","):
+                break
+            depth += (part == "(") - (part == ")")
+            words.append(identifier(part).lower() if _is_name(part) else part)
+        text = " ".join(words).replace(" (", "(").replace("( ", "(").replace(" )", ")")
+        if text:
+            found.append((identifier(tokens[j]), text.replace(" , ", ",")))
+    return found
+
+
 def set_default_columns(stmt: Statement) -> list[str]:
     """Columns an ``ALTER TABLE t ALTER [COLUMN] c SET DEFAULT ...`` gives a default."""
     if alter_table(stmt) is None:

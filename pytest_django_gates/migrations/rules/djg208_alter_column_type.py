@@ -1,12 +1,14 @@
-"""DJG208: a column type change that rewrites the table."""
+"""DJG208: a column type change that rewrites the table: an ``AlterField``, or a
+``RunSQL("ALTER TABLE ... ALTER COLUMN ... TYPE ...")`` of a column production has."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
+from pytest_django_gates.migrations import facts, sqltext
 from pytest_django_gates.migrations.base import Hit, OpContext, Rule
-from pytest_django_gates.migrations.rules._helpers import alter_facts, table
+from pytest_django_gates.migrations.rules._helpers import alter_facts, live_column, table
 
 _VARCHAR = re.compile(r"^varchar(?:\((\d+)\))?$")
 _NUMERIC = re.compile(r"^numeric\((\d+),\s*(\d+)\)$")
@@ -40,7 +42,33 @@ def _normalize(db_type: str) -> str:
     return " ".join(db_type.lower().split()).replace("character varying", "varchar")
 
 
+def _runsql(ctx: OpContext) -> Iterator[Hit]:
+    """``ALTER TABLE t ALTER [COLUMN] c [SET DATA] TYPE x`` on a table production has,
+    judged as an ``AlterField`` type change (the column's current type from the state)."""
+    for stmt in ctx.statements:
+        table_name = sqltext.alter_table(stmt)
+        if table_name is None or table_name in ctx.new_tables:
+            continue
+        for column, new_type in sqltext.retyped_columns(stmt):
+            found = live_column(ctx, table_name, column)
+            if found is None:
+                continue  # a table or column this deploy created, or one the state lacks
+            snap, name = found
+            old_type = facts.column_type(snap.fields[name], name, snap, ctx.lookup_before, ctx.env)
+            if old_type is not None and binary_compatible(old_type, new_type):
+                continue
+            yield Hit(
+                f'RunSQL changes the type of {snap.label}.{name} ("{table_name}"."{column}") '
+                f"from {old_type or 'its current type'} to {new_type}: PostgreSQL rewrites "
+                "the table and rebuilds its indexes under an ACCESS EXCLUSIVE lock that "
+                "blocks reads and writes"
+            )
+
+
 def check(ctx: OpContext) -> Iterator[Hit]:
+    if ctx.is_("RunSQL"):
+        yield from _runsql(ctx)
+        return
     alter = alter_facts(ctx)
     if alter is None or not alter.changed or ctx.field_is_new(alter.name):
         return
@@ -73,6 +101,6 @@ RULE = Rule(
         "decimal_places) are safe."
     ),
     postgresql_only=True,
-    operations=frozenset({"AlterField"}),
+    operations=frozenset({"AlterField", "RunSQL"}),
     check_operation=check,
 )
