@@ -406,10 +406,10 @@ def _mypy(plan: Plan, cfg: Any, root: Path, pyproject_text: str) -> None:
     if not configs:
         plan.notes.append("mypy: left out (no [tool.mypy], mypy.ini or setup.cfg [mypy])")
         return
-    where, files = configs[0]
-    if files or cfg["mypy.paths"]:
+    where, targets = configs[0]
+    if targets or cfg["mypy.paths"]:
         plan.gates.append("mypy")
-        names = "mypy.paths" if cfg["mypy.paths"] else f"files = {files} in {where}"
+        names = "mypy.paths" if cfg["mypy.paths"] else f"{targets} in {where}"
         plan.notes.append(f"mypy: installed and configured ({names})")
         return
     found = _mypy_paths_from_ci(root)
@@ -418,34 +418,55 @@ def _mypy(plan: Plan, cfg: Any, root: Path, pyproject_text: str) -> None:
         plan.gates.append("mypy")
         plan.set("mypy", "paths", paths)
         plan.notes.append(
-            f"mypy: installed; {where} names no files, so paths = {paths} as {source} runs it"
+            f"mypy: installed; {where} names no files, packages or modules, so paths = {paths} "
+            f"as {source} runs it"
         )
         return
     plan.notes.append(
-        f"mypy: left out: {where} names no files to check; set files = [...] there or "
+        f"mypy: left out: {where} names no files, packages or modules to check; set files = "
+        "[...] there or "
         '[tool.django-gates.mypy] paths = ["your_package"], then run django-gates init again'
     )
 
 
+_MYPY_TARGETS = ("files", "packages", "modules")
+
+
 def _mypy_configs(root: Path, pyproject_text: str) -> list[tuple[str, str]]:
-    """mypy's configuration files in mypy's order, each with its ``files`` (or "")."""
+    """mypy's configuration files in mypy's order, each with what it names to check:
+    ``files``, ``packages`` or ``modules`` (each of which plain ``mypy`` reads), shown as
+    ``files = a, b``; "" when it names none."""
     found: list[tuple[str, str]] = []
     for name in ("mypy.ini", ".mypy.ini"):
         path = root / name
         if path.is_file():
-            found.append((name, _ini_value(path, "mypy", "files")))
+            found.append((name, _ini_targets(path)))
     if "[tool.mypy" in pyproject_text:
         try:
             table = tomllib.loads(pyproject_text).get("tool", {}).get("mypy", {})
         except tomllib.TOMLDecodeError:
             table = {}
-        files = table.get("files", "") if isinstance(table, dict) else ""
-        found.append(("[tool.mypy]", ", ".join(files) if isinstance(files, list) else str(files)))
+        shown = []
+        for key in _MYPY_TARGETS:
+            value = table.get(key, "") if isinstance(table, dict) else ""
+            text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            if text.strip():
+                shown.append(f"{key} = {text.strip()}")
+        found.append(("[tool.mypy]", "; ".join(shown)))
     for name in ("setup.cfg",):
         path = root / name
         if path.is_file() and "[mypy]" in path.read_text(encoding="utf-8", errors="replace"):
-            found.append((f"{name} [mypy]", _ini_value(path, "mypy", "files")))
+            found.append((f"{name} [mypy]", _ini_targets(path)))
     return found
+
+
+def _ini_targets(path: Path) -> str:
+    shown = []
+    for key in _MYPY_TARGETS:
+        value = _ini_value(path, "mypy", key)
+        if value:
+            shown.append(f"{key} = {value}")
+    return "; ".join(shown)
 
 
 def _ini_value(path: Path, section: str, key: str) -> str:

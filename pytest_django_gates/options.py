@@ -156,9 +156,9 @@ _QUERIES = (
         "queries.seed_random",
         "bool",
         True,
-        "Seed Python's random module (and Faker's and factory_boy's generators) before "
-        "each test from its node id, so that a test with random data runs the same "
-        "queries in every run; false leaves random as it is.",
+        "Seed Python's random module (and Faker's, factory_boy's and model_bakery's "
+        "generators) before each test from its node id, so that a test with random data "
+        "runs the same queries in every run; false leaves random as it is.",
     ),
 )
 

@@ -222,7 +222,7 @@ def test_mypy_without_files_takes_the_paths_ci_gives_it_or_is_left_out_saying_wh
     root = _project(tmp_path)
     (root / "mypy.ini").write_text("[mypy]\nstrict = True\n")
     notes = _notes(root)
-    assert "mypy: left out: mypy.ini names no files to check" in notes
+    assert "mypy: left out: mypy.ini names no files, packages or modules to check" in notes
     assert '[tool.django-gates.mypy] paths = ["your_package"]' in notes
     workflows = root / ".github" / "workflows"
     workflows.mkdir(parents=True)
@@ -237,6 +237,15 @@ def test_mypy_without_files_takes_the_paths_ci_gives_it_or_is_left_out_saying_wh
     plan = inspect(root, {})
     assert "mypy" not in plan.values
     assert "mypy: installed and configured (files = shop in mypy.ini)" in plan.notes
+    # packages / modules are targets too (plain mypy checks them; seen on EvaP)
+    (root / "mypy.ini").unlink()
+    (root / "pyproject.toml").write_text(
+        '[tool.mypy]\npackages = ["shop", "blog"]\nplugins = ["mypy_django_plugin.main"]\n'
+    )
+    plan = inspect(root, {})
+    assert "mypy" in plan.gates
+    assert "mypy" not in plan.values  # nothing to add: mypy finds its packages itself
+    assert "mypy: installed and configured (packages = shop, blog in [tool.mypy])" in plan.notes
 
 
 def test_pip_audit_is_left_out_on_unpinned_requirements_naming_the_line(tmp_path: Path) -> None:

@@ -68,3 +68,17 @@ def test_the_seed_is_the_node_ids_and_reaches_faker_and_factory_boy() -> None:
     seed_random("tests/test_a.py::test_x")
     assert (random.random(), faker.Faker().pystr(), factory_random.randgen.random()) == drawn
     assert all(a != b for a, b in zip(drawn, other, strict=True))
+
+
+def test_the_seed_reaches_model_bakery() -> None:
+    """model_bakery draws its values from a Random() of its own (seen on a real suite,
+    EvaP: a test's query count moved between runs with it)."""
+    pytest.importorskip("django.db.models")  # model_bakery imports the ORM first
+    random_gen = pytest.importorskip("model_bakery.random_gen")
+    seed_random("tests/test_a.py::test_x")
+    drawn = [random_gen.baker_random.random() for _ in range(3)]
+    seed_random("tests/test_b.py::test_y")
+    other = [random_gen.baker_random.random() for _ in range(3)]
+    seed_random("tests/test_a.py::test_x")
+    assert [random_gen.baker_random.random() for _ in range(3)] == drawn
+    assert other != drawn
