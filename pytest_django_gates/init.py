@@ -37,10 +37,11 @@ writes only what it found:
     reported rather than failing the run);
   - each N+1 (``DJG101``), write loop (``DJG107``) and set of writes outside a
     transaction (``DJG108``) that run finds becomes a
-    ``[[tool.django-gates.queries.allow]]`` entry keyed by its file and its query
-    shape (not its line, which moves; not its test: one problem in a shared view is
-    reached by many tests, and every one of them must pass), with a reason saying
-    it predates the gates. An entry whose problem is fixed is reported as unused
+    ``[[tool.django-gates.queries.allow]]`` entry keyed by its file, the text of its
+    line (``source``: not the line number, which moves; a new problem elsewhere in the
+    file is not hidden by it) and its query shape (not its test: one problem in a shared
+    view is reached by many tests, and every one of them must pass), with a reason
+    saying it predates the gates. An entry whose problem is fixed is reported as unused
     (``DJG104``), so the list only shrinks.
 
   A suite that does not pass as it is makes ``init --baselines`` exit 1 after
@@ -730,7 +731,13 @@ def _git_base(plan: Plan, root: Path) -> None:
 
 
 def allow_key(entry: Mapping[str, Any]) -> tuple[object, ...]:
-    return (entry.get("test"), entry.get("location"), entry.get("sql"), entry.get("code"))
+    return (
+        entry.get("test"),
+        entry.get("location"),
+        entry.get("sql"),
+        entry.get("code"),
+        entry.get("source"),
+    )
 
 
 def merge(text: str, plan: Plan, *, force: bool = False) -> tuple[str, list[str]]:
@@ -953,10 +960,13 @@ def _baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
     return max(codes)
 
 
-def allow_entries(findings: Sequence[Any]) -> list[dict[str, str]]:
+def allow_entries(findings: Sequence[Any], root: Path | None = None) -> list[dict[str, str]]:
     """One ``queries.allow`` entry per problem of today (DJG101, DJG107, DJG108): its
-    file and query shape, whatever test reached it and whatever line it is on now."""
+    file, the text of its line (``source``: the entry follows the line when lines above
+    it move, and a new problem on another line of the file is not hidden by it; read
+    from ``root``) and its query shape, whatever test reached it."""
     from pytest_django_gates.queries.detect import shape_in_message
+    from pytest_django_gates.queries.evaluate import _line_text
 
     entries: dict[tuple[object, ...], dict[str, str]] = {}
     for finding in findings:
@@ -965,6 +975,9 @@ def allow_entries(findings: Sequence[Any]) -> list[dict[str, str]]:
         entry: dict[str, str] = {}
         if finding.path:
             entry["location"] = f"{_portable(finding.path)}:*"
+            text = _line_text(root, finding.path, finding.line) if root is not None else None
+            if text:
+                entry["source"] = text
         shape = shape_in_message(finding.message)
         if shape:
             entry["sql"] = table_part(shape, finding.code)
@@ -1101,7 +1114,7 @@ def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
     out.write(
         f"queries baseline: {root / QUERY_BASELINE} written ({gate.summary if gate else ''})\n"
     )
-    plan.allows = allow_entries(gate.findings if gate else ())
+    plan.allows = allow_entries(gate.findings if gate else (), root)
     before = pyproject.read_text(encoding="utf-8")
     after, _ = merge(before, plan)
     if after != before:

@@ -32,7 +32,7 @@ ALLOW_CODES = ("DJG101", "DJG107", "DJG108")
 
 
 def _allow_entries(value: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
-    allowed = {"test", "location", "sql", "code", "reason"}
+    allowed = {"test", "location", "sql", "code", "source", "reason"}
     for i, entry in enumerate(value):
         unknown = set(entry) - allowed
         if unknown:
@@ -52,7 +52,7 @@ def _allow_entries(value: list[dict[str, Any]], where: str) -> list[dict[str, An
                 f"{where}[{i}]: give at least one of 'test' (node id glob), "
                 "'location' (path:line glob) or 'sql' (substring of the query)"
             )
-        for k in ("test", "location", "sql"):
+        for k in ("test", "location", "sql", "source"):
             if k in entry and not isinstance(entry[k], str):
                 raise ConfigError(f"{where}[{i}].{k}: expected a string, got {entry[k]!r}")
     return value
@@ -100,8 +100,8 @@ _QUERIES = (
         "table",
         [],
         "Allowed N+1s: [[tool.django-gates.queries.allow]] tables with test / location / sql "
-        "globs, an optional code (DJG101, DJG107 or DJG108: only findings of that code) and a "
-        "reason.",
+        "globs, an optional code (DJG101, DJG107 or DJG108: only findings of that code), an "
+        "optional source (the text of the finding's line) and a reason.",
         env=False,
         validate=_allow_entries,
     ),

@@ -14,6 +14,7 @@ import fnmatch
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +93,19 @@ def _allow_matches(
     line: int | None,
     shape: str,
     code: str | None = None,
+    root: Path | None = None,
 ) -> bool:
     """``code`` (DJG101, DJG107, DJG108), when the entry names one, must be the finding's:
     an allow written for old writes outside a transaction never hides a new N+1 in the
-    same file."""
+    same file. ``source``, when the entry has it, must be the text of the finding's line
+    (whitespace runs ignored): the allow follows its line when lines above it move, and
+    a new problem on another line of the same file, with the same table, is not allowed
+    by it."""
     wanted = entry.get("code")
     if wanted and code is not None and wanted != code:
+        return False
+    text = entry.get("source")
+    if text and _line_text(root, path, line) != " ".join(str(text).split()):
         return False
     pattern = entry.get("test")
     if pattern and not fnmatch.fnmatchcase(nodeid, pattern):
@@ -236,6 +244,33 @@ def _explained_growth(outcome: Outcome, baseline: int, indexes: Sequence[int]) -
         outcome.findings[index] = replace(finding, message=f"{finding.message}\n{note}")
 
 
+def _line_text(root: Path | None, path: str | None, line: int | None) -> str | None:
+    """The text of ``path``'s line ``line`` (relative to ``root``), whitespace runs made
+    one space; None when it cannot be read."""
+    if not path or not line:
+        return None
+    where = Path(path)
+    if not where.is_absolute() and root is not None:
+        where = root / where
+    try:
+        stat = where.stat()
+    except OSError:
+        return None
+    lines = _file_lines(str(where), stat.st_mtime_ns, stat.st_size)
+    if lines is None or not 0 < line <= len(lines):
+        return None
+    return " ".join(lines[line - 1].split())
+
+
+@lru_cache(maxsize=256)
+def _file_lines(path: str, mtime_ns: int, size: int) -> tuple[str, ...] | None:
+    """The lines of ``path`` as of that modification time and size (the cache key)."""
+    try:
+        return tuple(Path(path).read_text(encoding="utf-8", errors="replace").splitlines())
+    except OSError:
+        return None
+
+
 def _judge(
     outcome: Outcome,
     spec: TestSpec,
@@ -253,7 +288,7 @@ def _judge(
     allowed = [
         i
         for i, entry in enumerate(settings.allow)
-        if _allow_matches(entry, spec.nodeid, path, line, shape, code)
+        if _allow_matches(entry, spec.nodeid, path, line, shape, code, settings.root)
     ]
     if allowed:
         outcome.allow_used.extend(allowed)

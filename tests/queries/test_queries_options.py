@@ -272,6 +272,46 @@ def test_config_allow_entries_and_unused_entry(project: pytest.Pytester) -> None
     assert "matched nothing" in findings[0]["message"]
 
 
+def test_an_allow_with_source_follows_its_line_and_hides_no_other(
+    project: pytest.Pytester,
+) -> None:
+    """``source`` (what ``django-gates init --baselines`` writes): the allow matches the
+    line with that text wherever it moves in the file, and not a new N+1 on the same table
+    on another line of the same file (seen on EvaP: a file-wide allow hid a new one)."""
+    _pyproject(
+        project,
+        """
+        [[tool.django-gates.queries.allow]]
+        location = "group_code.py:*"
+        source = "return [list(group.permissions.all())   for group in Group.objects.all()]"
+        sql = "auth_permission"
+        reason = "an N+1 of today"
+        """,
+    )
+    project.makepyfile(test_loop=N_PLUS_ONE)
+    project.runpytest_subprocess("--django-gates").assert_outcomes(passed=1)
+    # Lines above it move: still allowed.
+    moved = "# a comment\n# another\n" + GROUP_CODE
+    project.makepyfile(group_code=moved)
+    project.runpytest_subprocess("--django-gates").assert_outcomes(passed=1)
+    # A new N+1 on the same table, on another line of the file: reported.
+    project.makepyfile(
+        group_code=moved
+        + "\n\ndef permission_ids_per_group():\n"
+        + "    return [[p.id for p in g.permissions.all()] for g in Group.objects.all()]\n"
+    )
+    project.makepyfile(
+        test_loop=N_PLUS_ONE
+        + "\nfrom group_code import permission_ids_per_group\n\n"
+        + "def test_new(groups):\n    assert all(permission_ids_per_group())\n"
+    )
+    result = project.runpytest_subprocess("--django-gates", "--gates-report", "report.json")
+    result.assert_outcomes(passed=1, failed=1)
+    (finding,) = [f for f in gate(_report(project), "queries")["findings"] if f["code"] == "DJG101"]
+    assert finding["object"] == "test_loop.py::test_new"
+    assert finding["path"] == "group_code.py"
+
+
 @pytest.mark.parametrize(
     ("table", "message"),
     [
