@@ -1062,6 +1062,7 @@ def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
 
         outcomes = Path(tmp) / "outcomes.json"
         env = dict(os.environ, DJANGO_GATES_GATES="queries")
+        env.setdefault("PYTHONHASHSEED", suite_process.HASH_SEED)  # as django-gates run
         env[runner.OUTCOMES_ENV] = str(outcomes)
 
         def progress(seconds: float) -> None:

@@ -430,6 +430,7 @@ def run_test_suite(
         by_coverage_run = "coverage" in gates and argv[1:4] == ["-m", "coverage", "run"]
         in_suite = [g for g in gates if not (by_coverage_run and g == "coverage")]
         env = dict(environ)
+        env.setdefault("PYTHONHASHSEED", suite_process.HASH_SEED)
         env["DJANGO_GATES_GATES"] = ",".join(in_suite)
         env[OUTCOMES_ENV] = str(outcomes_path)
         env.pop(options.OPTIONS["report"].env_name, None)

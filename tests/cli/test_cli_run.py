@@ -309,3 +309,51 @@ def test_run_shard_hands_the_split_to_pytest_split_with_a_durations_file(
         sizes.append((Report.load(report_path).shard or {}).get("tests"))
     capsys.readouterr()
     assert sorted(sizes) == [1, 3]  # an even split by test id would give 2 and 2
+
+
+# The number of lookups depends on the order a set of strings is walked in: without a
+# fixed PYTHONHASHSEED it changes from process to process.
+SET_ORDER_CODE = """
+from django.contrib.auth.models import User
+
+
+def lookups_until_x(names):
+    count = 0
+    for name in set(names):
+        if name.startswith("x"):
+            break
+        User.objects.filter(username=name).exists()
+        count += 1
+    return count
+"""
+
+SET_ORDER_TEST = """
+import pytest
+
+from set_order import lookups_until_x
+
+
+@pytest.mark.django_db
+def test_set_order():
+    assert lookups_until_x(["alpha", "bravo", "charlie", "delta", "x-ray", "echo", "fox"]) >= 0
+"""
+
+
+def test_run_gives_the_suite_a_fixed_hash_seed_so_counts_do_not_move(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    project(tmp_path, {"set_order.py": SET_ORDER_CODE, "tests/test_set_order.py": SET_ORDER_TEST})
+    counts = set()
+    for i in range(4):
+        path = tmp_path / f"q{i}.json"
+        args = ["--only", "queries", "--report", str(tmp_path / "r.json")]
+        monkeypatch.setenv("DJANGO_GATES_QUERIES_BASELINE", str(path))
+        monkeypatch.setenv("DJANGO_GATES_QUERIES_UPDATE_BASELINE", "true")
+        # (A lookup per name is an N+1 by the gate's rules: reported, not failing.)
+        monkeypatch.setenv("DJANGO_GATES_QUERIES_N_PLUS_ONE", "report")
+        assert run(tmp_path, *args) == 0
+        tests = json.loads(path.read_text())["tests"]
+        counts.add(tests.get("tests/test_set_order.py::test_set_order", 0))  # 0: not written
+    capsys.readouterr()
+    assert len(counts) == 1, counts
