@@ -489,29 +489,29 @@ def merge_shards(env: Mapping[str, str]) -> int:
     shards = env.get("DJG_SHARDS", "").strip()
     if not shards.isdigit() or int(shards) < 1:
         raise InputError(f"shards must be a whole number of 1 or more, got {shards!r}")
-    base = Path(env["DJG_SHARD_DIR"])
+    artifacts = Path(env["DJG_SHARD_DIR"])
     workdir = Path(env["DJG_WORKING_DIRECTORY"])
     set_outputs({"path-prefix": _path_prefix(workdir, Path(env.get("GITHUB_WORKSPACE", ".")))})
     report = report_path(env)
     report.parent.mkdir(parents=True, exist_ok=True)
     if report.exists():
         report.unlink()
-    reports = sorted(base.glob("*/**/gates-report.json"))
+    reports = sorted(artifacts.glob("*/**/gates-report.json"))
     if not reports:
         error(f"none of the {shards} shard jobs left a report: failing closed")
         set_outputs({"exit-code": "3", "report": str(report)})
         return 3
-    project = ["--project", env["DJG_WORKING_DIRECTORY"]]
+    project = ["--project", str(workdir)]
     extra: list[str] = []
     if "coverage" in parse_gates(env.get("DJG_GATES", "")):
-        data = sorted(p for p in base.glob("*/**/.coverage") if p.is_file())
+        data = sorted(p for p in artifacts.glob("*/**/.coverage") if p.is_file())
         if data:
             judged = report.parent / "coverage-report.json"
             command = [sys.executable, "-m", "pytest_django_gates", *project, "coverage"]
             command += ["--data", *map(str, data), "--format", "json", "--output", str(judged)]
-            base = base_ref(env)  # the patch floor's base, as the action gives it
-            if base:
-                command += ["--since", base]
+            since = base_ref(env)  # the patch floor's base, as the action gives it
+            if since:
+                command += ["--since", since]
             print(f"::group::django-gates coverage ({len(data)} shards' data)", flush=True)
             done = subprocess.run(command, check=False)
             print("::endgroup::", flush=True)

@@ -234,9 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"({written} tests): {args.update_query_baseline}",
                         file=sys.stderr,
                     )
-            elif args.update_query_baseline is not None:
-                raise ReportError("--update-query-baseline merges shards: give --shards N")
-            if args.shards is None:
+            else:
+                if args.update_query_baseline is not None:
+                    raise ReportError("--update-query-baseline merges shards: give --shards N")
                 for path, one in zip(args.files, reports, strict=True):
                     if one.shard is not None and len(reports) > 1:
                         # Merged as plain reports, a shard's findings would stay ungrouped

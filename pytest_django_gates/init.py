@@ -966,7 +966,7 @@ def allow_entries(findings: Sequence[Any], root: Path | None = None) -> list[dic
     it move, and a new problem on another line of the file is not hidden by it; read
     from ``root``) and its query shape, whatever test reached it."""
     from pytest_django_gates.queries.detect import shape_in_message
-    from pytest_django_gates.queries.evaluate import _line_text
+    from pytest_django_gates.queries.evaluate import line_text
 
     entries: dict[tuple[object, ...], dict[str, str]] = {}
     for finding in findings:
@@ -975,7 +975,7 @@ def allow_entries(findings: Sequence[Any], root: Path | None = None) -> list[dic
         entry: dict[str, str] = {}
         if finding.path:
             entry["location"] = f"{_portable(finding.path)}:*"
-            text = _line_text(root, finding.path, finding.line) if root is not None else None
+            text = line_text(root, finding.path, finding.line) if root is not None else None
             if text:
                 entry["source"] = text
         shape = shape_in_message(finding.message)

@@ -135,9 +135,6 @@ def stamp(report: Report, where: str) -> Shard | None:
 def merge(named: Sequence[tuple[str, Report]], shards: int) -> Report:
     """One report from ``shards`` shard reports and any other reports (see the module
     docstring). ``named``: (file name, report) pairs, for the messages."""
-    from pytest_django_gates.gates.queries import group_findings
-    from pytest_django_gates.queries.evaluate import STALE_ALLOW_CODE
-
     seen: dict[int, str] = {}
     shard_reports: list[Report] = []
     others: list[Report] = []
@@ -173,7 +170,7 @@ def merge(named: Sequence[tuple[str, Report]], shards: int) -> Report:
             # The shards measured, another report judged every shard's data: that verdict.
             gate = merge_reports([Report(gates=(g,)) for g in judged]).gates[0]
         elif gate.name == "queries" and parts:
-            gate = _merge_queries(gate, parts, shard_reports, group_findings, STALE_ALLOW_CODE)
+            gate = _merge_queries(gate, parts, shard_reports)
         elif gate.name == "indexes" and parts and gate.status != "error":
             gate = _merge_indexes(gate, parts)
         elif gate.name == "coverage" and gate.status == "skipped" and parts:
@@ -240,16 +237,15 @@ def update_query_baseline(named: Sequence[tuple[str, Report]], shards: int, path
 
 
 def _merge_queries(
-    gate: GateResult,
-    parts: Sequence[GateResult],
-    shard_reports: Sequence[Report],
-    group_findings: Any,
-    stale_code: str,
+    gate: GateResult, parts: Sequence[GateResult], shard_reports: Sequence[Report]
 ) -> GateResult:
+    from pytest_django_gates.gates.queries import group_findings
+    from pytest_django_gates.queries.evaluate import STALE_ALLOW_CODE
+
     def entry(f: Finding) -> bool:
         """A ``queries.allow`` entry that matched nothing in one shard (a stale allow
         *marker* is about its own test: grouped like any finding)."""
-        return f.code == stale_code and (f.object or "").startswith("queries.allow[")
+        return f.code == STALE_ALLOW_CODE and (f.object or "").startswith("queries.allow[")
 
     stale_sets = [{f.object for f in part.findings if entry(f)} for part in parts]
     unused = set.intersection(*stale_sets) if len(stale_sets) == len(shard_reports) else set()

@@ -395,16 +395,18 @@ def retyped_columns(stmt: Statement) -> list[tuple[str, str]]:
         k = _skip(tokens, j + 1, ("SET", "DATA"))
         if tokens[k : k + 1] != ("TYPE",):
             continue
-        words: list[str] = []
+        text = ""
         depth = 0
         for part in tokens[k + 1 :]:
             if depth == 0 and (part in _TYPE_ENDS or part == ","):
                 break
             depth += (part == "(") - (part == ")")
-            words.append(identifier(part).lower() if _is_name(part) else part)
-        text = " ".join(words).replace(" (", "(").replace("( ", "(").replace(" )", ")")
+            # A space between two words only ("double precision"), none around "(", ","
+            # and ")" ("numeric(10,2)").
+            word = _is_name(part) and text[-1:] not in ("", "(", ",")
+            text += (" " if word else "") + (identifier(part).lower() if _is_name(part) else part)
         if text:
-            found.append((identifier(tokens[j]), text.replace(" , ", ",")))
+            found.append((identifier(tokens[j]), text))
     return found
 
 

@@ -105,7 +105,7 @@ def _allow_matches(
     if wanted and code is not None and wanted != code:
         return False
     text = entry.get("source")
-    if text and _line_text(root, path, line) != " ".join(str(text).split()):
+    if text and line_text(root, path, line) != " ".join(str(text).split()):
         return False
     pattern = entry.get("test")
     if pattern and not fnmatch.fnmatchcase(nodeid, pattern):
@@ -244,7 +244,7 @@ def _explained_growth(outcome: Outcome, baseline: int, indexes: Sequence[int]) -
         outcome.findings[index] = replace(finding, message=f"{finding.message}\n{note}")
 
 
-def _line_text(root: Path | None, path: str | None, line: int | None) -> str | None:
+def line_text(root: Path | None, path: str | None, line: int | None) -> str | None:
     """The text of ``path``'s line ``line`` (relative to ``root``), whitespace runs made
     one space; None when it cannot be read."""
     if not path or not line:

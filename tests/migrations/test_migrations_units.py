@@ -117,6 +117,29 @@ def test_tables_named_in_sql() -> None:
     assert sqltext.split_operation_sql("") == []
 
 
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("ALTER TABLE t ALTER COLUMN id TYPE bigint", [("id", "bigint")]),
+        (
+            'ALTER TABLE "t" ALTER name SET DATA TYPE varchar(200), '
+            "ALTER COLUMN n TYPE numeric(10, 2) USING n::numeric",
+            [("name", "varchar(200)"), ("n", "numeric(10,2)")],
+        ),
+        (
+            'ALTER TABLE t ALTER COLUMN c TYPE character varying(30) COLLATE "C"',
+            [("c", "character varying(30)")],
+        ),
+        ("ALTER TABLE t ALTER COLUMN c TYPE double precision", [("c", "double precision")]),
+        ("ALTER TABLE t ALTER COLUMN c SET DEFAULT 1", []),
+        ("UPDATE t SET c = 1", []),
+    ],
+)
+def test_retyped_columns_in_sql(sql: str, expected: list[tuple[str, str]]) -> None:
+    (stmt,) = sqltext.split_sql(sql)
+    assert sqltext.retyped_columns(stmt) == expected
+
+
 # -- column types ---------------------------------------------------------------------------
 
 
