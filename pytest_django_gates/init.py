@@ -35,8 +35,9 @@ writes only what it found:
   - ``[tool.django-gates.queries] baseline``: the per-test query counts of one run
     of the suite (``pytest --django-gates --gates-update-baseline``, with N+1s
     reported rather than failing the run);
-  - each N+1 (``DJG101``), write loop (``DJG107``) and set of writes outside a
-    transaction (``DJG108``) that run finds becomes a
+  - each N+1 (``DJG101``), write loop (``DJG107``), set of writes outside a
+    transaction (``DJG108``) and query per input item (``DJG110``) that run finds
+    becomes a
     ``[[tool.django-gates.queries.allow]]`` entry keyed by its file, the text of its
     line (``source``: not the line number, which moves; a new problem elsewhere in the
     file is not hidden by it) and its query shape (not its test: one problem in a shared
@@ -109,7 +110,7 @@ _NOT_PRODUCTION = re.compile(
 # The floor init sets on the coverable lines a change adds or edits (coverage.patch).
 PATCH_FLOOR = 80
 # The queries codes init accepts today's findings of, each through an allow entry.
-ALLOWED_CODES = ("DJG101", "DJG107", "DJG108")
+ALLOWED_CODES = ("DJG101", "DJG107", "DJG108", "DJG110")
 
 
 @dataclass
@@ -961,7 +962,7 @@ def _baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
 
 
 def allow_entries(findings: Sequence[Any], root: Path | None = None) -> list[dict[str, str]]:
-    """One ``queries.allow`` entry per problem of today (DJG101, DJG107, DJG108): its
+    """One ``queries.allow`` entry per problem of today (DJG101, DJG107, DJG108, DJG110): its
     file, the text of its line (``source``: the entry follows the line when lines above
     it move, and a new problem on another line of the file is not hidden by it; read
     from ``root``) and its query shape, whatever test reached it."""

@@ -28,7 +28,7 @@ ALL_GATES = ("ruff", "mypy", "gitleaks", "pip-audit", *PYTEST_GATES)
 OPT_IN_GATES = ("indexes",)
 
 
-ALLOW_CODES = ("DJG101", "DJG107", "DJG108")
+ALLOW_CODES = ("DJG101", "DJG107", "DJG108", "DJG110")
 
 
 def _allow_entries(value: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
@@ -100,8 +100,8 @@ _QUERIES = (
         "table",
         [],
         "Allowed N+1s: [[tool.django-gates.queries.allow]] tables with test / location / sql "
-        "globs, an optional code (DJG101, DJG107 or DJG108: only findings of that code), an "
-        "optional source (the text of the finding's line) and a reason.",
+        "globs, an optional code (DJG101, DJG107, DJG108 or DJG110: only findings of that "
+        "code), an optional source (the text of the finding's line) and a reason.",
         env=False,
         validate=_allow_entries,
     ),
@@ -136,6 +136,16 @@ _QUERIES = (
         "DJG108, two or more writes of one request or call outside any transaction: report "
         "them as warnings, fail their test, or off.",
         cli="--gates-non-atomic-writes",
+        choices=("fail", "report", "off"),
+    ),
+    Option(
+        "queries.input_loops",
+        "choice",
+        "report",
+        "DJG110, a query the code under test repeats once per item of its input (lines of "
+        "a file, items of a request body, typed answers), not per row of a query: report "
+        "them as warnings, fail their test, or off.",
+        cli="--gates-input-loops",
         choices=("fail", "report", "off"),
     ),
     Option(

@@ -54,6 +54,7 @@ class GatesSession:
             root=self.root,
             write_loops=gates_config["queries.write_loops"],
             non_atomic_writes=gates_config["queries.non_atomic_writes"],
+            input_loops=gates_config["queries.input_loops"],
         )
         self.update_baseline: bool = gates_config["queries.update_baseline"]
         self.baseline_path = gates_config.path("queries.baseline")

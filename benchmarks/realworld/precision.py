@@ -1,19 +1,25 @@
 """Precision of the N+1 gate on real projects' suites, from labelled findings.
 
 ``run.py`` writes each project's report-mode JSON report; ``labels.toml`` (beside
-this file) says, for every finding location, whether it is a real N+1 of the code
-under test and why (read from the project's code). This script matches every
-DJG101 finding of the reports to exactly one label and prints, per project:
+this file) says, for every finding location, whether it is a real repetition of the
+code under test and why (read from the project's code), and which code it should carry:
+``DJG101`` when its loop walks rows of a query (an N+1, fails the test), ``DJG110`` when
+it walks items of the input (a request body's keys, an imported file's rows: a warning).
+This script matches every DJG101 and DJG110 finding of the reports to exactly one label
+and prints, per project:
 
 * tests: tests that passed in the plain run;
 * failed by gate: tests that passed plain and failed with ``--django-gates``;
-* findings, true, false: DJG101 findings (one per location and query) by verdict;
-* FP tests: tests named by false findings (what false positives fail), and their
+* findings, true, false: DJG101 findings (one per location and query) by verdict; a
+  DJG101 on a label whose code is DJG110 (an input loop failing a test) is false;
+* FP tests: tests named by false DJG101 findings (what false positives fail), and their
   share of the passing tests;
-* precision: true / (true + false).
+* precision: true / (true + false);
+* input, input true: DJG110 findings, and those on a true label whose code is DJG110.
+  A DJG110 on a true DJG101 label (a real N+1 reported only as a warning) is a miss.
 
-A finding without a label, or a "true" label that matches nothing (a real N+1 the
-gate no longer finds), is reported; with ``--check`` either makes the exit status 1,
+A finding without a label, a "true" label that matches nothing (a real N+1 the gate
+no longer finds) or a real N+1 reported as DJG110, is reported; with ``--check`` either makes the exit status 1,
 as do the targets (precision >= 90%, FP tests <= 1% of passing tests). A "false"
 label that matches nothing is a false positive the gate no longer reports: it stays
 in the file, so the false positive cannot come back unnoticed.
@@ -43,6 +49,7 @@ HERE = Path(__file__).resolve().parent
 LABELS = HERE / "labels.toml"
 DEFAULT_REPORTS = Path("/tmp/djg-realworld/reports")
 CODE = "DJG101"
+INPUT_CODE = "DJG110"
 MIN_PRECISION = 0.90
 MAX_FP_SHARE = 0.01
 _TESTS = re.compile(r"^in (\d+) tests: ", re.MULTILINE)
@@ -54,6 +61,7 @@ class Label:
     verdict: bool
     reason: str
     match: str = ""
+    code: str = CODE  # the code the finding should carry: DJG101 rows, DJG110 input
     hits: int = 0
 
     def matches(self, finding: dict[str, Any]) -> bool:
@@ -71,7 +79,10 @@ class Row:
     true: int = 0
     false: int = 0
     fp_tests: int = 0
+    inputs: int = 0  # DJG110 findings
+    inputs_true: int = 0  # of them, on a true label whose code is DJG110
     unlabelled: list[str] = field(default_factory=list)
+    demoted: list[str] = field(default_factory=list)  # real N+1s (DJG101) seen as DJG110
     missed: list[str] = field(default_factory=list)  # true labels nothing matched
     gone: list[str] = field(default_factory=list)  # false labels nothing matched
 
@@ -96,12 +107,16 @@ def load_labels(path: Path) -> dict[str, list[Label]]:
                 raise SystemExit(f"{where}: verdict must be 'true' or 'false', got {verdict!r}")
             if not str(entry.get("reason", "")).strip():
                 raise SystemExit(f"{where}: every label needs a reason read from the code")
+            code = entry.get("code", CODE)
+            if code not in (CODE, INPUT_CODE):
+                raise SystemExit(f"{where}: code must be {CODE!r} or {INPUT_CODE!r}, got {code!r}")
             labels.setdefault(project, []).append(
                 Label(
                     location=str(entry["location"]),
                     verdict=verdict == "true",
                     reason=str(entry["reason"]),
                     match=str(entry.get("match", "")),
+                    code=code,
                 )
             )
     return labels
@@ -132,9 +147,10 @@ def judge(project: str, reports: Path, labels: list[Label], summary: dict[str, A
         for gate in report["gates"]
         if gate["name"] == "queries"
         for f in gate["findings"]
-        if f["code"] == CODE
+        if f["code"] in (CODE, INPUT_CODE)
     ]
-    row.findings = len(findings)
+    row.findings = sum(1 for f in findings if f["code"] == CODE)
+    row.inputs = len(findings) - row.findings
     for finding in findings:
         matching = [label for label in labels if label.matches(finding)]
         if len(matching) != 1:
@@ -144,7 +160,13 @@ def judge(project: str, reports: Path, labels: list[Label], summary: dict[str, A
             continue
         label = matching[0]
         label.hits += 1
-        if label.verdict:
+        if finding["code"] == INPUT_CODE:
+            if label.verdict and label.code == INPUT_CODE:
+                row.inputs_true += 1
+            elif label.verdict:
+                headline = str(finding["message"]).split("\n", 1)[0][:120]
+                row.demoted.append(f"{finding['path']}:{finding['line']}: {headline}")
+        elif label.verdict and label.code == CODE:
             row.true += 1
         else:
             row.false += 1
@@ -163,13 +185,15 @@ def judge(project: str, reports: Path, labels: list[Label], summary: dict[str, A
 def render(rows: Sequence[Row]) -> str:
     head = (
         f"{'project':<22} {'tests':>6} {'failed by gate':>14} {'findings':>8} {'true':>5} "
-        f"{'false':>5} {'FP tests':>8} {'FP %':>6} {'precision':>9}"
+        f"{'false':>5} {'FP tests':>8} {'FP %':>6} {'precision':>9} {'input':>5} "
+        f"{'input true':>10}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
             f"{r.project:<22} {r.tests:>6} {r.failed_by_gate:>14} {r.findings:>8} {r.true:>5} "
-            f"{r.false:>5} {r.fp_tests:>8} {r.fp_share:>6.1%} {r.precision:>9.1%}"
+            f"{r.false:>5} {r.fp_tests:>8} {r.fp_share:>6.1%} {r.precision:>9.1%} "
+            f"{r.inputs:>5} {r.inputs_true:>10}"
         )
     total = Row(project="all")
     for r in rows:
@@ -179,11 +203,13 @@ def render(rows: Sequence[Row]) -> str:
         total.true += r.true
         total.false += r.false
         total.fp_tests += r.fp_tests
+        total.inputs += r.inputs
+        total.inputs_true += r.inputs_true
     lines.append("-" * len(head))
     lines.append(
         f"{'all':<22} {total.tests:>6} {total.failed_by_gate:>14} {total.findings:>8} "
         f"{total.true:>5} {total.false:>5} {total.fp_tests:>8} {total.fp_share:>6.1%} "
-        f"{total.precision:>9.1%}"
+        f"{total.precision:>9.1%} {total.inputs:>5} {total.inputs_true:>10}"
     )
     return "\n".join(lines)
 
@@ -217,6 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             ok = False
         for item in row.missed:
             print(f"{row.project}: a labelled real N+1 was not found: {item}")
+            ok = False
+        for item in row.demoted:
+            print(f"{row.project}: a labelled real N+1 was reported as {INPUT_CODE}: {item}")
             ok = False
         for item in row.gone:
             print(f"{row.project}: false positive no longer reported (kept as a guard): {item}")

@@ -46,7 +46,9 @@ class Collected:
 
 SHOWN_TESTS = 3
 # The counts that differ from test to test in one problem's headline.
-_COUNT = re.compile(r"^(N\+1: |write in a loop: )\d+ x |^\d+ (writes outside)")
+_COUNT = re.compile(
+    r"^(N\+1: |write in a loop: |query per input item: )\d+ x |^\d+ (writes outside)"
+)
 # The first write of a DJG108 unit (its message's second line): "INSERT INTO "t"".
 _FIRST_WRITE = re.compile(r'^\s*(INSERT INTO|UPDATE|DELETE FROM) ("[^"]+"|\S+)')
 

@@ -31,6 +31,8 @@ from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Any
 
+from pytest_django_gates.queries import items as loop_items
+from pytest_django_gates.queries.items import LoopItems
 from pytest_django_gates.queries.stack import Classifier, Site, async_origin
 
 _lock = threading.Lock()
@@ -52,6 +54,14 @@ MULTI_FLAG = "_django_gates_multi"
 # lazily, given the first time one is (see :attr:`Relation.row`).
 ROW_FLAG = "_django_gates_row"
 _sources: dict[int, Source] = {}
+# The values ``values()`` / ``values_list()`` queries of multi-row querysets returned
+# since the test started (up to MAX_FETCHED): a loop over them walks rows of a query
+# (see :mod:`pytest_django_gates.queries.items`).
+_fetched: set[object] = set()
+MAX_FETCHED = 100_000
+# How many times each repeated call path's loop was judged in this recording.
+_judged: dict[Site, int] = {}
+JUDGED_PER_SITE = 4
 _source_counter = 0
 _rows = itertools.count(1)
 
@@ -120,6 +130,9 @@ class QueryEvent:
     # The ``prefetch_related`` lookup (its path up to the level being fetched:
     # ``"book__author"``) whose batched query this is; "" outside a prefetch.
     prefetch: str = ""
+    # What the loop that repeated this call path walks (rows of a query or items of the
+    # input), judged on a few repetitions of each path; None: not judged, or unknown.
+    items: LoopItems | None = None
 
     @property
     def values(self) -> int:
@@ -185,6 +198,7 @@ def stop(recorder: Recorder) -> None:
             _recorders.remove(recorder)
         if not _recorders:
             _shared_objects.clear()
+            _judged.clear()
             if _classifier is not None:
                 _classifier.forget_calls()
 
@@ -194,6 +208,7 @@ def forget_sources() -> None:
     with _lock:
         if not _recorders:
             _sources.clear()
+            _fetched.clear()
 
 
 def active() -> bool:
@@ -262,19 +277,35 @@ def open_atomic_blocks() -> dict[str, int]:
 def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> None:
     text = sql if isinstance(sql, str) else str(sql)
     assert _classifier is not None
-    site = _shared(_classifier.site(sys._getframe(1), calls=_is_write(text)))
+    write = _is_write(text)
+    new_site = _classifier.site(sys._getframe(1), calls=write)
+    site = _shared(new_site)
     _tls.last_site = site
+    relation = _current_relation()
+    judged: LoopItems | None = None
+    # A call path seen before: a repetition, maybe by a loop. Which kind of loop (rows or
+    # input) is judged from the running frames, a few times per path.
+    if (
+        site is not new_site
+        and not write
+        and not site.ignored
+        and (relation is None or not relation.source)
+        and _judged.get(site, 0) < JUDGED_PER_SITE
+    ):
+        _judged[site] = _judged.get(site, 0) + 1
+        judged = loop_items.judge(sys._getframe(1), _classifier.kind, _fetched)
     event = QueryEvent(
         alias=alias,
         sql=_shared(text),
         many=many,
         site=site,
-        relation=_current_relation(),
+        relation=relation,
         request=_request,
         args=_fingerprint(params),
         depth=depth,
         params=params if _keep_params else None,
         prefetch=_current_prefetch(),
+        items=_shared(judged) if judged is not None else None,
     )
     for recorder in list(_recorders):
         if recorder.aliases is None or alias in recorder.aliases:
@@ -400,6 +431,21 @@ def _mark_multi(instances: Any, source_id: int) -> None:
         state = getattr(obj, "_state", None)
         if state is not None:
             setattr(state, MULTI_FLAG, source_id)
+
+
+def _remember_values(rows: Any, flat: bool) -> None:
+    """Keep the values a ``values()`` / ``values_list()`` query returned (see
+    :data:`_fetched`); unhashable ones are skipped."""
+    for row in rows[: MAX_FETCHED - len(_fetched)]:
+        if isinstance(row, dict):
+            values: Any = row.values()
+        elif isinstance(row, (tuple, list)) and not flat:
+            values = row
+        else:
+            values = (row,)
+        for value in values:
+            if isinstance(value, (str, bytes, int, float)) and not isinstance(value, bool):
+                _fetched.add(value)
 
 
 def _rel_cache_name(rel: Any) -> str | None:
@@ -765,7 +811,11 @@ def _reset_manager_classes() -> None:
 
 
 def _plan_querysets(patches: Patches) -> None:
-    from django.db.models.query import ModelIterable, QuerySet
+    from django.db.models.query import (
+        FlatValuesListIterable,
+        ModelIterable,
+        QuerySet,
+    )
 
     fetch_all = vars(QuerySet)["_fetch_all"]
 
@@ -775,16 +825,15 @@ def _plan_querysets(patches: Patches) -> None:
         if loading and _recorders:
             _tls.last_site = None
         fetch_all(self)
-        if (
-            loading
-            and _recorders
-            and self._iterable_class is ModelIterable
-            and not getattr(_tls, "in_get", 0)
-            and self._result_cache
-        ):
-            query = self.query
-            if query.high_mark is None or query.high_mark - query.low_mark > 1:
+        if not (loading and _recorders and self._result_cache):
+            return
+        query = self.query
+        multi = query.high_mark is None or query.high_mark - query.low_mark > 1
+        if self._iterable_class is ModelIterable:
+            if multi and not getattr(_tls, "in_get", 0):
                 _mark_multi(self._result_cache, _new_source(self))
+        elif multi and len(_fetched) < MAX_FETCHED:
+            _remember_values(self._result_cache, self._iterable_class is FlatValuesListIterable)
 
     patches.add(QuerySet, "_fetch_all", _fetch_all)
 

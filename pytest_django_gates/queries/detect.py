@@ -68,6 +68,11 @@ library it called) drives, never the test's own loop:
   relation read by the test's own line (``book.author`` written in the test) is
   not one.
 
+A *repeated* finding whose loop walks items of the input rather than rows of a query
+(:func:`input_loop`, judged by :mod:`pytest_django_gates.queries.items`: the lines of
+a file, the items of a request body, a ``while`` prompt) is ``DJG110`` instead, with a
+batched-lookup hint (:func:`input_fix`). Latent and rows findings always walk rows.
+
 Django 6.1's ``FETCH_PEERS`` loads are one query for all rows and never count.
 Queries whose call path passes through a module in ``queries.ignore_callers``
 (factory_boy, model_bakery…) never count: building test data is not the code
@@ -84,9 +89,12 @@ from pathlib import Path
 
 from pytest_django_gates.queries import capture, loops, sql
 from pytest_django_gates.queries.capture import QueryEvent, Relation
+from pytest_django_gates.queries.items import WHILE_LOOP, LoopItems
 from pytest_django_gates.queries.stack import Site, relative
 
 CODE = "DJG101"
+# A repetition once per item of the input, not per row (queries.input_loops).
+INPUT_CODE = "DJG110"
 
 _KIND_TEXT = {
     "forward": "foreign key",
@@ -106,6 +114,12 @@ class NPlusOne:
     site: Site
     relation: Relation | None
     latent: bool
+    # The loop walked items of the input, not rows of a query (DJG110): which, and where.
+    input: LoopItems | None = None
+
+    @property
+    def code(self) -> str:
+        return INPUT_CODE if self.input is not None else CODE
 
     @property
     def _template_first(self) -> bool:
@@ -136,6 +150,11 @@ class NPlusOne:
             func = "template"
         if self.latent:
             lead = f"latent N+1: 1 x {sql.short(self.shape)} at {where} (in {func})"
+        elif self.input is not None:
+            lead = (
+                f"query per input item: {self.count} x {sql.short(self.shape)} at {where} "
+                f"(in {func})"
+            )
         else:
             lead = f"N+1: {self.count} x {sql.short(self.shape)} at {where} (in {func})"
         return lead
@@ -143,7 +162,21 @@ class NPlusOne:
     def message(self, root: Path) -> str:
         lines = [self.headline(root)]
         rel = self.relation
-        if rel is not None:
+        if self.input is not None:
+            loop = f"{_shown(self.input.path, root)}:{self.input.line}"
+            if self.input.what == WHILE_LOOP:
+                lines.append(
+                    f"the while loop at {loop} repeats it once per item it reads (a prompt's "
+                    "answers, a stream's messages), not per row of a query: it grows with "
+                    "that input, not with the table"
+                )
+            else:
+                lines.append(
+                    f"the loop at {loop} walks {self.input.what}, not rows of a query: it "
+                    "runs once per item of one request, file or message, and grows with "
+                    "its size, not with the table"
+                )
+        elif rel is not None:
             kind = _KIND_TEXT.get(rel.kind, rel.kind)
             if rel.prefetched:
                 lines.append(
@@ -187,7 +220,79 @@ class NPlusOne:
         return "\n".join(lines)
 
     def hint(self) -> str:
+        if self.input is not None:
+            return input_fix(self.shape, self.site, self.input.what)
         return fix_for(self.relation, self.site)
+
+
+def _shown(path: str, root: Path) -> str:
+    """A loop's file as a finding shows it: relative to the project, else from its
+    package (the part after ``site-packages/``)."""
+    shown = relative(path, root)
+    for marker in ("/site-packages/", "/dist-packages/"):
+        if marker in shown:
+            return shown.rsplit(marker, 1)[1]
+    return shown
+
+
+_WHERE_COLUMN = re.compile(
+    r'\bWHERE\s+(?:"(?P<table>[^"]+)"\.)?"(?P<column>[^"]+)"\s*(?:=|IN\b)', re.I
+)
+_FROM_TABLE = re.compile(r'\bFROM\s+"(?P<table>[^"]+)"', re.I)
+
+
+def _model_of(table: str) -> str:
+    """The model name of a database table (``shop_tag`` -> ``Tag``), else ``<Model>``."""
+    from django.apps import apps
+
+    if not apps.ready:  # pragma: no cover - findings are made inside Django tests
+        return "<Model>"
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.db_table == table:
+            return model._meta.object_name or "<Model>"
+    return "<Model>"
+
+
+def input_fix(shape: str, site: Site, what: str = "") -> str:
+    """The batched lookup for a statement run once per input item (``DJG110``): one
+    query for all the items before the loop, a dict to read in it. Items read one at a
+    time (a ``while`` loop: a prompt, a stream) cannot all be looked up first."""
+    entry = site.entry[1] if site.entry else ""
+    if what == WHILE_LOOP:
+        return (
+            "items read one at a time (a prompt's answers, a stream's messages) cannot be "
+            "looked up before the loop: one query each is expected; when they can be read "
+            "first, collect them and look them all up with one filter(<field>__in=...) "
+            "query. Allow it with a queries.allow entry (code DJG110) or "
+            'queries.input_loops = "off" if it is meant'
+        )
+    where = _WHERE_COLUMN.search(shape)
+    table = _FROM_TABLE.search(shape)
+    model = _model_of(table["table"]) if table else "<Model>"
+    column = where["column"] if where else "<field>"
+    field = "pk" if column == "id" else column.removesuffix("_id")
+    values = f"<the items' {field} values>"
+    if entry in ("exists", "aexists"):
+        return (
+            f"test every item with one query before the loop: known = set({model}.objects."
+            f"filter({field}__in={values}).values_list('{field}', flat=True)), then "
+            f"'value in known' in the loop"
+        )
+    if field == "pk":
+        lookup = f"{model}.objects.in_bulk({values})"
+    else:
+        lookup = (
+            f"{{obj.{field}: obj for obj in {model}.objects.filter({field}__in={values})}} "
+            f"(or {model}.objects.in_bulk({values}, field_name='{field}') when {field} is "
+            "unique)"
+        )
+    text = (
+        f"look every item up with one query before the loop: rows = {lookup}, then read "
+        "rows.get(value) in the loop"
+    )
+    if entry in ("get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"):
+        text += f"; create the missing ones at once with {model}.objects.bulk_create([...])"
+    return text
 
 
 # Relations Django 6.1's fetch modes batch (forward FK / one-to-one, reverse
@@ -325,7 +430,9 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
             if _pages(group):
                 continue
             if repeated_by_loop(group, threshold) and (varies(group) or per_row(group, threshold)):
-                found.append(_finding(group, str(shape), str(alias), latent=False))
+                found.append(
+                    _finding(group, str(shape), str(alias), latent=False, items=input_loop(group))
+                )
                 continue
             if varies(group):
                 continue
@@ -342,7 +449,9 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
     return found
 
 
-def _finding(group: list[QueryEvent], shape: str, alias: str, *, latent: bool) -> NPlusOne:
+def _finding(
+    group: list[QueryEvent], shape: str, alias: str, *, latent: bool, items: LoopItems | None = None
+) -> NPlusOne:
     return NPlusOne(
         count=len(group),
         shape=shape,
@@ -350,7 +459,31 @@ def _finding(group: list[QueryEvent], shape: str, alias: str, *, latent: bool) -
         site=group[0].site,
         relation=_relation_of(group),
         latent=latent,
+        input=items,
     )
+
+
+def input_loop(group: list[QueryEvent]) -> LoopItems | None:
+    """The loop of input items that repeated the group, or None when it walked rows of a
+    query or nothing tells (see :mod:`pytest_django_gates.queries.items`).
+
+    Rows: a template ``{% for %}`` repeated it, or it loaded a relation of rows of a
+    multi-row queryset, or a judged repetition found a loop of rows. Input: a judged
+    repetition found only loops of input (the first such verdict is the one shown)."""
+    if group[0].site.template_loop:
+        return None
+    found: LoopItems | None = None
+    for event in group:
+        if event.relation is not None and event.relation.from_multi:
+            return None
+        items = event.items
+        if items is None:
+            continue
+        if items.rows:
+            return None
+        if found is None:
+            found = items
+    return found
 
 
 def _pages(group: list[QueryEvent]) -> bool:
@@ -505,7 +638,8 @@ def repeated_by_loop(group: list[QueryEvent], threshold: int) -> bool:
 
 
 _HEADLINE = re.compile(
-    r"^(?:latent )?N\+1: \d+ x (?P<sql>.+?) at (?:\S+:\d+|an unknown location) \(in "
+    r"^(?:latent N\+1|N\+1|query per input item): \d+ x (?P<sql>.+?) at "
+    r"(?:\S+:\d+|an unknown location) \(in "
 )
 # DJG107's headline, and the first listed write of DJG108 (queries/writes.py).
 _WRITE_LOOP = re.compile(r"^write in a loop: \d+ x (?P<sql>.+?) at (?:\S+:\d+|an unknown location)")

@@ -5,7 +5,11 @@ Codes (stable):
 * ``DJG101`` N+1 query (repeated or latent), ``object`` = the test node id;
 * ``DJG102`` query budget (``@pytest.mark.query_budget``) exceeded;
 * ``DJG103`` query count grew beyond the committed baseline;
-* ``DJG104`` an N+1 allow (marker or config entry) that matched nothing (warning).
+* ``DJG104`` an N+1 allow (marker or config entry) that matched nothing (warning);
+* ``DJG110`` a query repeated once per item of the input, not per row (a warning unless
+  ``queries.input_loops = "fail"``; see :mod:`pytest_django_gates.queries.items`).
+
+DJG107 and DJG108 are judged in :mod:`pytest_django_gates.queries.writes`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class Settings:
     root: Path
     write_loops: str = "report"  # DJG107: fail | report | off
     non_atomic_writes: str = "report"  # DJG108: fail | report | off
+    input_loops: str = "report"  # DJG110: fail | report | off
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,13 @@ def evaluate(
         marker_used = False
         for problem in problems:
             path, line = problem.location(settings.root)
+            mode = settings.mode
+            if problem.input is not None:
+                # The stricter of queries.mode and queries.input_loops: off, report, fail.
+                if settings.input_loops == "off":
+                    continue
+                if settings.input_loops == "report":
+                    mode = "report"
             if spec.allow_reason is not None:
                 marker_used = True
                 continue
@@ -149,8 +161,8 @@ def evaluate(
                 outcome,
                 spec,
                 settings,
-                settings.mode,
-                detect.CODE,
+                mode,
+                problem.code,
                 problem.shape,
                 (path, line),
                 problem.message(settings.root),

@@ -38,6 +38,22 @@ Span = tuple[int, int, int, int]  # (line, col, end_line, end_col), as in the as
 
 
 @dataclass(frozen=True)
+class LoopHead:
+    """One loop of the code, as :mod:`pytest_django_gates.queries.items` needs it to tell
+    what the loop walks: its first line, its kind, the names its ``for`` binds and what it
+    iterates, as far as the source tells."""
+
+    line: int
+    kind: str  # "for" (a for statement or a comprehension's generator) | "while"
+    targets: tuple[str, ...] = ()  # the names bound per iteration (for): ``book``, ``i, row``
+    iter_name: str = ""  # the iterable when it is a plain name: ``for b in books``
+    # The iterable is a query written inline: ``Book.objects.filter(...)``,
+    # ``author.books.all()``, ``qs.values_list("pk", flat=True)``.
+    iter_query: bool = False
+    fixed: bool = False  # a collection written in the code (not repeated per row or item)
+
+
+@dataclass(frozen=True)
 class LoopMap:
     """The repeated lines of one file, and the spans of its comprehensions."""
 
@@ -47,6 +63,8 @@ class LoopMap:
     # Per comprehension: (whole span, spans of the parts that repeat, generators, and
     # whether every generator iterates a collection written in the code).
     comprehensions: tuple[tuple[Span, tuple[Span, ...], int, bool], ...]
+    # Per loop: (first, last) line of what it runs per iteration, and its head.
+    heads: tuple[tuple[int, int, LoopHead], ...] = ()
 
 
 def _span(node: ast.AST) -> Span:
@@ -80,6 +98,64 @@ def _constant_iter(node: ast.expr) -> bool:
     return bool(name) and name[0].isupper()
 
 
+# Methods only a manager or a queryset has (``values`` is also a dict's, ``filter`` a
+# builtin, so neither alone names a query).
+_QUERY_METHODS = frozenset(
+    {
+        "objects",
+        "all",
+        "filter",
+        "exclude",
+        "values_list",
+        "order_by",
+        "select_related",
+        "prefetch_related",
+        "iterator",
+        "annotate",
+        "only",
+        "defer",
+        "distinct",
+        "using",
+        "select_for_update",
+    }
+)
+
+
+def _query_chain(node: ast.expr) -> bool:
+    """The expression is a query written inline: a chain of attribute calls naming a
+    manager or queryset method (``Book.objects.all()``, ``author.books.filter(...)``)."""
+    while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Attribute) and node.attr in _QUERY_METHODS:
+            return True
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
+
+
+def _names(target: ast.expr) -> tuple[str, ...]:
+    """The names a ``for`` target binds (``book``, ``i, (a, b)``, ``*rest``)."""
+    return tuple(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+
+
+def _for_head(line: int, target: ast.expr, iterable: ast.expr, fixed: bool) -> LoopHead:
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Name)
+        and iterable.func.id == "enumerate"
+        and isinstance(target, ast.Tuple)
+        and target.elts
+    ):
+        # ``for i, row in enumerate(rows)``: the counter says nothing of what is walked.
+        target = ast.Tuple(elts=target.elts[1:], ctx=ast.Store())
+    return LoopHead(
+        line=line,
+        kind="for",
+        targets=_names(target),
+        iter_name=iterable.id if isinstance(iterable, ast.Name) else "",
+        iter_query=_query_chain(iterable),
+        fixed=fixed,
+    )
+
+
 def _terminates(block: list[ast.stmt]) -> type[ast.stmt] | None:
     """The kind of statement that ends ``block`` unconditionally, if any."""
     for stmt in block:
@@ -94,6 +170,19 @@ class _Walker:
         self.once: set[int] = set()
         self.constant: set[int] = set()
         self.comprehensions: list[tuple[Span, tuple[Span, ...], int, bool]] = []
+        self.heads: list[tuple[int, int, LoopHead]] = []
+
+    def head(self, stmt: ast.For | ast.AsyncFor | ast.While) -> None:
+        """Remember the loop: the lines it runs per iteration (a ``while``'s test too)."""
+        if not stmt.body:
+            return
+        last = max(_span(s)[2] for s in stmt.body)
+        if isinstance(stmt, ast.While):
+            self.heads.append((stmt.lineno, last, LoopHead(line=stmt.lineno, kind="while")))
+            return
+        first = stmt.body[0].lineno
+        fixed = _constant_iter(stmt.iter)
+        self.heads.append((first, last, _for_head(stmt.lineno, stmt.target, stmt.iter, fixed)))
 
     def visit_block(self, block: list[ast.stmt], depth: int, once_for: int) -> None:
         """``depth``: enclosing loops; ``once_for``: how many of the innermost of them a
@@ -127,6 +216,8 @@ class _Walker:
                     target.update(_lines(item.context_expr))
                 if head is not None:
                     target.update(_lines(head))
+        if isinstance(stmt, _LOOPS):
+            self.head(stmt)
         if isinstance(stmt, (ast.For, ast.AsyncFor)) and _constant_iter(stmt.iter):
             for child in stmt.body:
                 self.constant.update(_lines(child))
@@ -165,6 +256,10 @@ class _Walker:
                 fixed = all(_constant_iter(gen.iter) for gen in sub.generators)
                 if fixed:
                     self.constant.update(_lines(sub))
+                start, _, end, _ = _span(sub)
+                for gen in sub.generators:
+                    head = _for_head(start, gen.target, gen.iter, _constant_iter(gen.iter))
+                    self.heads.append((start, end, head))
                 self.comprehensions.append((_span(sub), spans, len(sub.generators), fixed))
 
 
@@ -185,7 +280,18 @@ def loop_map(filename: str) -> LoopMap:
         once=frozenset(walker.once),
         constant=frozenset(walker.constant - walker.repeated),
         comprehensions=tuple(walker.comprehensions),
+        heads=tuple(walker.heads),
     )
+
+
+@lru_cache(maxsize=4096)
+def enclosing(filename: str, line: int) -> tuple[LoopHead, ...]:
+    """The loops of ``filename`` whose iteration runs ``line``, innermost first (a
+    comprehension counts as a loop over its whole span)."""
+    heads = loop_map(filename).heads
+    found = [(last - first, head) for first, last, head in heads if first <= line <= last]
+    found.sort(key=lambda pair: (pair[0], -pair[1].line))
+    return tuple(head for _size, head in found)
 
 
 def _inside(span: Span, line: int, col: int) -> bool:

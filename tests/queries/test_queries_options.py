@@ -606,3 +606,81 @@ def test_a_configuration_without_the_queries_gate_never_fails_a_test_on_queries(
     names = [g["name"] for g in load_report(project.path / "report.json")["gates"]]
     assert "queries" not in names
     assert "migrations" in names
+
+
+# A loop over the input (names handed in), beside a loop over rows (issue 21 §2).
+INPUT_CODE = """
+from django.contrib.auth.models import Group
+
+
+def groups_named(names):
+    return [Group.objects.get(name=name) for name in names]
+"""
+
+INPUT_TESTS = """
+from django.contrib.auth.models import Group
+from input_code import groups_named
+from group_code import permissions_per_group
+
+def test_names(groups):
+    assert len(groups_named(["g0", "g1", "g2"])) == 3
+
+def test_rows(groups):
+    assert all(permissions_per_group())
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "expected", "outcomes"),
+    [
+        ((), {("DJG110", "warning", "test_names"), ("DJG101", "error", "test_rows")}, (1, 1)),
+        (
+            ("--gates-input-loops=fail",),
+            {("DJG110", "error", "test_names"), ("DJG101", "error", "test_rows")},
+            (0, 2),
+        ),
+        (("--gates-input-loops=off",), {("DJG101", "error", "test_rows")}, (1, 1)),
+        (
+            ("--gates-input-loops=fail", "--gates-n-plus-one=report"),
+            {("DJG110", "warning", "test_names"), ("DJG101", "warning", "test_rows")},
+            (2, 0),
+        ),
+    ],
+)
+def test_input_loops_option(
+    project: pytest.Pytester,
+    args: tuple[str, ...],
+    expected: set[tuple[str, str, str]],
+    outcomes: tuple[int, int],
+) -> None:
+    project.makepyfile(input_code=INPUT_CODE)
+    project.makepyfile(test_input=N_PLUS_ONE.split("def test_loop")[0] + INPUT_TESTS)
+    result = project.runpytest_subprocess("--django-gates", "--gates-report", "report.json", *args)
+    result.assert_outcomes(passed=outcomes[0], failed=outcomes[1])
+    findings = gate(_report(project), "queries")["findings"]
+    assert {(f["code"], f["severity"], f["object"].split("::")[-1]) for f in findings} == expected
+    for names in (f for f in findings if f["code"] == "DJG110"):
+        assert names["message"].startswith("query per input item: 3 x SELECT")
+        assert "walks str values, not rows of a query" in names["message"]
+        assert "in_bulk" in names["hint"]
+        assert "name__in=" in names["hint"]
+
+
+def test_input_loops_allowed_by_code(project: pytest.Pytester) -> None:
+    _pyproject(
+        project,
+        """
+        [[tool.django-gates.queries.allow]]
+        code = "DJG110"
+        location = "input_code.py:*"
+        reason = "an import of a handful of names"
+        """,
+    )
+    project.makepyfile(input_code=INPUT_CODE)
+    project.makepyfile(test_input=N_PLUS_ONE.split("def test_loop")[0] + INPUT_TESTS)
+    result = project.runpytest_subprocess(
+        "--django-gates", "--gates-report", "report.json", "--gates-input-loops=fail"
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    findings = gate(_report(project), "queries")["findings"]
+    assert [(f["code"], f["object"].split("::")[-1]) for f in findings] == [("DJG101", "test_rows")]

@@ -1,8 +1,9 @@
 """N+1 detection end to end: the scenario project, run by real pytest processes.
 
 Every ``test_catch_*`` scenario must produce a DJG101 finding and fail; every
-``test_ok_*`` scenario must pass without one. The same holds with
-pytest-xdist (``-n 2``) and on PostgreSQL.
+``test_ok_*`` scenario must pass without one; every ``test_input_*`` scenario (a
+loop over the input, not over rows) must pass with DJG110 warnings only. The same
+holds with pytest-xdist (``-n 2``) and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tests.helpers import copy_project, gate, load_report, run_pytest, scenario_
 PROJECT = Path(__file__).parent / "nplusone_project"
 CATCH = scenario_names(PROJECT / "test_scenarios.py", "test_catch_")
 OK = scenario_names(PROJECT / "test_scenarios.py", "test_ok_")
+INPUT = scenario_names(PROJECT / "test_scenarios.py", "test_input_")
 
 
 def _run(tmp: Path, *args: str, env: dict[str, str] | None = None) -> tuple[Any, dict[str, Any]]:
@@ -52,6 +54,15 @@ def test_catches(sqlite_run: tuple[Any, dict[str, Any]], scenario: str) -> None:
     assert {f["code"] for f in findings} == {"DJG101"}
     assert all(f["severity"] == "error" for f in findings)
     assert f"FAILED test_scenarios.py::{scenario} " in result.stdout
+
+
+@pytest.mark.parametrize("scenario", INPUT)
+def test_input_loops_are_warnings(sqlite_run: tuple[Any, dict[str, Any]], scenario: str) -> None:
+    result, report = sqlite_run
+    findings = _by_test(report).get(scenario)
+    assert findings, f"{scenario} was not reported\n{result.stdout[-3000:]}"
+    assert {(f["code"], f["severity"]) for f in findings} == {("DJG110", "warning")}, findings
+    assert f"test_scenarios.py::{scenario} " not in result.stdout.split("short test summary")[-1]
 
 
 @pytest.mark.parametrize("scenario", OK)

@@ -338,9 +338,14 @@ def test_ok_test_loop_over_rows_logs_in_by_email(people, client):
         assert client.login(username=user.email, password="pw")
 
 
-def test_catch_auth_backend_lookup_per_row(people):
+def test_input_credentials_checked_one_by_one(people):
+    # A loop over (email, password) pairs handed in: one lookup per item of the input.
     credentials = [(user.email, "pw") for user in people]
     assert all(services.verify_logins(credentials))
+
+
+def test_catch_auth_backend_lookup_per_row(people, django_user_model):
+    assert all(services.verify_users(django_user_model.objects.order_by("pk")))
 
 
 # Two calls on one line: two group checks, two nested foreign keys of one create.
@@ -359,12 +364,17 @@ def test_ok_two_nested_foreign_keys_on_one_line(data):
     assert loan.lender_id != loan.borrower_id
 
 
-def test_catch_nested_foreign_keys_per_row(data):
+def test_input_nested_foreign_keys_of_each_item(data):
+    # The nested items of one request body: two lookups per item of the input.
     rows = [
         {"book": {"title": f"b{i}"}, "lender": {"name": f"a{i}"}, "borrower": {"name": f"a{(i + 1) % 3}"}}
         for i in range(3)
     ]
     assert len(services.lend_all(rows)) == 3
+
+
+def test_catch_nested_foreign_keys_per_row(data):
+    assert len(services.lend_each_book()) == 3
 
 
 # Two relations to one table are two statements, whoever reads them.
@@ -473,3 +483,60 @@ def test_catch_gets_from_a_test_while_loop(data, client):
 def test_ok_test_loop_gets_one_book_each(data, client):
     for book in Book.objects.all():
         assert client.get(f"/book/{book.pk}/").json()["title"] == book.title
+
+
+# Loops over the input, not over rows (issue 21): DJG110 warnings (test_input_*), each
+# beside a twin whose loop walks rows of a query (a DJG101 that fails the test).
+
+
+def test_input_lines_of_a_document(data):
+    assert [t.name for t in services.tags_of_document("t0\nt1\n")] == ["t0", "t1"]
+
+
+def test_input_nested_items_of_a_request_body(data):
+    assert len(services.tags_of_request([{"name": "t0"}, {"name": "t1"}, {"name": "t2"}])) == 3
+
+
+def test_input_recipients_of_an_email(data):
+    assert services.known_recipients(["a0", "a1", "nobody"]) == ["a0", "a1"]
+
+
+def test_input_answers_typed_at_a_prompt(data):
+    answers = iter(["a0", "a1", "a2", "fresh"])
+    assert services.prompt_new_name(lambda: next(answers)) == "fresh"
+
+
+def test_input_primary_keys_of_a_request_body(data, client):
+    pks = [book.pk for book in Book.objects.order_by("pk")]
+    response = client.post("/shelve-many/", {"books": pks}, content_type="application/json")
+    assert response.json() == {"filed": 3}
+
+
+def test_input_ids_handed_in(data):
+    books = Book.objects.order_by("pk")
+    assert services.titles_by_ids([book.pk for book in books]) == ["b0", "b1", "b2"]
+
+
+def test_catch_words_of_each_row(data):
+    assert services.tag_words_per_book() == [False, False, False]
+
+
+def test_catch_ids_a_query_fetched(data):
+    ids = list(Book.objects.order_by("pk").values_list("pk", flat=True))
+    assert services.titles_by_ids(ids) == ["b0", "b1", "b2"]
+
+
+def test_input_lazy_argument_left_unevaluated(data):
+    from django.utils.functional import SimpleLazyObject
+
+    evaluated = []
+    user = SimpleLazyObject(lambda: evaluated.append(1) or Author.objects.first())
+    assert services.titles_taken(user, ["b0", "b1", "zz"]) == [True, True, False]
+    assert evaluated == []
+
+
+def test_input_numbered_lines_after_a_query(data):
+    # The test fetched ids 1..3 with a values_list() query: enumerate's 1, 2, 3 are
+    # still counters of input lines, not those rows.
+    assert len(list(Book.objects.values_list("pk", flat=True))) == 3
+    assert services.tags_of_numbered_lines(["t0", "zz", "t1"]) == {1: True, 2: False, 3: True}

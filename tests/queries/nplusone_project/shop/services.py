@@ -3,7 +3,7 @@
 from django.db import connection
 from django.db.models import prefetch_related_objects
 
-from shop.models import Author, Book, Loan, Note, Review
+from shop.models import Author, Book, Loan, Note, Review, Tag
 
 
 def author_names(queryset):
@@ -208,6 +208,13 @@ def newest_books_per_author():
 # ------------------------------------- a fixed number of queries, with no loop over rows
 
 
+def verify_users(users):
+    """Each user's own credentials checked, one per row of a users query."""
+    from django.contrib.auth import authenticate
+
+    return [authenticate(username=user.email, password="pw") for user in users]
+
+
 def verify_logins(credentials):
     """The backend's lookup (shop/backends.py) once per pair: a loop of this code."""
     from django.contrib.auth import authenticate
@@ -247,6 +254,16 @@ def lend(data):
 
 def lend_all(rows):
     return Loan.objects.bulk_create([_loan(row) for row in rows])
+
+
+def lend_each_book():
+    """One loan per book of the shelf, its lender and borrower looked up per row."""
+    return Loan.objects.bulk_create(
+        [
+            _loan({"book": {"title": book.title}, "lender": {"name": "a1"}, "borrower": {"name": "a2"}})
+            for book in Book.objects.order_by("pk")
+        ]
+    )
 
 
 def borrowed_own_book(loan):
@@ -295,3 +312,65 @@ def first_two_author_names():
     """Two rows' author read once each on one line, no loop: a fixed pair of queries."""
     books = list(Book.objects.order_by("pk"))
     return [books[0].author.name, books[1].author.name]
+
+
+# ------------------------------------------ loops over the input, not over rows (issue 21)
+# Each repeats a lookup once per item of one document, request body, email or prompt:
+# it grows with that input, not with a table (DJG110, a warning).
+
+
+def tags_of_document(text):
+    """An imported document: one tag name per line, each looked up by name."""
+    return [Tag.objects.get(name=line.strip()) for line in text.splitlines() if line.strip()]
+
+
+def tags_of_request(items):
+    """The nested items of one request body: get_or_create by name, one per item."""
+    tags = []
+    for item in items:
+        tag, _created = Tag.objects.get_or_create(name=item["name"])
+        tags.append(tag)
+    return tags
+
+
+def known_recipients(recipients):
+    """The recipients of one incoming email that are authors: one lookup per address."""
+    return [address for address in recipients if Author.objects.filter(name=address).exists()]
+
+
+def prompt_new_name(answer):
+    """A management command's prompt: asks again while the typed name is taken."""
+    while True:
+        value = answer()
+        if not Author.objects.filter(name=value).exists():
+            return value
+
+
+def tag_words_per_book():
+    """A loop over input (the words of a title) inside a loop over rows: one lookup per
+    word of every book, so it still grows with the table."""
+    found = []
+    for book in Book.objects.all():
+        for word in book.title.split():
+            found.append(Tag.objects.filter(name=word).exists())
+    return found
+
+
+def titles_by_ids(ids):
+    """One get per id of a list handed in (the ids a values_list() query fetched, or
+    a request body's)."""
+    return [Book.objects.get(pk=pk).title for pk in ids]
+
+
+def titles_taken(user, names):
+    """A loop over names handed in, beside an argument that is a lazy object (as
+    request.user): judging the loop must not evaluate it (that would run a query)."""
+    return [Book.objects.filter(title=name).exists() for name in names]
+
+
+def tags_of_numbered_lines(lines):
+    """A loop over numbered input lines: the counter of enumerate() is not a row."""
+    found = {}
+    for number, line in enumerate(lines, 1):
+        found[number] = Tag.objects.filter(name=line).exists()
+    return found

@@ -1,0 +1,208 @@
+"""What the loop that repeats a query walks: rows of a query, or items of the input.
+
+A statement repeated once per row of a table is an N+1 (``DJG101``): it grows with
+the database. One repeated once per item of the *input* (the lines of an imported
+file, the nested items of one request body, the recipients of one email, the answers
+typed at a prompt) grows with the size of that one request or file instead: worth
+batching, but not the N+1 a failing test announces (``DJG110``, a warning by default).
+
+:func:`judge` looks at the frames of a query while it runs, from the query outwards
+to the test runner (the test's own loops are never judged: the gate judges the code
+under test): the code under test, and the libraries it called (a serializer library that
+resolves each primary key of a request body; not the standard library, not Django
+outside ``django.contrib``, not asgiref). For each loop whose iteration runs the
+frame's line (:func:`pytest_django_gates.queries.loops.enclosing`), innermost first:
+
+* the loop walks **rows** when it iterates a query written inline
+  (``for book in Book.objects.filter(...)``) or a queryset or manager held in a name,
+  or when the value bound per iteration is (or holds) a model instance read from the
+  database, or a value a ``values()`` / ``values_list()`` query of this test fetched
+  (``for pk in Book.objects.values_list("pk", flat=True)`` handed on as a list);
+* a ``while`` loop, and a ``for`` whose values are anything else (strings, numbers
+  no query fetched, dicts, objects being built), walks **input**;
+* a loop over a collection written in the code (``for kind in ("a", "b")``) is
+  skipped: it repeats a fixed number of times.
+
+Any loop of rows makes the whole repetition one per row (a loop over input inside a
+loop over rows still grows with the rows). With no loop found on the way, the
+innermost frame of the code under test is looked at: an argument holding a row (a
+serializer method called per row by a library, ``get_author(self, obj)``) makes it
+rows. Otherwise nothing is known, and the query is judged as before (``DJG101``).
+
+Only called for a call path the recording has already seen (a repetition), at most
+a few times per call path: reading frame locals costs more than the rest of a
+query's capture.
+"""
+
+from __future__ import annotations
+
+import os
+import sysconfig
+from collections.abc import Callable, Container
+from dataclasses import dataclass
+from functools import lru_cache
+from types import FrameType
+from typing import Any
+
+from pytest_django_gates.queries import loops
+from pytest_django_gates.queries.stack import LIBRARY, STOP, TEST, USER
+
+MAX_FRAMES = 40  # frames looked at from the query outwards
+WHILE_LOOP = "a while loop"
+_SCALARS = frozenset({str, bytes, int, float})
+
+
+@dataclass(frozen=True)
+class LoopItems:
+    """The verdict on one repetition's loop: rows or input, what it walked, and where."""
+
+    rows: bool
+    what: str  # "str values", "dict values", "a while loop", "Book rows"...
+    path: str  # the file of the loop
+    line: int  # its first line
+
+
+@lru_cache(maxsize=1)
+def _skipped_roots() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the standard library's roots, the packages' roots) whose loops are never judged:
+    Django outside ``django.contrib``, asgiref and this plugin."""
+    paths = sysconfig.get_paths()
+    stdlib = tuple(
+        os.path.realpath(paths[key]) + os.sep for key in ("stdlib", "platstdlib") if paths.get(key)
+    )
+    import pytest_django_gates
+
+    packages = [os.path.dirname(os.path.realpath(pytest_django_gates.__file__)) + os.sep]
+    try:
+        import asgiref
+        import django
+    except ImportError:  # pragma: no cover - both are dependencies
+        return stdlib, tuple(packages)
+    packages.append(os.path.dirname(os.path.realpath(asgiref.__file__)) + os.sep)
+    django_root = os.path.dirname(os.path.realpath(django.__file__)) + os.sep
+    packages += [django_root + name for name in os.listdir(django_root) if name != "contrib"]
+    return stdlib, tuple(sorted(packages))
+
+
+@lru_cache(maxsize=2048)
+def _judged_library(filename: str) -> bool:
+    """A library frame whose loops are judged: a third-party package, or
+    ``django.contrib`` (the admin's change list walks its rows)."""
+    if filename.startswith("<"):
+        return False
+    real = os.path.realpath(filename)
+    stdlib, packages = _skipped_roots()
+    if real.startswith(packages):
+        return False
+    packaged = f"{os.sep}site-packages{os.sep}" in real or f"{os.sep}dist-packages{os.sep}" in real
+    return packaged or not real.startswith(stdlib)
+
+
+def _model_base() -> tuple[type[Any], type[Any], type[Any]]:
+    from django.db.models import Manager, Model, QuerySet
+
+    return Model, QuerySet, Manager
+
+
+def _value_rows(value: Any, fetched: Container[object], depth: int = 0) -> bool:
+    """The value bound per iteration is, or holds, a row read from the database.
+
+    Judged by ``type(value)`` only, never ``isinstance`` or ``==``: a lazy object
+    (``request.user``) answers those by evaluating itself, which would run queries."""
+    model, queryset, manager = _model_base()
+    kind = type(value)
+    if issubclass(kind, model):
+        state = value.__dict__.get("_state")
+        return state is not None and not getattr(state, "adding", True)
+    if issubclass(kind, (queryset, manager)):
+        return True
+    if depth == 0 and kind in _SCALARS:
+        # A value a values() / values_list() query returned; not inside a tuple: the
+        # rows of a dataset or a CSV file hold ids that rows of a table have too.
+        return value in fetched
+    if depth == 0 and kind in (tuple, list):
+        return any(_value_rows(v, fetched, 1) for v in value[:4])
+    return False
+
+
+def _describe(value: Any) -> str:
+    model, _, _ = _model_base()
+    if issubclass(type(value), model):
+        return f"unsaved {type(value).__name__} objects"
+    return f"{type(value).__name__} values"
+
+
+def _judge_head(head: loops.LoopHead, frame: FrameType, fetched: Container[object]) -> str | None:
+    """ "rows", an input description, or None (nothing bound that tells)."""
+    if head.fixed:
+        return None
+    if head.kind == "while":
+        return WHILE_LOOP
+    if head.iter_query:
+        return "rows"
+    names = frame.f_locals
+    _, queryset, manager = _model_base()
+    if head.iter_name and issubclass(type(names.get(head.iter_name)), (queryset, manager)):
+        return "rows"
+    bound = [names[n] for n in head.targets if n in names]
+    if not bound:
+        return None
+    if any(_value_rows(v, fetched) for v in bound):
+        return "rows"
+    return _describe(bound[-1])
+
+
+def _arguments_hold_rows(frame: FrameType, fetched: Container[object]) -> bool:
+    code = frame.f_code
+    count = code.co_argcount + code.co_kwonlyargcount
+    names = frame.f_locals
+    model, _, _ = _model_base()
+    for name in code.co_varnames[:count]:
+        value = names.get(name)
+        if name != "self" and issubclass(type(value), model) and _value_rows(value, fetched):
+            return True
+    return False
+
+
+def judge(
+    frame: FrameType | None, kind_of: Callable[[FrameType], int], fetched: Container[object]
+) -> LoopItems | None:
+    """What the loops around ``frame`` (a query running) walk; see the module docstring.
+    ``kind_of`` classifies a frame (:meth:`pytest_django_gates.queries.stack.Classifier.kind`);
+    ``fetched`` holds the values ``values()`` / ``values_list()`` queries returned."""
+    found: LoopItems | None = None  # the innermost loop of input of the code under test
+    library: LoopItems | None = None  # else, of a library
+    innermost_code: FrameType | None = None
+    f = frame
+    for _ in range(MAX_FRAMES):
+        if f is None:
+            break
+        kind = kind_of(f)
+        if kind == STOP:
+            break
+        if kind == TEST:
+            # The test's own loops are never judged; a test function a library calls
+            # per item (an override of a serializer's hook) sits inside the library's.
+            f = f.f_back
+            continue
+        filename = f.f_code.co_filename
+        if kind == USER or (kind == LIBRARY and _judged_library(filename)):
+            if kind == USER and innermost_code is None:
+                innermost_code = f
+            for head in loops.enclosing(filename, f.f_lineno):
+                verdict = _judge_head(head, f, fetched)
+                if verdict == "rows":
+                    return LoopItems(True, "rows", filename, head.line)
+                if verdict is None:
+                    continue
+                if kind == USER and found is None:
+                    found = LoopItems(False, verdict, filename, head.line)
+                elif library is None:
+                    library = LoopItems(False, verdict, filename, head.line)
+        f = f.f_back
+    if found is not None or library is not None:
+        return found or library
+    if innermost_code is not None and _arguments_hold_rows(innermost_code, fetched):
+        code = innermost_code.f_code
+        return LoopItems(True, "rows", code.co_filename, code.co_firstlineno)
+    return None
