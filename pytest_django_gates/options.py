@@ -190,8 +190,9 @@ _INDEXES = (
         "list",
         [],
         "Deliberately small tables, read whole on purpose (lookup lists, configuration): "
-        "app_label.Model names never judged. Or set django_gates_small_table = True on the "
-        "model class.",
+        "app_label.Model names the index gate never judges and whose rewrites, scans and "
+        "index builds the migration gate reports as warnings. Or set "
+        "django_gates_small_table = True on the model class.",
     ),
 )
 

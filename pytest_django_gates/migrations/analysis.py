@@ -116,6 +116,7 @@ def make_env(request: Request) -> Env:
         connection=connection,
         django_version=tuple(django.VERSION[:2]),
         models_modules=frozenset(modules),
+        small_tables=frozenset(name.lower() for name in request.small_tables),
     )
 
 

@@ -56,6 +56,12 @@ class Rule:
     postgresql_only: bool = False
     versions: str = ""
     """How the rule depends on the PostgreSQL version (documentation)."""
+    size_dependent: bool = False
+    """Whether the harm grows with the table's rows (a rewrite, a scan or an index build
+    under a lock, a validation). On a table the project declares small
+    (``django_gates_small_table = True`` on the model, or ``indexes.small_tables``) such
+    a finding is a warning that names the declaration. Rules whose harm is breaking the
+    released code (drops, renames, NOT NULL without a default) never are."""
     on_squashed: bool = False
     """Whether the rule also judges squashed migrations (``replaces = [...]``). A squash
     runs only on a database that never applied what it replaces, that is an empty one:
@@ -93,6 +99,9 @@ class Env:
     django_version: tuple[int, ...]
     models_modules: frozenset[str]
     """Dotted names of every installed app's models module (for RunPython checks)."""
+    small_tables: frozenset[str] = frozenset()
+    """``app_label.model`` (lower case) of the tables ``indexes.small_tables`` declares
+    small (see :attr:`Rule.size_dependent`)."""
 
     @property
     def postgresql(self) -> bool:

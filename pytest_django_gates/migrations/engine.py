@@ -304,7 +304,8 @@ class Walker:
                     if ref.squashed and not rule.on_squashed:
                         continue
                     for hit in rule.check_operation(ctx):
-                        self._add(rule, ref, index, hit.message, hit.severity, hit.hint)
+                        small = self._small(ctx, state) if rule.size_dependent else None
+                        self._add(rule, ref, index, hit.message, hit.severity, hit.hint, small)
             records.append(
                 OpRecord(
                     index=index,
@@ -421,6 +422,28 @@ class Walker:
             tracker.not_valid.discard((key, op.name))
             tracker.not_valid_here.discard((key, op.name))
 
+    def _small(self, ctx: OpContext, state: ProjectState) -> str | None:
+        """How the table the operation works on is declared small (see
+        :attr:`Rule.size_dependent`), or None. A RunSQL's table is found by its name
+        among the models of the state."""
+        if "small" in ctx.memo:
+            found: str | None = ctx.memo["small"]
+            return found
+        snaps: list[ModelSnap] = []
+        if ctx.before is not None:
+            snaps.append(ctx.before)
+        elif ctx.is_("RunSQL"):
+            live = self._live_tables(state)
+            for stmt in ctx.statements:
+                index = sqltext.create_index(stmt)
+                name = index.table if index is not None else sqltext.alter_table(stmt)
+                if name and name in live:
+                    snaps.append(live[name])
+        declared = [small_declaration(snap.label, self.env) for snap in snaps]
+        found = declared[0] if declared and all(declared) else None
+        ctx.memo["small"] = found
+        return found
+
     def _add(
         self,
         rule: Rule,
@@ -429,11 +452,18 @@ class Walker:
         message: str,
         severity: Severity | None,
         hint: str | None,
+        small: str | None = None,
     ) -> None:
+        severity = severity or rule.severity
+        if small is not None and severity == "error":
+            severity = "warning"
+            message = (
+                f"{message} (a warning: {small}; its rows cannot grow, so the lock is held briefly)"
+            )
         self.findings.append(
             RawFinding(
                 code=rule.code,
-                severity=severity or rule.severity,
+                severity=severity,
                 message=message,
                 hint=hint or rule.hint,
                 migration=ref,
@@ -456,3 +486,23 @@ class Walker:
             f"({described}) cannot be applied to the migration state: "
             f"{type(exc).__name__}: {exc}"
         )
+
+
+def small_declaration(label: str, env: Env) -> str | None:
+    """How the model ``app_label.ModelName`` is declared a small table, or None: in
+    ``indexes.small_tables``, or ``django_gates_small_table = True`` on the model class
+    of the project as it is now (a model deleted since is not declared)."""
+    from pytest_django_gates.indexes.judge import SMALL_TABLE_ATTR
+
+    if label.lower() in env.small_tables:
+        return f"indexes.small_tables declares {label} small"
+    from django.apps import apps
+
+    app_label, _, name = label.partition(".")
+    try:
+        model = apps.get_model(app_label, name)
+    except LookupError:
+        return None
+    if getattr(model, SMALL_TABLE_ATTR, False) is True:
+        return f"{label} is declared small ({SMALL_TABLE_ATTR} = True on the model)"
+    return None

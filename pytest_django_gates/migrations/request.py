@@ -55,6 +55,7 @@ class Request:
     trace_database_source: str = ""
     trace_rows: int = 0
     trace_output: str | None = None
+    small_tables: tuple[str, ...] = ()  # indexes.small_tables: app_label.Model names
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,6 +67,7 @@ class Request:
         values["edited_files"] = tuple(values.get("edited_files", ()))
         values["keys"] = tuple(tuple(k) for k in values.get("keys", ()))
         values["ignores"] = tuple(values.get("ignores", ()))
+        values["small_tables"] = tuple(values.get("small_tables", ()))
         return cls(**values)
 
     @property
@@ -226,4 +228,5 @@ def build_request(
         trace_database_source=config.source("migrations.trace_database"),
         trace_rows=int(config["migrations.trace_rows"] or 0),
         trace_output=str(trace_output.resolve()) if trace_output is not None else None,
+        small_tables=tuple(str(name) for name in config["indexes.small_tables"]),
     )

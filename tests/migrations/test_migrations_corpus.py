@@ -114,6 +114,42 @@ def test_postgresql_rules_report_exactly_the_labels() -> None:
     assert "rules for PostgreSQL 1" in gate["summary"]
 
 
+def test_declared_small_tables_make_size_dependent_findings_warnings() -> None:
+    """djgc_small: ShippingMethod is declared small on its model class, Carrier in
+    indexes.small_tables (corpus_env); Parcel is not. Index builds and SET NOT NULL on
+    the small ones are warnings naming the declaration; a dropped column stays an error."""
+    _, report = cli_json(
+        ["--project", str(CORPUS), "migrations", "--all", "--backend", "postgresql"],
+        env=corpus_env(),
+    )
+    found = sorted(
+        (f["object"].split(".", 1)[1], f["code"], f["severity"], f["line"], f["message"])
+        for f in report["gates"][0]["findings"]
+        if f["object"].startswith("djgc_small.")
+    )
+    brief = [(name, code, severity) for name, code, severity, _, _ in found]
+    assert brief == [
+        ("0002_index_small_tables", "DJG211", "error"),
+        ("0002_index_small_tables", "DJG211", "warning"),
+        ("0002_index_small_tables", "DJG211", "warning"),
+        ("0003_retype_small_table", "DJG210", "warning"),
+        ("0004_drop_from_small_table", "DJG203", "error"),
+        ("0004_drop_from_small_table", "DJG203", "error"),
+    ]
+    by_line = {(name, line): message for name, _, _, line, message in found}
+    assert "djgc_small_parcel" in by_line[("0002_index_small_tables", 15)]
+    assert (
+        "(a warning: djgc_small.ShippingMethod is declared small (django_gates_small_table"
+        in (by_line[("0002_index_small_tables", 13)])
+    )
+    assert (
+        "(a warning: indexes.small_tables declares djgc_small.Carrier small;"
+        in (by_line[("0002_index_small_tables", 14)])
+    )
+    assert "a warning" not in by_line[("0004_drop_from_small_table", 14)]
+    assert "a warning" not in by_line[("0004_drop_from_small_table", 13)]
+
+
 def test_each_finding_points_at_its_operation_line() -> None:
     _, report = cli_json(
         ["--project", str(CORPUS), "migrations", "--all", "--backend", "postgresql"],

@@ -48,6 +48,7 @@ def check(ctx: OpContext) -> Iterator[Hit]:
 
 RULE = Rule(
     code="DJG202",
+    size_dependent=True,
     name="add-column-rewrite",
     severity="error",
     title=(

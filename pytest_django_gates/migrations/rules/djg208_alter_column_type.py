@@ -88,6 +88,7 @@ def check(ctx: OpContext) -> Iterator[Hit]:
 
 RULE = Rule(
     code="DJG208",
+    size_dependent=True,
     name="alter-column-type",
     severity="error",
     title=(

@@ -46,6 +46,7 @@ def check(ctx: OpContext) -> Iterator[Hit]:
 
 RULE = Rule(
     code="DJG209",
+    size_dependent=True,
     name="alter-column-collation",
     severity="error",
     title="Changing a column's collation rebuilds its indexes under an ACCESS EXCLUSIVE lock.",

@@ -78,6 +78,7 @@ _THREE_DEPLOYS = (
 
 RULE = Rule(
     code="DJG210",
+    size_dependent=True,
     name="set-not-null",
     severity="error",
     title="null=True to null=False (SET NOT NULL) scans the table under an ACCESS EXCLUSIVE lock.",

@@ -138,6 +138,7 @@ def _alter_field(ctx: OpContext, where: str) -> Iterator[Hit]:
 
 RULE = Rule(
     code="DJG211",
+    size_dependent=True,
     name="add-index-non-concurrently",
     severity="error",
     title=(

@@ -92,6 +92,7 @@ def check(ctx: OpContext) -> Iterator[Hit]:
 
 RULE = Rule(
     code="DJG214",
+    size_dependent=True,
     name="foreign-key-validated-under-lock",
     severity="error",
     title=(

@@ -72,6 +72,7 @@ def check(ctx: OpContext) -> Iterator[Hit]:
 
 RULE = Rule(
     code="DJG215",
+    size_dependent=True,
     name="check-constraint-validated-under-lock",
     severity="error",
     title="Adding a CHECK constraint validates every row under an ACCESS EXCLUSIVE lock.",

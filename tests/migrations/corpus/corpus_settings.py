@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "djgc_ignores",
     "djgc_squash",
     "djgc_rawsql",
+    "djgc_small",
 ]
 if django.VERSION >= (5, 0):
     INSTALLED_APPS.append("djgc_dbdefault")
