@@ -232,6 +232,10 @@ class OpRecord:
     """The existing table this operation locks for its whole transaction, if any."""
     data: bool
     """A data migration: ``RunPython``, or ``RunSQL`` that writes rows."""
+    updates: frozenset[str] = frozenset()
+    """The existing tables whose rows the data migration writes in bulk (``UPDATE`` /
+    ``DELETE`` in SQL; ``update()``, ``delete()``, ``bulk_update()`` or a ``save()``
+    per row in a RunPython, read from its source)."""
 
 
 @dataclass(eq=False)

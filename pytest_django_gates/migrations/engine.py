@@ -240,7 +240,8 @@ class Walker:
             if ref.squashed and not rule.on_squashed:
                 continue
             for hit in rule.check_migration(context):
-                self._add(rule, ref, hit.index, hit.message, hit.severity, hit.hint)
+                small = self._small_record(records, hit.index) if rule.size_dependent else None
+                self._add(rule, ref, hit.index, hit.message, hit.severity, hit.hint, small)
 
     def _operation(
         self,
@@ -314,6 +315,7 @@ class Walker:
                     table=self._locked_table(ctx),
                     data="RunPython" in kinds
                     or ("RunSQL" in kinds and any(sqltext.writes_rows(s) for s in ctx.statements)),
+                    updates=self._updated_tables(ctx, state),
                 )
             )
         self._track(ctx, after_key)
@@ -345,14 +347,51 @@ class Walker:
             return True
 
     def _live_tables(self, state: ProjectState) -> dict[str, ModelSnap]:
+        """The tables production has and the running code reads, by name: the models'
+        tables, and the join tables Django creates for their many-to-many fields with
+        no ``through`` model (named ``<Model>_<field>``, as Django names its auto-created
+        through model; not in the migration state, so read off the fields)."""
         tables: dict[str, ModelSnap] = {}
         for key, model in state.models.items():
             if key in self.tracker.new_models:
                 continue
             snap = ModelSnap.of(model, copy=False)
-            if facts.db_backed(snap):
-                tables[facts.table_name(snap, self.env)] = snap
+            if not facts.db_backed(snap):
+                continue
+            name = facts.table_name(snap, self.env)
+            tables[name] = snap
+            for field_name, field in snap.fields.items():
+                if (key, field_name) in self.tracker.new_fields or not facts.is_m2m(field):
+                    continue
+                if getattr(field.remote_field, "through", None):
+                    continue
+                join = getattr(field, "db_table", None) or self._join_table(name, field_name)
+                tables.setdefault(
+                    join,
+                    ModelSnap(snap.app_label, f"{snap.name}_{field_name}", {}, {"db_table": join}),
+                )
         return tables
+
+    def _updated_tables(self, ctx: OpContext, state: ProjectState) -> frozenset[str]:
+        """The existing tables a data operation writes rows of in bulk (OpRecord.updates)."""
+        from pytest_django_gates.migrations.runpython import updated_models
+
+        tables: set[str] = set()
+        if "RunSQL" in ctx.kinds:
+            tables.update(t for s in ctx.statements if (t := sqltext.updated_table(s)))
+        elif "RunPython" in ctx.kinds:
+            for app_label, name in updated_models(getattr(ctx.operation, "code", None)):
+                key = (app_label, name.lower())
+                model = state.models.get(key)
+                if model is not None and key not in self.tracker.new_models:
+                    tables.add(facts.table_name(ModelSnap.of(model, copy=False), self.env))
+        return frozenset(tables - self._new_tables(state)) if tables else frozenset()
+
+    def _join_table(self, table: str, field_name: str) -> str:
+        from django.db.backends.utils import truncate_name
+
+        max_length = self.env.connection.ops.max_name_length()
+        return str(truncate_name(f"{table}_{field_name}", max_length))
 
     def _new_tables(self, state: ProjectState) -> frozenset[str]:
         tables = set()
@@ -443,6 +482,15 @@ class Walker:
         found = declared[0] if declared and all(declared) else None
         ctx.memo["small"] = found
         return found
+
+    def _small_record(self, records: list[OpRecord], index: tuple[int, ...] | None) -> str | None:
+        """How the table a migration-level finding's lock is on is declared small (the
+        first operation of the migration that locks one), or None."""
+        locked = next((r.table for r in records if r.table), None)
+        if locked is None or index is None:
+            return None
+        snap = self._live_tables(self.state).get(locked)
+        return small_declaration(snap.label, self.env) if snap is not None else None
 
     def _add(
         self,

@@ -220,3 +220,102 @@ def _is_ddl(sql: str) -> bool:
     from pytest_django_gates.migrations.sqltext import split_sql
 
     return any(stmt.tokens[:1] and stmt.tokens[0] in _DDL_WORDS for stmt in split_sql(sql))
+
+
+# Queryset and manager methods that write every row they are called on.
+_BULK_WRITES = frozenset({"update", "delete", "bulk_update"})
+
+
+def updated_models(func: object) -> tuple[tuple[str, str], ...]:
+    """The models whose rows ``func`` (a RunPython ``code``) writes in bulk, as
+    ``(app_label, ModelName)``, read from its source: a model bound from
+    ``apps.get_model("app", "Model")`` (or ``"app.Model"``) on the function's first
+    parameter, then ``.update(...)``, ``.delete()`` or ``.bulk_update(...)`` on a chain
+    that starts at it (``Ticket.objects.filter(priority__isnull=True).update(...)``), or
+    ``.save()`` on the target of a ``for`` over such a chain. ``()`` when unreadable.
+    Helpers in other functions are not followed."""
+    inner = getattr(func, "func", func)
+    code = getattr(inner, "__code__", None)
+    if not isinstance(code, CodeType):
+        return ()
+    return _updated_of_code(code)
+
+
+@functools.lru_cache(maxsize=4096)
+def _updated_of_code(code: CodeType) -> tuple[tuple[str, str], ...]:
+    path = Path(code.co_filename)
+    if "get_model" not in source_text(path):
+        return ()
+    tree = parse_file(path)
+    target = find_function(tree, code.co_firstlineno, code.co_name) if tree else None
+    apps = _parameter(target, 0) if target is not None else None
+    if target is None or apps is None:
+        return ()
+    bound: dict[str, tuple[str, str]] = {}
+    for node in ast.walk(target):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            model = _get_model(node.value, apps)
+            if model is not None and isinstance(node.targets[0], ast.Name):
+                bound[node.targets[0].id] = model
+    found: list[tuple[str, str]] = []
+    for node in ast.walk(target):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _BULK_WRITES
+        ):
+            model = _chain_model(node.func.value, apps, bound)
+            if model is not None:
+                found.append(model)
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
+            model = _chain_model(node.iter, apps, bound)
+            row = node.target.id
+            saves = any(
+                isinstance(sub, ast.Call)
+                and isinstance(sub.func, ast.Attribute)
+                and sub.func.attr == "save"
+                and isinstance(sub.func.value, ast.Name)
+                and sub.func.value.id == row
+                for stmt in node.body
+                for sub in ast.walk(stmt)
+            )
+            if model is not None and saves:
+                found.append(model)
+    return tuple(dict.fromkeys(found))
+
+
+def _get_model(node: ast.AST, apps: str) -> tuple[str, str] | None:
+    """``apps.get_model("app", "Model")`` / ``apps.get_model("app.Model")``."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get_model"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == apps
+    ):
+        return None
+    values = [
+        a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+    ]
+    if len(values) != len(node.args):
+        return None
+    if len(values) == 2:
+        return values[0], values[1]
+    if len(values) == 1 and "." in values[0]:
+        app, _, name = values[0].partition(".")
+        return app, name
+    return None
+
+
+def _chain_model(
+    node: ast.AST, apps: str, bound: dict[str, tuple[str, str]]
+) -> tuple[str, str] | None:
+    """The model a chain of attributes and calls starts at (``Ticket.objects.filter(...)``)."""
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        model = _get_model(node, apps)
+        if model is not None:
+            return model
+        node = node.func if isinstance(node, ast.Call) else node.value
+    if isinstance(node, ast.Name):
+        return bound.get(node.id)
+    return None

@@ -267,6 +267,18 @@ def writes_rows(stmt: Statement) -> bool:
     return False
 
 
+def updated_table(stmt: Statement) -> str | None:
+    """The table an ``UPDATE t ...`` or ``DELETE FROM t ...`` writes rows of."""
+    if stmt.starts("UPDATE"):
+        start = 1
+    elif stmt.starts("DELETE", "FROM"):
+        start = 2
+    else:
+        return None
+    table, _ = _qualified_name(stmt.tokens, _skip(stmt.tokens, start, ("ONLY",)))
+    return table
+
+
 def locked_table(stmt: Statement) -> str | None:
     """The table a DDL statement locks until the end of its transaction, if known."""
     table = alter_table(stmt)

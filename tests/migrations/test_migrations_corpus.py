@@ -150,6 +150,32 @@ def test_declared_small_tables_make_size_dependent_findings_warnings() -> None:
     assert "a warning" not in by_line[("0004_drop_from_small_table", 13)]
 
 
+def test_a_backfill_of_the_locked_table_under_its_schema_lock_is_an_error() -> None:
+    """DJG216 is an error when the data step writes the rows of the very table the
+    schema change locked (update(), a save() per row, SQL UPDATE), a warning when it
+    writes another table."""
+    _, report = cli_json(
+        ["--project", str(CORPUS), "migrations", "--all", "--backend", "postgresql"],
+        env=corpus_env(),
+    )
+    severities = {
+        f["object"]: f["severity"] for f in report["gates"][0]["findings"] if f["code"] == "DJG216"
+    }
+    assert severities == {
+        "djgc_columns.0008_add_backfill_require_region": "error",
+        "djgc_code.0007_schema_then_data": "error",
+        "djgc_code.0013_queue_and_other_data": "warning",
+        "djgc_code.0014_schema_then_sql_backfill": "error",
+        "djgc_code.0015_schema_then_save_each_row": "error",
+    }
+    errors = [
+        f
+        for f in report["gates"][0]["findings"]
+        if f["code"] == "DJG216" and f["severity"] == "error"
+    ]
+    assert all("atomic = False" in f["hint"] and "batches" in f["hint"] for f in errors)
+
+
 def test_each_finding_points_at_its_operation_line() -> None:
     _, report = cli_json(
         ["--project", str(CORPUS), "migrations", "--all", "--backend", "postgresql"],
@@ -255,6 +281,18 @@ def test_corpus_applies_on_sqlite_and_old_code_breaks_where_the_gate_says(tmp_pa
             "djgc_rawsql",
             "0007_marks_to_stickers",
             "SELECT label_id FROM djgc_rawsql_box_marks",
+            True,
+        ),
+        (
+            "djgc_rawsql",
+            "0008_shelf_labels",
+            "SELECT shelf_id, label_id FROM djgc_rawsql_shelf_labels",
+            False,
+        ),
+        (
+            "djgc_rawsql",
+            "0009_shelf_labels_through_model",
+            "SELECT shelf_id, label_id FROM djgc_rawsql_shelf_labels",
             True,
         ),
         ("auth", None, None, None),  # 0010 reads auth's groups

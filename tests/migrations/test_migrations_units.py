@@ -463,6 +463,82 @@ def test_runpython_schema_changes_are_read_from_the_source(
     assert schema_calls(None) == ()
 
 
+def test_updated_models_reads_bulk_writes_from_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "djg_rp_updates.py").write_text(
+        textwrap.dedent(
+            """
+            def chained(apps, schema_editor):
+                Ticket = apps.get_model("shop", "Ticket")
+                Ticket.objects.filter(priority__isnull=True).update(priority=1)
+
+
+            def inline(registry, editor):
+                registry.get_model("shop.Order").objects.all().delete()
+
+
+            def per_row(apps, schema_editor):
+                Order = apps.get_model("shop", "Order")
+                for order in Order.objects.only("id"):
+                    order.ref = "x"
+                    order.save(update_fields=["ref"])
+
+
+            def bulk(apps, schema_editor):
+                Order = apps.get_model("shop", "Order")
+                Order.objects.bulk_update([], ["ref"])
+
+
+            def reads_only(apps, schema_editor):
+                Order = apps.get_model("shop", "Order")
+                for order in Order.objects.all():
+                    print(order.ref)
+                Order.objects.count()
+
+
+            def other_table(apps, schema_editor):
+                apps.get_model("shop", "Queue").objects.bulk_create([])
+
+
+            def helper(apps, schema_editor):
+                _backfill(apps.get_model("shop", "Order"))
+
+
+            def _backfill(model):
+                model.objects.update(ref="x")
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("djg_rp_updates")
+    from pytest_django_gates.migrations.runpython import updated_models
+
+    assert updated_models(module.chained) == (("shop", "Ticket"),)
+    assert updated_models(module.inline) == (("shop", "Order"),)
+    assert updated_models(module.per_row) == (("shop", "Order"),)
+    assert updated_models(module.bulk) == (("shop", "Order"),)
+    assert updated_models(module.reads_only) == ()
+    assert updated_models(module.other_table) == ()
+    assert updated_models(module.helper) == ()  # helpers are not followed
+    assert updated_models(None) == ()
+
+
+@pytest.mark.parametrize(
+    ("sql", "table"),
+    [
+        ("UPDATE shop_order SET ref = 'x'", "shop_order"),
+        ('UPDATE ONLY "shop_order" SET ref = 1 WHERE ref IS NULL', "shop_order"),
+        ("DELETE FROM shop_order WHERE id < 10", "shop_order"),
+        ("INSERT INTO shop_order (ref) VALUES ('x')", None),
+        ("SELECT 1", None),
+    ],
+)
+def test_updated_table_of_sql(sql: str, table: str | None) -> None:
+    (statement,) = sqltext.split_operation_sql(sql)
+    assert sqltext.updated_table(statement) == table
+
+
 # -- expressions (Django objects, no settings needed) --------------------------------------------
 
 

@@ -1,4 +1,8 @@
-"""DJG216: a data migration running while a schema lock of the same transaction is held."""
+"""DJG216: a data migration running while a schema lock of the same transaction is held.
+
+A warning, or an error when the data step writes the rows of the very table the schema
+change locked (a backfill of an existing table): then every read and write of that
+table waits for the whole update."""
 
 from __future__ import annotations
 
@@ -14,8 +18,26 @@ def check(ctx: MigrationContext) -> Iterator[Hit]:
     for record in ctx.ops:
         if record.data and locked is not None:
             what = "RunPython" if "RunPython" in record.kinds else "RunSQL"
+            schema = type(locked.operation).__name__
+            if locked.table in record.updates:
+                # The update of the whole locked table runs under the lock: every read
+                # and write of that table waits for all of it.
+                yield Hit(
+                    f"{what} updates the rows of {locked.table!r} in the same transaction "
+                    f"as {schema}, which locked that table: every read and write of "
+                    f"{locked.table!r} waits until the whole update finishes",
+                    severity="error",
+                    hint=(
+                        "Split the migration: the schema change in one migration, then the "
+                        "backfill in a migration of its own with atomic = False, updating "
+                        "the rows in batches (each batch commits and releases its row "
+                        "locks)."
+                    ),
+                    index=record.index,
+                )
+                continue
             yield Hit(
-                f"{what} runs in the same transaction as {type(locked.operation).__name__}, "
+                f"{what} runs in the same transaction as {schema}, "
                 f"which locked {locked.table!r}: the lock is held until the data migration "
                 "finishes, blocking reads and writes to that table",
                 index=record.index,
@@ -26,6 +48,7 @@ def check(ctx: MigrationContext) -> Iterator[Hit]:
 
 RULE = Rule(
     code="DJG216",
+    size_dependent=True,
     name="data-migration-under-schema-lock",
     severity="warning",
     title=(

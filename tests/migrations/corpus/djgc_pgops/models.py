@@ -16,6 +16,9 @@ class Order(models.Model):
     email = models.CharField(max_length=50)
     placed = models.DateTimeField()
     buyer = models.ForeignKey(Buyer, null=True, on_delete=models.SET_NULL)
+    referrer = models.ForeignKey(
+        Buyer, null=True, on_delete=models.SET_NULL, related_name="referred", db_index=False
+    )
 
     class Meta:
         constraints = [
