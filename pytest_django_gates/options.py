@@ -444,6 +444,22 @@ _MIGRATIONS = (
         "django-gates migrations: check the migrations not applied to the database yet.",
     ),
     Option(
+        "migrations.releases",
+        "choice",
+        "none",
+        "With all (a whole history): 'tags' judges the migrations first shipped by the "
+        "same release tag as one deploy (what a release created and dropped again was "
+        "never used by released code); 'none': each migration is its own deploy.",
+        choices=("none", "tags"),
+    ),
+    Option(
+        "migrations.release_tags",
+        "str",
+        None,
+        "Regular expression of the release tags (releases = 'tags'). Unset: tags that look "
+        "like versions (1.2, v1.2.3, 2024.05; pre-releases such as 1.3rc1 count).",
+    ),
+    Option(
         "migrations.database",
         "str",
         "default",

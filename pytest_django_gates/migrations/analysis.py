@@ -15,13 +15,20 @@ import functools
 import os
 import traceback
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_django_gates.config import ConfigError
 from pytest_django_gates.migrations import facts, registry
-from pytest_django_gates.migrations.base import POSTGRESQL, Env, ModelKey, ProjectContext
+from pytest_django_gates.migrations.base import (
+    POSTGRESQL,
+    Env,
+    MigrationRef,
+    ModelKey,
+    ProjectContext,
+)
 from pytest_django_gates.migrations.baseline import Baseline
 from pytest_django_gates.migrations.engine import (
     AnalysisError,
@@ -321,6 +328,7 @@ class _Run:
     file_ignores: list[Ignore]
     operations: dict[int, int]
     """id() of a finding -> the index of the top-level operation it is about."""
+    analysed: list[MigrationRef] = field(default_factory=list)
 
 
 def _run(request: Request) -> _Run:
@@ -360,6 +368,7 @@ def _run(request: Request) -> _Run:
         registry.RULES.values(),
         keep_new=request.mode in ("since", "unapplied", "keys"),
         real_apps=set(loader.unmigrated_apps),
+        deploy_of=deploy_of(request),
     )
     result = walker.walk(selected)
     sources = _Sources(root)
@@ -414,6 +423,54 @@ def _run(request: Request) -> _Run:
         result.state,
         ignores,
         operations,
+        result.analysed,
+    )
+
+
+def deploy_of(request: Request) -> Callable[[MigrationRef], object] | None:
+    """The deploy of each migration when release tags say (``migrations.releases =
+    "tags"``): the tag that first shipped its file, "" for one no tag has yet."""
+    shipped = request.releases
+    if shipped is None:
+        return None
+    from pytest_django_gates.migrations.releases import UNRELEASED
+
+    def of(ref: MigrationRef) -> object:
+        path = ref.file
+        return shipped.get(str(path.resolve()), UNRELEASED) if path else UNRELEASED
+
+    return of
+
+
+def _migration_deploy(request: Request) -> Callable[[Any], object] | None:
+    """:func:`deploy_of` for a Django migration object (the lock tracer's)."""
+    shipped = request.releases
+    if shipped is None:
+        return None
+    from pytest_django_gates.migrations.releases import UNRELEASED
+
+    def of(migration: Any) -> object:
+        path = migration_file(migration)
+        return shipped.get(str(Path(path).resolve()), UNRELEASED) if path else UNRELEASED
+
+    return of
+
+
+def _deploys_note(request: Request, run: _Run) -> str:
+    of = deploy_of(request)
+    if of is None:
+        if request.mode == "all":
+            return (
+                "each migration judged as its own deploy (set migrations.releases = "
+                '"tags" to judge the migrations of one release together)'
+            )
+        return ""
+    deploys = len({of(ref) for ref in run.analysed})
+    tags = request.release_tags
+    return (
+        f"{deploys} deploy{'s' if deploys != 1 else ''} from {tags} release "
+        f"tag{'s' if tags != 1 else ''} (a migration is judged with those its release "
+        "first shipped)"
     )
 
 
@@ -551,6 +608,9 @@ def analyze(request: Request) -> GateResult:
         parts.append(f"{ignored} ignored")
     if baseline_note:
         parts.append(baseline_note)
+    deploys_note = _deploys_note(request, run)
+    if deploys_note:
+        parts.append(deploys_note)
     parts.append(_backend_note(run.env))
     if request.backend_why and run.env.vendor == POSTGRESQL:
         parts[-1] += f" (backend auto: {request.backend_why})"
@@ -587,6 +647,7 @@ def _traced(request: Request, run: _Run, findings: list[Finding]) -> tuple[list[
             request.trace_rows,
             lines,
             keep_new=request.mode != "all",
+            deploy_of=_migration_deploy(request),
         )
     except TraceError as exc:
         raise AnalysisError(f"lock trace: {exc}") from exc

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pytest_django_gates.report import Finding, Severity
 
@@ -135,6 +135,36 @@ class MigrationRef:
         return bool(getattr(self.migration, "replaces", None))
 
 
+T = TypeVar("T")
+
+
+class DeploySet(Generic[T]):
+    """A set whose members count only in the deploy that added them: what a migration
+    of the current deploy created is new (empty, unused by released code); what an
+    earlier deploy created is production's. The set-like face (``add``, ``discard``,
+    ``in``, iteration) is the current deploy's."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._tracker = tracker
+        self._items: dict[T, object] = {}
+
+    def add(self, item: T) -> None:
+        self._items[item] = self._tracker.deploy
+
+    def discard(self, item: T) -> None:
+        self._items.pop(item, None)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._items and self._items[item] == self._tracker.deploy
+
+    def __iter__(self) -> Iterator[T]:
+        deploy = self._tracker.deploy
+        return iter([item for item, where in self._items.items() if where == deploy])
+
+
 @dataclass(eq=False)
 class Tracker:
     """Facts that outlive one operation: tables and columns not in production yet,
@@ -143,13 +173,25 @@ class Tracker:
     keep_new: bool
     """Keep "new" tables/columns across migrations (``--since`` / ``--unapplied``):
     what an earlier migration of the same deploy created is empty and unused."""
-    new_models: set[ModelKey] = field(default_factory=set)
-    new_fields: set[tuple[ModelKey, str]] = field(default_factory=set)
+    deploy: object = None
+    """The deploy of the migration being walked (with release tags, the tag that first
+    shipped it: see :mod:`pytest_django_gates.migrations.releases`)."""
+    new_models: DeploySet[ModelKey] = field(init=False)
+    new_fields: DeploySet[tuple[ModelKey, str]] = field(init=False)
     not_valid: set[tuple[ModelKey, str]] = field(default_factory=set)
     not_valid_here: set[tuple[ModelKey, str]] = field(default_factory=set)
 
-    def start_migration(self) -> None:
-        if not self.keep_new:
+    def __post_init__(self) -> None:
+        self.new_models = DeploySet(self)
+        self.new_fields = DeploySet(self)
+
+    def start_migration(self, deploy: object = None) -> None:
+        """A new migration: of ``deploy`` when releases are known (what earlier
+        migrations of the same deploy created stays new), else its own deploy
+        (``--all``) or the range's (``keep_new``)."""
+        if deploy is not None:
+            self.deploy = deploy
+        elif not self.keep_new:
             self.new_models.clear()
             self.new_fields.clear()
         self.not_valid_here.clear()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -178,8 +178,12 @@ class Walker:
         *,
         keep_new: bool,
         real_apps: set[str],
+        deploy_of: Callable[[MigrationRef], object] | None = None,
     ) -> None:
+        """``deploy_of``: the deploy (release) of each analysed migration, when the
+        project's release tags say (``migrations.releases = "tags"``)."""
         self.graph = graph
+        self.deploy_of = deploy_of
         self.env = env
         self.state: ProjectState = walk_state_class()(real_apps=set(real_apps))
         self.tracker = Tracker(keep_new=keep_new)
@@ -230,7 +234,7 @@ class Walker:
     # -- selected migrations -------------------------------------------------------
 
     def _analyse(self, ref: MigrationRef) -> None:
-        self.tracker.start_migration()
+        self.tracker.start_migration(self.deploy_of(ref) if self.deploy_of else None)
         records: list[OpRecord] = []
         for i, op in enumerate(ref.migration.operations):
             self._operation(ref, op, (i,), self.state, records, database=True)

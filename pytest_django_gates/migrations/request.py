@@ -56,6 +56,10 @@ class Request:
     trace_rows: int = 0
     trace_output: str | None = None
     small_tables: tuple[str, ...] = ()  # indexes.small_tables: app_label.Model names
+    # migrations.releases = "tags" with all: migration file (absolute) -> the release tag
+    # that first shipped it (None: each migration is its own deploy).
+    releases: dict[str, str] | None = None
+    release_tags: int = 0  # how many release tags were found
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -197,6 +201,11 @@ def build_request(
         label = f"not applied to database {config['migrations.database']!r}"
     else:
         label = "all migrations of the project's apps"
+    releases = None
+    if mode.name == "all" and config["migrations.releases"] == "tags":
+        from pytest_django_gates.migrations.releases import read_releases
+
+        releases = read_releases(rootdir, config["migrations.release_tags"])
     # Under pytest the static analysis runs and the summary says the trace did not:
     # the trace belongs to `django-gates migrations` and `django-gates run`.
     trace = bool(config["migrations.trace"]) and not in_pytest
@@ -229,4 +238,6 @@ def build_request(
         trace_rows=int(config["migrations.trace_rows"] or 0),
         trace_output=str(trace_output.resolve()) if trace_output is not None else None,
         small_tables=tuple(str(name) for name in config["indexes.small_tables"]),
+        releases=dict(releases.shipped) if releases is not None else None,
+        release_tags=releases.tags if releases is not None else 0,
     )

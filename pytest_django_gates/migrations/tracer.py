@@ -77,6 +77,8 @@ LOCK_CODES = frozenset(
 NOTED_CODES = LOCK_CODES | {"DJG216", "DJG218"}
 
 
+_NO_DEPLOY = object()  # before the first traced migration
+
 # -- what is recorded ----------------------------------------------------------------
 
 
@@ -383,10 +385,15 @@ class Tracer:
         trace: Trace,
         *,
         keep_new: bool = True,
+        deploy_of: Callable[[Any], object] | None = None,
     ) -> None:
         self.connection = connection
         self.traced = traced
         self.keep_new = keep_new
+        self.deploy_of = deploy_of
+        self.deploy: object = _NO_DEPLOY
+        self.known: set[int] = set()  # relations seen so far
+        self.created_in: dict[int, object] = {}  # relation -> the deploy that created it
         self.filled: set[str] = set()
         self.lines = lines
         self.trace = trace
@@ -411,11 +418,13 @@ class Tracer:
             for i, op in enumerate(migration.operations):
                 record.operations.append(OpTrace(i, _describe(op), lines[i]))
             self.trace.migrations.append(record)
-            if not self.keep_new:
+            if not self.keep_new and self.deploy_of is None:
                 # --all: as the rules do, every table an earlier migration made counts
                 # as production's (and gets its rows).
                 self.fill()
                 self.existing = set(self.observer.snapshot().relations)
+            elif not self.keep_new and self.deploy_of is not None:
+                self._enter_deploy(self.deploy_of(migration))
             self.current = _Current(record)
             self.started = time.perf_counter()
             self.observer.overhead = 0.0
@@ -423,6 +432,19 @@ class Tracer:
             elapsed = time.perf_counter() - self.started - self.observer.overhead
             self.current.migration.time_ms = elapsed * 1000
             self.current = None
+
+    def _enter_deploy(self, deploy: object) -> None:
+        """--all with release tags: what the migration's own release created is new (as
+        for the rules); every other relation is production's. Relations the previous
+        migration created are credited to its release."""
+        relations = set(self.observer.snapshot().relations)
+        for oid in relations - self.known:
+            self.created_in[oid] = self.deploy
+        self.known = relations
+        if deploy != self.deploy:
+            self.fill()
+        self.deploy = deploy
+        self.existing = {oid for oid in relations if self.created_in.get(oid, _NO_DEPLOY) != deploy}
 
     def fill(self) -> None:
         """Give ``trace.rows`` rows to every table not filled yet."""
@@ -571,16 +593,18 @@ def run_trace(
     lines: Callable[[Any], tuple[str | None, list[int | None]]],
     *,
     keep_new: bool,
+    deploy_of: Callable[[Any], object] | None = None,
 ) -> Trace:
     """Trace ``selected`` on a scratch database of ``server``; raises :class:`TraceError`.
 
     ``keep_new`` (``--since``, ``--unapplied``, named migrations): what an earlier traced
     migration created is new, as for the rules; otherwise (``--all``) each migration is
-    judged against everything before it."""
+    judged against everything before it, or, with ``deploy_of`` (release tags), against
+    everything its own release did not create."""
     trace = Trace(server=server.display, rows=rows)
     created: list[str] = []
     try:
-        _trace(trace, server, alias, selected, lines, keep_new, created)
+        _trace(trace, server, alias, selected, lines, keep_new, created, deploy_of)
     except TraceError as exc:
         if created:
             raise TraceError(f"{exc} (scratch database {created[0]} dropped)") from exc
@@ -596,13 +620,14 @@ def _trace(
     lines: Callable[[Any], tuple[str | None, list[int | None]]],
     keep_new: bool,
     created: list[str],
+    deploy_of: Callable[[Any], object] | None = None,
 ) -> None:
     from django.db.migrations.executor import MigrationExecutor
 
     started = time.perf_counter()
     with terminate_as_interrupt(), scratch_database(server, alias, created) as connection:
         trace.database = created[0]
-        tracer = Tracer(connection, set(), lines, trace, keep_new=keep_new)
+        tracer = Tracer(connection, set(), lines, trace, keep_new=keep_new, deploy_of=deploy_of)
         try:
             connection.ensure_connection()
         except Exception as exc:
@@ -636,6 +661,7 @@ def _trace(
         executor.loader.build_graph()
         tracer.fill()
         tracer.existing = set(tracer.observer.snapshot().relations)
+        tracer.known = set(tracer.existing)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             tracer.pid = int(cursor.fetchone()[0])

@@ -529,3 +529,71 @@ def test_a_migration_edited_since_the_base_is_djg232_but_a_reformat_is_not(
         ("shop.0001_initial", "shop/migrations/0001_initial.py", "error")
     ]
     assert code == 1
+
+
+def _remove(depends: str, name: str) -> str:
+    return migration("shop", depends, f'migrations.RemoveField("item", {name!r})')
+
+
+def _add(depends: str, name: str) -> str:
+    return migration(
+        "shop", depends, f'migrations.AddField("item", {name!r}, models.IntegerField(null=True))'
+    )
+
+
+def test_release_tags_make_the_migrations_of_one_release_one_deploy(tmp_path: Path) -> None:
+    """v1.0 ships 0001; v1.1 adds note and drops it again (never used by released code)
+    and adds legacy; unreleased: tmp added and dropped, and legacy (released in v1.1)
+    dropped: only that drop breaks released code."""
+    root = make_project(tmp_path / "p", {"shop": simple_app()})
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "1.0")
+    _git(root, "tag", "v1.0")
+    steps = {
+        "0002_add_note": _add("0001_initial", "note"),
+        "0003_drop_note": _remove("0002_add_note", "note"),
+        "0004_add_legacy": _add("0003_drop_note", "legacy"),
+    }
+    for name, text in steps.items():
+        (root / f"shop/migrations/{name}.py").write_text(text)
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "1.1")
+    _git(root, "tag", "-a", "v1.1", "-m", "release 1.1")
+    unreleased = {
+        "0005_add_tmp": _add("0004_add_legacy", "tmp"),
+        "0006_drop_tmp": _remove("0005_add_tmp", "tmp"),
+        "0007_drop_legacy": _remove("0006_drop_tmp", "legacy"),
+    }
+    for name, text in unreleased.items():
+        (root / f"shop/migrations/{name}.py").write_text(text)
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "next")
+    _git(root, "tag", "not-a-release")
+
+    code, report, _ = project_json(root, "--all")
+    gate = report["gates"][0]
+    assert code == 1
+    assert set(codes_by_object(gate)) == {
+        "shop.0003_drop_note",
+        "shop.0006_drop_tmp",
+        "shop.0007_drop_legacy",
+    }
+    assert "each migration judged as its own deploy" in gate["summary"]
+
+    tags = {"DJANGO_GATES_MIGRATIONS_RELEASES": "tags"}
+    code, report, _ = project_json(root, "--all", env=tags)
+    gate = report["gates"][0]
+    assert code == 1
+    assert codes_by_object(gate) == {"shop.0007_drop_legacy": {"DJG203"}}
+    assert "3 deploys from 2 release tags" in gate["summary"]
+
+    # A pattern no tag matches would judge the whole history as one deploy: refused.
+    proc = project_cli(root, "--all", env={**tags, "DJANGO_GATES_MIGRATIONS_RELEASE_TAGS": "^rel-"})
+    assert proc.returncode == 2
+    assert "no tag of" in proc.stderr
+    assert "matches '^rel-'" in proc.stderr
+    assert proc.stdout == ""
+    # --since: the range is the deploy, whatever the tags.
+    code, report, _ = project_json(root, "--since", "v1.1", env=tags)
+    assert codes_by_object(report["gates"][0]) == {"shop.0007_drop_legacy": {"DJG203"}}

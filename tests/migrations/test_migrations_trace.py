@@ -185,6 +185,53 @@ def test_rows_are_filled_and_a_blocking_operation_no_rule_saw_is_reported(
     assert "200 rows per table" in gate["summary"]
 
 
+@pytest.mark.postgres
+def test_with_release_tags_the_trace_judges_a_release_as_the_rules_do(
+    postgres_server: dict[str, object], tmp_path: Path
+) -> None:
+    """v1.1 creates the column and changes its type: one deploy, the column is new (no
+    DJG208), and the trace, which sees the rewrite, calls nothing existing either (no
+    DJG240). Without release tags each migration is its own deploy: DJG208, and the
+    trace agrees."""
+    import subprocess as sp
+
+    add = migration(
+        "shop", "0001_initial", 'migrations.AddField("item", "qty", models.IntegerField(null=True))'
+    )
+    widen = migration(
+        "shop",
+        "0002_add_qty",
+        'migrations.AlterField("item", "qty", models.BigIntegerField(null=True))',
+    )
+    root = make_project(
+        tmp_path / "proj",
+        {
+            "shop": simple_app(
+                "    qty = models.BigIntegerField(null=True)\n",
+                **{"0002_add_qty": add, "0003_widen_qty": widen},
+            )
+        },
+    )
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    sp.run([*git, "init", "-q", "-b", "main"], cwd=root, check=True)
+    sp.run([*git, "add", "."], cwd=root, check=True)
+    sp.run([*git, "commit", "-q", "-m", "1.1"], cwd=root, check=True)
+    sp.run([*git, "tag", "1.1"], cwd=root, check=True)
+    args = ["--all", "--backend", "postgresql", "--trace", "--trace-database"]
+    args.append(_server_url(postgres_server))
+    code, report, stderr = project_json(
+        root, *args, env={"DJANGO_GATES_MIGRATIONS_RELEASES": "tags"}
+    )
+    gate = report["gates"][0]
+    assert code == 0, (gate, stderr)
+    assert gate["findings"] == []
+    assert "1 deploy from 1 release tag" in gate["summary"]
+    code, report, stderr = project_json(root, *args)
+    gate = report["gates"][0]
+    assert code == 1, (gate, stderr)
+    assert {f["code"] for f in gate["findings"]} == {"DJG208"}
+
+
 def test_a_rule_the_trace_contradicts_is_reported_and_agreement_is_evidence() -> None:
     op = OpTrace(0, "AddIndex: Create index x on field(s) a of model t", line=10)
     trace = Trace(
