@@ -366,6 +366,36 @@ def _q_proves_not_null(node: Any, names: set[str], negated: bool) -> bool:
     return False
 
 
+def check_reads(constraint: Any, names: set[str]) -> bool:
+    """Whether a check constraint's condition reads one of the fields ``names``: a
+    lookup on it (``total__gte``, ``code``), or an ``F("total")`` among the values."""
+    if type(constraint).__name__ != "CheckConstraint":
+        return False
+    return _q_reads(constraint_condition(constraint), names)
+
+
+def _q_reads(node: Any, names: set[str]) -> bool:
+    if isinstance(node, tuple) and len(node) == 2:
+        lookup, value = node
+        if isinstance(lookup, str) and lookup.split("__", 1)[0] in names:
+            return True
+        return _expression_reads(value, names)
+    children = getattr(node, "children", None)
+    if children is not None:
+        return any(_q_reads(child, names) for child in children)
+    return _expression_reads(node, names)
+
+
+def _expression_reads(value: Any, names: set[str]) -> bool:
+    name = getattr(value, "name", None)
+    if type(value).__name__ == "F" and isinstance(name, str):
+        return name.split("__", 1)[0] in names
+    sources = getattr(value, "get_source_expressions", None)
+    if callable(sources):
+        return any(_expression_reads(v, names) for v in sources())
+    return False
+
+
 def field_names_in_constraints(snap: ModelSnap) -> set[str]:
     """Fields that appear in the model's indexes, unique/index_together and unique constraints."""
     names: set[str] = set()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from pytest_django_gates.migrations import facts, sqltext
 from pytest_django_gates.migrations.base import Hit, OpContext, Rule
+from pytest_django_gates.migrations.facts import ModelSnap
 from pytest_django_gates.migrations.rules._helpers import alter_facts, live_column, table
 
 _VARCHAR = re.compile(r"^varchar(?:\((\d+)\))?$")
@@ -56,6 +57,8 @@ def _runsql(ctx: OpContext) -> Iterator[Hit]:
             snap, name = found
             old_type = facts.column_type(snap.fields[name], name, snap, ctx.lookup_before, ctx.env)
             if old_type is not None and binary_compatible(old_type, new_type):
+                where = f'"{table_name}"."{column}"'
+                yield from _rechecked(ctx, snap, name, where, old_type, new_type, prefix="RunSQL ")
                 continue
             yield Hit(
                 f'RunSQL changes the type of {snap.label}.{name} ("{table_name}"."{column}") '
@@ -63,6 +66,46 @@ def _runsql(ctx: OpContext) -> Iterator[Hit]:
                 "the table and rebuilds its indexes under an ACCESS EXCLUSIVE lock that "
                 "blocks reads and writes"
             )
+
+
+def _rechecked(
+    ctx: OpContext,
+    snap: ModelSnap,
+    name: str,
+    column: str,
+    old_type: str,
+    new_type: str,
+    prefix: str = "",
+) -> Iterator[Hit]:
+    """A binary-compatible type change needs no rewrite, but PostgreSQL re-adds the CHECK
+    constraints that read the column, which checks them against every row under the
+    ACCESS EXCLUSIVE lock of the ALTER (a full scan; the lock tracer sees it). The same
+    type (only NULL or the default changed) runs no ALTER TYPE at all."""
+    if _normalize(old_type) == _normalize(new_type):
+        return
+    names = {name, facts.bound(snap.fields[name], name).attname}
+    checks = [
+        c.name
+        for c in snap.options.get("constraints", []) or []
+        if facts.check_reads(c, names) and (snap.key, c.name) not in ctx.tracker.not_valid
+    ]
+    if checks:
+        listed = ", ".join(repr(c) for c in sorted(checks))
+        which = (
+            f"CHECK constraints {listed} read"
+            if len(checks) > 1
+            else f"CHECK constraint {listed} reads"
+        )
+        yield Hit(
+            f"{prefix}changes the type of {snap.label}.{name} ({column}) from {old_type} to "
+            f"{new_type} without a rewrite, but the {which} the column: PostgreSQL re-checks "
+            "every row under an ACCESS EXCLUSIVE lock that blocks reads and writes",
+            hint=(
+                "Drop the CHECK constraint, change the type, and add the constraint back "
+                "NOT VALID, then VALIDATE CONSTRAINT in a later migration (SHARE UPDATE "
+                "EXCLUSIVE: reads and writes go on)"
+            ),
+        )
 
 
 def check(ctx: OpContext) -> Iterator[Hit]:
@@ -73,9 +116,12 @@ def check(ctx: OpContext) -> Iterator[Hit]:
     if alter is None or not alter.changed or ctx.field_is_new(alter.name):
         return
     old_type, new_type = alter.old_type, alter.new_type
-    if old_type is None or new_type is None or binary_compatible(old_type, new_type):
+    if old_type is None or new_type is None:
         return
     column = f'"{table(ctx, alter.snap)}"."{alter.name}"'
+    if binary_compatible(old_type, new_type):
+        yield from _rechecked(ctx, alter.snap, alter.name, column, old_type, new_type)
+        return
     extra = ""
     if getattr(alter.new, "primary_key", False):
         extra = " (and every foreign key column that references it)"

@@ -16,6 +16,7 @@ class Order(models.Model):
     email = models.CharField(max_length=50)
     placed = models.DateTimeField()
     buyer = models.ForeignKey(Buyer, null=True, on_delete=models.SET_NULL)
+    grade = models.CharField(max_length=10, null=True)
     referrer = models.ForeignKey(
         Buyer, null=True, on_delete=models.SET_NULL, related_name="referred", db_index=False
     )
@@ -25,4 +26,5 @@ class Order(models.Model):
             check_constraint(models.Q(total__gte=0), "djgc_order_total_gte_0"),
             check_constraint(models.Q(email__isnull=False), "djgc_order_email_nn"),
             check_constraint(models.Q(total__lte=1000000), "djgc_order_total_max"),
+            check_constraint(models.Q(grade__in=["a", "b", "c"]), "djgc_order_grade_abc"),
         ]
