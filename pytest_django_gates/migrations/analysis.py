@@ -433,11 +433,11 @@ def deploy_of(request: Request) -> Callable[[MigrationRef], object] | None:
     shipped = request.releases
     if shipped is None:
         return None
-    from pytest_django_gates.migrations.releases import UNRELEASED
+    from pytest_django_gates.migrations.releases import UNRELEASED, key_of
 
     def of(ref: MigrationRef) -> object:
         path = ref.file
-        return shipped.get(str(path.resolve()), UNRELEASED) if path else UNRELEASED
+        return shipped.get(key_of(path), UNRELEASED) if path else UNRELEASED
 
     return of
 
@@ -447,11 +447,11 @@ def _migration_deploy(request: Request) -> Callable[[Any], object] | None:
     shipped = request.releases
     if shipped is None:
         return None
-    from pytest_django_gates.migrations.releases import UNRELEASED
+    from pytest_django_gates.migrations.releases import UNRELEASED, key_of
 
     def of(migration: Any) -> object:
         path = migration_file(migration)
-        return shipped.get(str(Path(path).resolve()), UNRELEASED) if path else UNRELEASED
+        return shipped.get(key_of(path), UNRELEASED) if path else UNRELEASED
 
     return of
 

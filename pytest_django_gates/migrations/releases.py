@@ -12,7 +12,9 @@ Release tags are the tags matching ``migrations.release_tags`` (a regular expres
 default :data:`VERSION_TAG`: ``1.2``, ``v1.2.3``, ``2024.05``, pre-releases such as
 ``1.3rc1`` or ``v2.0.0-beta.1`` counted as releases), in the order of their commits'
 dates (``git for-each-ref --sort=creatordate``). A migration file belongs to the first
-tag whose tree has it; one no tag has is in the next release (the unreleased deploy).
+tag whose tree has it, found by its last three path parts (``<app>/migrations/<name>.py``,
+see :func:`key_of`: a project that moved its code, into a ``src/`` layout say, keeps its
+migrations' releases); one no tag has is in the next release (the unreleased deploy).
 Nothing here imports Django.
 """
 
@@ -31,11 +33,17 @@ UNRELEASED = ""  # the deploy of migrations no release tag has yet
 
 @dataclass(frozen=True)
 class Releases:
-    """Migration file (absolute path) -> the tag that first shipped it."""
+    """Migration file (:func:`key_of`) -> the tag that first shipped it."""
 
     shipped: dict[str, str]
     tags: int  # release tags found
     pattern: str
+
+
+def key_of(path: str | Path) -> str:
+    """How a migration file is found in the releases: ``<app>/migrations/<name>.py``,
+    the last three parts of its path (whatever directory the app's package is in)."""
+    return "/".join(Path(path).parts[-3:])
 
 
 def _git(args: list[str], cwd: Path) -> str:
@@ -82,5 +90,5 @@ def read_releases(rootdir: Path, pattern: str | None) -> Releases:
         files = _git(["ls-tree", "-r", "--name-only", "-z", f"{tag}^{{tree}}"], top)
         for path in files.split("\0"):
             if "/migrations/" in f"/{path}" and path.endswith(".py"):
-                shipped.setdefault(str((top / path).resolve()), tag)
+                shipped.setdefault(key_of(path), tag)
     return Releases(shipped=shipped, tags=len(tags), pattern=wanted)

@@ -56,7 +56,7 @@ class Request:
     trace_rows: int = 0
     trace_output: str | None = None
     small_tables: tuple[str, ...] = ()  # indexes.small_tables: app_label.Model names
-    # migrations.releases = "tags" with all: migration file (absolute) -> the release tag
+    # migrations.releases = "tags" with all: migration file (releases.key_of) -> the tag
     # that first shipped it (None: each migration is its own deploy).
     releases: dict[str, str] | None = None
     release_tags: int = 0  # how many release tags were found
