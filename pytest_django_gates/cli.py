@@ -7,6 +7,7 @@ Exit codes (a stable contract): 0 every gate passed, 1 a gate failed,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -273,7 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             cfg = config.load(
                 options.OPTIONS, cli=overrides, environ=os.environ, pyproject=pyproject
             )
-            result, _ = run_gate(gate, GateContext(config=cfg, rootdir=root))
+            # Whatever the project prints while its settings load ("Loading environment
+            # from .env") goes to stderr: stdout carries the result alone (--format json).
+            with contextlib.redirect_stdout(sys.stderr):
+                result, _ = run_gate(gate, GateContext(config=cfg, rootdir=root))
             report = Report(gates=(result,))
         _emit(report, args)
     except (ConfigError, ReportError) as exc:

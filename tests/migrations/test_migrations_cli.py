@@ -597,3 +597,13 @@ def test_release_tags_make_the_migrations_of_one_release_one_deploy(tmp_path: Pa
     # --since: the range is the deploy, whatever the tags.
     code, report, _ = project_json(root, "--since", "v1.1", env=tags)
     assert codes_by_object(report["gates"][0]) == {"shop.0007_drop_legacy": {"DJG203"}}
+
+
+def test_what_the_settings_print_goes_to_stderr_and_json_stays_json(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", {"shop": simple_app()})
+    settings = root / "proj_settings.py"
+    settings.write_text(settings.read_text() + '\nprint("Loading environment from .env")\n')
+    proc = project_cli(root, "--all", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["gates"][0]["status"] == "passed"
+    assert "Loading environment from .env" in proc.stderr
