@@ -19,10 +19,11 @@ and prints, per project:
   A DJG110 on a true DJG101 label (a real N+1 reported only as a warning) is a miss.
 
 A finding without a label, a "true" label that matches nothing (a real N+1 the gate
-no longer finds) or a real N+1 reported as DJG110, is reported; with ``--check`` either makes the exit status 1,
-as do the targets (precision >= 90%, FP tests <= 1% of passing tests). A "false"
-label that matches nothing is a false positive the gate no longer reports: it stays
-in the file, so the false positive cannot come back unnoticed.
+no longer finds) or a real N+1 reported as DJG110, is reported; with ``--check`` any
+of them makes the exit status 1, as do the targets (precision >= 90%, FP tests <= 1%
+of passing tests). A "false" label that matches nothing is a false positive the gate
+no longer reports: it stays in the file, so the false positive cannot come back
+unnoticed.
 
 Usage::
 
