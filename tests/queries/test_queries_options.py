@@ -684,3 +684,25 @@ def test_input_loops_allowed_by_code(project: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1, failed=1)
     findings = gate(_report(project), "queries")["findings"]
     assert [(f["code"], f["object"].split("::")[-1]) for f in findings] == [("DJG101", "test_rows")]
+
+
+def test_the_package_is_imported_without_assertion_rewriting(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest would rewrite (and, with PYTHONDONTWRITEBYTECODE, re-parse and re-compile on
+    every run) every module of the plugin's package: the package opts out."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    project.makepyfile(
+        test_loaders="""
+import sys
+
+
+def test_loaders():
+    names = ["pytest_django_gates.plugin", "pytest_django_gates.session",
+             "pytest_django_gates.queries.capture"]
+    kinds = {type(sys.modules[n].__loader__).__name__ for n in names}
+    assert "AssertionRewritingHook" not in kinds, kinds
+"""
+    )
+    result = project.runpytest_subprocess("--django-gates")
+    result.assert_outcomes(passed=1)
