@@ -61,7 +61,7 @@ _fetched: set[object] = set()
 MAX_FETCHED = 100_000
 # How many times each repeated call path's loop was judged in this recording.
 _judged: dict[Site, int] = {}
-JUDGED_PER_SITE = 4
+JUDGED_PER_SITE = 2
 _source_counter = 0
 _rows = itertools.count(1)
 

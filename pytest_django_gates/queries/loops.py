@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import linecache
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from types import CodeType
@@ -284,10 +285,53 @@ def loop_map(filename: str) -> LoopMap:
     )
 
 
+_LOOP_WORD = re.compile(r"\b(for|while)\b")
+_DEF = re.compile(r"\s*(async\s+)?def\s")
+
+
+@lru_cache(maxsize=8192)
+def _function_may_loop(filename: str, line: int) -> bool:
+    """A cheap test before parsing a file: does the function around ``line`` have the
+    word ``for`` or ``while`` at all? Conservative: module-level code, or a line it
+    cannot place, answers yes (the parser decides)."""
+    lines = linecache.getlines(filename)
+    if not 0 < line <= len(lines):
+        return True
+    text = lines[line - 1]
+    indent = len(text) - len(text.lstrip())
+    start = None
+    for i in range(line - 1, -1, -1):
+        candidate = lines[i]
+        if _DEF.match(candidate) and len(candidate) - len(candidate.lstrip()) < max(indent, 1):
+            start = i
+            break
+    if start is None:
+        return True
+    def_indent = len(lines[start]) - len(lines[start].lstrip())
+    for i in range(start, len(lines)):
+        body = lines[i]
+        stripped = body.strip()
+        if (
+            i > start
+            and stripped
+            and not stripped.startswith(("#", ")", "]", "}", "@"))
+            and len(body) - len(body.lstrip()) <= def_indent
+        ):
+            # The function ended; a line past its end is not in it (module-level code
+            # after a function): let the parser decide.
+            return i < line
+        if _LOOP_WORD.search(body.split("#", 1)[0]):
+            return True
+    return False
+
+
 @lru_cache(maxsize=4096)
 def enclosing(filename: str, line: int) -> tuple[LoopHead, ...]:
     """The loops of ``filename`` whose iteration runs ``line``, innermost first (a
-    comprehension counts as a loop over its whole span)."""
+    comprehension counts as a loop over its whole span). A function with no ``for``
+    or ``while`` in it is not parsed."""
+    if not _function_may_loop(filename, line):
+        return ()
     heads = loop_map(filename).heads
     found = [(last - first, head) for first, last, head in heads if first <= line <= last]
     found.sort(key=lambda pair: (pair[0], -pair[1].line))
