@@ -9,7 +9,7 @@ from pathlib import Path
 from pytest_django_gates.queries import loops
 
 SOURCE = textwrap.dedent(
-    '''
+    """
     def no_loop():
         x = 1
         return x
@@ -34,7 +34,7 @@ SOURCE = textwrap.dedent(
         def numbered(self, lines):
             for number, line in enumerate(lines, 1):
                 q(line)
-    '''
+    """
 )
 
 
