@@ -607,3 +607,28 @@ def test_what_the_settings_print_goes_to_stderr_and_json_stays_json(tmp_path: Pa
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["gates"][0]["status"] == "passed"
     assert "Loading environment from .env" in proc.stderr
+
+
+def test_an_index_on_a_column_new_in_the_deploy_still_reads_the_existing_table(
+    tmp_path: Path,
+) -> None:
+    """The column is new in the range, the table is not: building the unique index reads
+    every row of it under the lock, as an AddField of a unique column would (DJG211)."""
+    root = make_project(
+        tmp_path / "p",
+        {"shop": simple_app("    code = models.IntegerField(null=True, unique=True)\n")},
+    )
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "base")
+    (root / "shop/migrations/0002_add_code.py").write_text(_add("0001_initial", "code"))
+    (root / "shop/migrations/0003_unique_code.py").write_text(
+        migration(
+            "shop",
+            "0002_add_code",
+            'migrations.AlterField("item", "code", models.IntegerField(null=True, unique=True))',
+        )
+    )
+    code, report, _ = project_json(root, "--since", "main", "--backend", "postgresql")
+    assert codes_by_object(report["gates"][0]) == {"shop.0003_unique_code": {"DJG211"}}
+    assert code == 1
