@@ -4,7 +4,9 @@ real git repository, --unapplied, the baseline, ignores and bad input."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -597,6 +599,30 @@ def test_release_tags_make_the_migrations_of_one_release_one_deploy(tmp_path: Pa
     # --since: the range is the deploy, whatever the tags.
     code, report, _ = project_json(root, "--since", "v1.1", env=tags)
     assert codes_by_object(report["gates"][0]) == {"shop.0007_drop_legacy": {"DJG203"}}
+
+    # What the gate lets through does not break the released code; what it stops does.
+    released_11 = "SELECT id, name, legacy FROM shop_item"  # v1.1's code
+    released_10 = "SELECT id, name FROM shop_item"  # v1.0's code
+    for target, statement, breaks in (
+        ("0003_drop_note", released_10, False),  # note: added and dropped inside v1.1
+        ("0004_add_legacy", released_11, False),
+        ("0006_drop_tmp", released_11, False),  # tmp: added and dropped, unreleased
+        ("0007_drop_legacy", released_11, True),  # the one DJG203 with release tags
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "django", "migrate", "shop", target, "-v", "0"],
+            cwd=root,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "proj_settings", "PYTHONPATH": str(root)},
+            check=True,
+            capture_output=True,
+        )
+        with sqlite3.connect(root / "db.sqlite3") as conn:
+            try:
+                conn.execute(statement)
+                broke = False
+            except sqlite3.OperationalError:
+                broke = True
+        assert broke is breaks, (target, statement)
 
 
 def test_what_the_settings_print_goes_to_stderr_and_json_stays_json(tmp_path: Path) -> None:
