@@ -427,33 +427,30 @@ def _run(request: Request) -> _Run:
     )
 
 
-def deploy_of(request: Request) -> Callable[[MigrationRef], object] | None:
-    """The deploy of each migration when release tags say (``migrations.releases =
-    "tags"``): the tag that first shipped its file, "" for one no tag has yet."""
+def _release_of_file(request: Request) -> Callable[[Path | None], object] | None:
+    """The deploy of a migration file when release tags say (``migrations.releases =
+    "tags"``): the tag that first shipped it, "" for one no tag has yet."""
     shipped = request.releases
     if shipped is None:
         return None
     from pytest_django_gates.migrations.releases import UNRELEASED, key_of
 
-    def of(ref: MigrationRef) -> object:
-        path = ref.file
+    def of(path: Path | None) -> object:
         return shipped.get(key_of(path), UNRELEASED) if path else UNRELEASED
 
     return of
+
+
+def deploy_of(request: Request) -> Callable[[MigrationRef], object] | None:
+    """:func:`_release_of_file` for the walker's migrations."""
+    of = _release_of_file(request)
+    return None if of is None else (lambda ref: of(ref.file))
 
 
 def _migration_deploy(request: Request) -> Callable[[Any], object] | None:
-    """:func:`deploy_of` for a Django migration object (the lock tracer's)."""
-    shipped = request.releases
-    if shipped is None:
-        return None
-    from pytest_django_gates.migrations.releases import UNRELEASED, key_of
-
-    def of(migration: Any) -> object:
-        path = migration_file(migration)
-        return shipped.get(key_of(path), UNRELEASED) if path else UNRELEASED
-
-    return of
+    """:func:`_release_of_file` for a Django migration object (the lock tracer's)."""
+    of = _release_of_file(request)
+    return None if of is None else (lambda migration: of(migration_file(migration)))
 
 
 def _deploys_note(request: Request, run: _Run) -> str:
