@@ -543,11 +543,11 @@ def _add(depends: str, name: str) -> str:
     )
 
 
-def test_release_tags_make_the_migrations_of_one_release_one_deploy(tmp_path: Path) -> None:
+def _released_project(root: Path) -> Path:
     """v1.0 ships 0001; v1.1 adds note and drops it again (never used by released code)
     and adds legacy; unreleased: tmp added and dropped, and legacy (released in v1.1)
     dropped: only that drop breaks released code."""
-    root = make_project(tmp_path / "p", {"shop": simple_app()})
+    root = make_project(root, {"shop": simple_app()})
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", ".")
     _git(root, "commit", "-q", "-m", "1.0")
@@ -572,7 +572,33 @@ def test_release_tags_make_the_migrations_of_one_release_one_deploy(tmp_path: Pa
     _git(root, "add", ".")
     _git(root, "commit", "-q", "-m", "next")
     _git(root, "tag", "not-a-release")
+    return root
 
+
+# What the gate lets through with release tags does not break the released code; what it
+# stops does: (migrate target, a statement of the released code, whether it breaks).
+_RELEASED_11 = "SELECT id, name, legacy FROM shop_item"  # v1.1's code
+_RELEASED_10 = "SELECT id, name FROM shop_item"  # v1.0's code
+_RELEASE_PROBES = (
+    ("0003_drop_note", _RELEASED_10, False),  # note: added and dropped inside v1.1
+    ("0004_add_legacy", _RELEASED_11, False),
+    ("0006_drop_tmp", _RELEASED_11, False),  # tmp: added and dropped, unreleased
+    ("0007_drop_legacy", _RELEASED_11, True),  # the one DJG203 with release tags
+)
+
+
+def _migrate_shop(root: Path, target: str, settings: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "django", "migrate", "shop", target, "-v", "0"],
+        cwd=root,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": settings, "PYTHONPATH": str(root)},
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_release_tags_make_the_migrations_of_one_release_one_deploy(tmp_path: Path) -> None:
+    root = _released_project(tmp_path / "p")
     code, report, _ = project_json(root, "--all")
     gate = report["gates"][0]
     assert code == 1
@@ -600,27 +626,43 @@ def test_release_tags_make_the_migrations_of_one_release_one_deploy(tmp_path: Pa
     code, report, _ = project_json(root, "--since", "v1.1", env=tags)
     assert codes_by_object(report["gates"][0]) == {"shop.0007_drop_legacy": {"DJG203"}}
 
-    # What the gate lets through does not break the released code; what it stops does.
-    released_11 = "SELECT id, name, legacy FROM shop_item"  # v1.1's code
-    released_10 = "SELECT id, name FROM shop_item"  # v1.0's code
-    for target, statement, breaks in (
-        ("0003_drop_note", released_10, False),  # note: added and dropped inside v1.1
-        ("0004_add_legacy", released_11, False),
-        ("0006_drop_tmp", released_11, False),  # tmp: added and dropped, unreleased
-        ("0007_drop_legacy", released_11, True),  # the one DJG203 with release tags
-    ):
-        subprocess.run(
-            [sys.executable, "-m", "django", "migrate", "shop", target, "-v", "0"],
-            cwd=root,
-            env={**os.environ, "DJANGO_SETTINGS_MODULE": "proj_settings", "PYTHONPATH": str(root)},
-            check=True,
-            capture_output=True,
-        )
+    # The old-code probes, on SQLite (on PostgreSQL: the next test).
+    for target, statement, breaks in _RELEASE_PROBES:
+        _migrate_shop(root, target, "proj_settings")
         with sqlite3.connect(root / "db.sqlite3") as conn:
             try:
                 conn.execute(statement)
                 broke = False
             except sqlite3.OperationalError:
+                broke = True
+        assert broke is breaks, (target, statement)
+
+
+def test_release_probes_on_postgresql(tmp_path: Path, postgres_db: str) -> None:
+    """The same release history applied step by step on PostgreSQL: the drops the gate
+    lets through with release tags leave the released code's queries working; the one it
+    stops (0007, legacy released in v1.1) breaks them."""
+    import psycopg
+
+    root = _released_project(tmp_path / "p")
+    code, report, _ = project_json(
+        root, "--all", "--backend", "postgresql", env={"DJANGO_GATES_MIGRATIONS_RELEASES": "tags"}
+    )
+    assert code == 1
+    assert codes_by_object(report["gates"][0]) == {"shop.0007_drop_legacy": {"DJG203"}}
+    (root / "pg_settings.py").write_text(
+        "import dj_database_url\n"
+        "from proj_settings import *  # noqa: F403\n\n"
+        f"DATABASES = {{'default': dj_database_url.parse({postgres_db!r})}}\n",
+        encoding="utf-8",
+    )
+    for target, statement, breaks in _RELEASE_PROBES:
+        _migrate_shop(root, target, "pg_settings")
+        with psycopg.connect(postgres_db, autocommit=True) as conn:
+            try:
+                conn.execute(statement)
+                broke = False
+            except psycopg.errors.UndefinedColumn:
                 broke = True
         assert broke is breaks, (target, statement)
 
