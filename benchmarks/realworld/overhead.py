@@ -1,20 +1,34 @@
-"""CPU-time overhead of the query gate on real projects' suites (side by side, one run).
+"""CPU-time overhead of the query gate on real projects' suites, side by side with django-zeal.
 
 For each project already set up by ``run.py`` (its sdist unpacked and its virtualenv
 built in the work directory), runs its suite serially (``-p no:xdist``: one process
-tree, so the CPU time of the run is the CPU time of its child) alternately without
-and with ``--django-gates --gates-n-plus-one=report``, ``--repeat`` times each, and
-reports the median user+system CPU seconds and their ratio. The target is at most
-1.05x. Nothing here is a test: it measures.
+tree, so the CPU time of the run is the CPU time of its child), interleaved round by
+round, three ways:
+
+* ``plain``: the suite as it is;
+* ``gates``: ``--django-gates --gates-n-plus-one=report`` (the query gate, its report
+  written; N+1s reported, not failed, so every run does the same work);
+* ``zeal``: django-zeal (``ZEAL_VERSION``, installed into the project's virtualenv on
+  first use) around every test, as its documentation says for pytest (an autouse
+  ``zeal_context()``), through a small plugin module given with ``-p``: it patches
+  Django once the app registry is ready (what ``ZealConfig.ready`` does, since the
+  project's settings do not list the app) and sets ``ZEAL_RAISE = False`` so an N+1
+  is a warning and no test stops early (the gates' report mode).
+
+It prints, per project, the median user+system CPU seconds of each, and the median
+of the per-round ratios to plain with their range (min-max over the rounds). The
+target of issue 21 is at most 1.03x. Nothing here is a test: it measures.
 
 Usage::
 
     python benchmarks/realworld/overhead.py [--project NAME ...] [--repeat N] [--workdir DIR]
+        [--no-zeal]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -45,7 +59,58 @@ def cpu_seconds(command: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple
     return used, done.returncode
 
 
-def measure(project: harness.Project, workdir: Path, repeat: int) -> tuple[float, float]:
+ZEAL_VERSION = "2.3.0"
+
+# The plugin module that turns django-zeal on around every test (see the docstring).
+ZEAL_PLUGIN = """
+import pytest
+
+_patched = []
+
+
+@pytest.fixture(autouse=True)
+def _djg_bench_zeal():
+    if not _patched:
+        from django.conf import settings
+        from zeal.constants import initialize_app_registry
+        from zeal.patch import patch
+
+        settings.ZEAL_RAISE = False
+        initialize_app_registry()
+        patch()
+        _patched.append(True)
+    from zeal import zeal_context
+
+    with zeal_context():
+        yield
+"""
+
+
+def ensure_zeal(python: Path) -> None:
+    """django-zeal in the project's virtualenv (pinned), installed once."""
+    found = subprocess.run(
+        [str(python), "-c", "import zeal"], capture_output=True, check=False
+    ).returncode
+    if found != 0:
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "--no-deps",
+                f"django-zeal=={ZEAL_VERSION}",
+            ],
+            check=True,
+        )
+
+
+def measure(
+    project: harness.Project, workdir: Path, repeat: int, zeal: bool
+) -> dict[str, list[float]]:
+    """CPU seconds of each round, by variant (plain, gates, zeal)."""
     src = workdir / "src" / project.sdist.removesuffix(".tar.gz")
     python = workdir / "venvs" / project.name / "bin" / "python"
     if not python.is_file() or not src.is_dir():
@@ -55,21 +120,34 @@ def measure(project: harness.Project, workdir: Path, repeat: int) -> tuple[float
     base += ["-p", "no:cacheprovider", "-q", *project.pytest_args]
     for entry in project.deselect:
         base += ["--deselect", entry.id]
-    plain: list[float] = []
-    gates: list[float] = []
+    times: dict[str, list[float]] = {"plain": [], "gates": []}
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        gated = [*base, "--django-gates", "--gates-n-plus-one=report", f"--gates-report={report}"]
+        variants = {
+            "plain": (base, env),
+            "gates": (
+                [*base, "--django-gates", "--gates-n-plus-one=report", f"--gates-report={report}"],
+                env,
+            ),
+        }
+        if zeal:
+            ensure_zeal(python)
+            (Path(tmp) / "djg_bench_zeal.py").write_text(ZEAL_PLUGIN, encoding="utf-8")
+            path = os.pathsep.join(p for p in (tmp, env.get("PYTHONPATH", "")) if p)
+            variants["zeal"] = ([*base, "-p", "djg_bench_zeal"], {**env, "PYTHONPATH": path})
+            times["zeal"] = []
         for _ in range(repeat):
-            seconds, code = cpu_seconds(base, src, env)
-            if code not in (0, 1):
-                raise SystemExit(f"{project.name}: plain run exited {code}")
-            plain.append(seconds)
-            seconds, code = cpu_seconds(gated, src, env)
-            if code not in (0, 1):
-                raise SystemExit(f"{project.name}: gates run exited {code}")
-            gates.append(seconds)
-    return statistics.median(plain), statistics.median(gates)
+            for name, (command, variant_env) in variants.items():
+                seconds, code = cpu_seconds(command, src / project.cwd, variant_env)
+                if code not in (0, 1):
+                    raise SystemExit(f"{project.name}: {name} run exited {code}")
+                times[name].append(seconds)
+    return times
+
+
+def ratio_text(times: dict[str, list[float]], name: str) -> str:
+    ratios = [t / p for t, p in zip(times[name], times["plain"], strict=True)]
+    return f"{statistics.median(ratios):.3f}x ({min(ratios):.3f}-{max(ratios):.3f})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,13 +156,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=harness.DEFAULT_WORKDIR)
     parser.add_argument("--config", type=Path, default=harness.CONFIG)
+    parser.add_argument("--no-zeal", action="store_true", help="leave django-zeal out")
     args = parser.parse_args(argv)
     _common, projects = harness.load_config(args.config)
     names = args.project or list(projects)
-    print(f"{'project':<22} {'plain CPU s':>11} {'gates CPU s':>11} {'ratio':>7}")
+    print(
+        "| project | plain CPU s | gates CPU s | gates / plain (range) "
+        + ("| django-zeal CPU s | zeal / plain (range) |" if not args.no_zeal else "|")
+    )
+    print("|---|---:|---:|---:|" + ("---:|---:|" if not args.no_zeal else ""))
     for name in names:
-        plain, gates = measure(projects[name], args.workdir, args.repeat)
-        print(f"{name:<22} {plain:>11.2f} {gates:>11.2f} {gates / plain:>6.3f}x", flush=True)
+        times = measure(projects[name], args.workdir, args.repeat, not args.no_zeal)
+        row = (
+            f"| {name} | {statistics.median(times['plain']):.2f} "
+            f"| {statistics.median(times['gates']):.2f} | {ratio_text(times, 'gates')} |"
+        )
+        if "zeal" in times:
+            row += f" {statistics.median(times['zeal']):.2f} | {ratio_text(times, 'zeal')} |"
+        print(row, flush=True)
     return 0
 
 

@@ -56,6 +56,16 @@ MAX_FP_SHARE = 0.01
 _TESTS = re.compile(r"^in (\d+) tests: ", re.MULTILINE)
 
 
+def _portable(path: str) -> str:
+    """A finding's path as labels name it: a file of an installed package (a template
+    of a crispy-forms pack) from the package down, since the virtualenv's absolute
+    path differs from machine to machine."""
+    for marker in ("/site-packages/", "/dist-packages/"):
+        if marker in path:
+            return path.split(marker, 1)[1]
+    return path
+
+
 @dataclass
 class Label:
     location: str
@@ -66,7 +76,7 @@ class Label:
     hits: int = 0
 
     def matches(self, finding: dict[str, Any]) -> bool:
-        where = f"{finding.get('path')}:{finding.get('line')}"
+        where = f"{_portable(str(finding.get('path')))}:{finding.get('line')}"
         headline = str(finding.get("message", "")).split("\n", 1)[0]
         return where == self.location and self.match in headline
 
@@ -157,7 +167,8 @@ def judge(project: str, reports: Path, labels: list[Label], summary: dict[str, A
         if len(matching) != 1:
             headline = str(finding["message"]).split("\n", 1)[0][:120]
             state = "no label" if not matching else f"{len(matching)} labels"
-            row.unlabelled.append(f"{finding['path']}:{finding['line']} ({state}): {headline}")
+            where = f"{_portable(finding['path'])}:{finding['line']}"
+            row.unlabelled.append(f"{where} ({state}): {headline}")
             continue
         label = matching[0]
         label.hits += 1

@@ -7,7 +7,10 @@ For every project of ``projects.toml`` (beside this file) it:
 2. unpacks it into ``<workdir>/src`` (reused when already there);
 3. creates ``<workdir>/venvs/<name>`` with Python 3.11 and installs this repository's
    plugin (editable), Django, pytest-django, pytest-xdist, the project itself and its
-   test requirements (reused while the install spec is unchanged);
+   test requirements (reused while the install spec is unchanged); for an application
+   that ships a lock file (``requirements_lock``, a ``uv.lock``), every pin of its
+   default and dev groups, exported with a pinned uv; then its ``setup`` commands (an
+   application's own test preparation, run once in the unpacked sdist);
 4. runs its suite three times with ``-n N``: plain pytest (the baseline),
    ``--django-gates --gates-n-plus-one=report`` (N+1s are warnings; the JSON report
    holds the DJG101 findings) and ``--django-gates`` in the default ``fail`` mode (how
@@ -88,9 +91,12 @@ class Project:
     install: str
     plugin_install: str
     requirements: tuple[str, ...]
+    requirements_lock: str
+    setup: tuple[str, ...]
     settings: str
     pythonpath: tuple[str, ...]
     env: dict[str, str]
+    cwd: str
     test_paths: tuple[str, ...]
     pytest_args: tuple[str, ...]
     deselect: tuple[Deselect, ...]
@@ -202,9 +208,12 @@ def load_config(path: Path) -> tuple[Common, dict[str, Project]]:
             install=install,
             plugin_install=plugin_install,
             requirements=requirements,
+            requirements_lock=table.get("requirements_lock", ""),
+            setup=_strings(table.get("setup", []), f"{where}.setup"),
             settings=table.get("settings", ""),
             pythonpath=_strings(table.get("pythonpath", []), f"{where}.pythonpath"),
             env=dict(env),
+            cwd=table.get("cwd", "."),
             test_paths=_strings(table.get("test_paths", []), f"{where}.test_paths"),
             pytest_args=_strings(table.get("pytest_args", []), f"{where}.pytest_args"),
             deselect=tuple(deselect),
@@ -230,13 +239,21 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def check(command: Sequence[str], *, cwd: Path | None = None, logfile: Path) -> None:
+def check(
+    command: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    logfile: Path,
+    env: dict[str, str] | None = None,
+) -> None:
     """Run a set-up command, its output to ``logfile``; raise with the tail on failure."""
     logfile.parent.mkdir(parents=True, exist_ok=True)
     with logfile.open("a", encoding="utf-8") as fh:
         fh.write(f"$ {' '.join(command)}\n")
         fh.flush()
-        result = subprocess.run(command, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, check=False)
+        result = subprocess.run(
+            command, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, check=False
+        )
     if result.returncode != 0:
         tail = "\n".join(logfile.read_text(encoding="utf-8").splitlines()[-25:])
         raise HarnessError(
@@ -320,7 +337,7 @@ def unpack(sdist: Path, project: Project, workdir: Path) -> Path:
             tar.extractall(tmp, filter="data")
             (Path(tmp) / top).rename(dest)
     stamp.write_text(json.dumps({"sha256": project.sha256, "sdist": sdist.name}))
-    missing = [p for p in project.test_paths if not (dest / p).exists()]
+    missing = [p for p in project.test_paths if not (dest / project.cwd / p).exists()]
     if missing:
         raise HarnessError(f"{project.name}: the sdist has no {missing}: no tests to run")
     return dest
@@ -329,17 +346,79 @@ def unpack(sdist: Path, project: Project, workdir: Path) -> Path:
 # --- virtualenv ----------------------------------------------------------------------
 
 
-def install_spec(project: Project, common: Common, src: Path) -> list[str]:
+def install_spec(project: Project, common: Common, src: Path, workdir: Path) -> list[str]:
     """The ``pip install`` arguments of a project's virtualenv."""
     project_arg = ["-e", str(src)] if project.install == "editable" else [str(src)]
     plugin_arg = ["-e", str(REPO)] if project.plugin_install == "editable" else [str(REPO)]
+    locked = locked_requirements(project, common, src, workdir)
     return [
         *plugin_arg,
         common.django,
         *common.requirements,
         *project_arg,
         *project.requirements,
+        *locked,
     ]
+
+
+# uv, to read an application's uv.lock (requirements_lock); pinned, installed once.
+UV_REQUIREMENT = "uv==0.13.9"
+
+
+def _uv(workdir: Path) -> str:
+    tools = workdir / "tools"
+    uv = tools / "bin" / "uv"
+    if not uv.exists():
+        log(f"installing {UV_REQUIREMENT} into {tools} (to read requirements_lock)")
+        subprocess.run([sys.executable, "-m", "venv", str(tools)], check=True)
+        subprocess.run(
+            [str(tools / "bin" / "python"), "-m", "pip", "install", "-q", UV_REQUIREMENT],
+            check=True,
+        )
+    return str(uv)
+
+
+def locked_requirements(project: Project, common: Common, src: Path, workdir: Path) -> list[str]:
+    """The ``name==version`` pins of the project's lock file (its default and dev groups),
+    less the project itself and what [common] pins (Django, pytest, pytest-django,
+    pytest-xdist: the harness's versions win, as for every other project)."""
+    if not project.requirements_lock:
+        return []
+    lock = src / project.requirements_lock
+    if not lock.is_file():
+        raise HarnessError(f"{project.name}: requirements_lock {lock} is not in the sdist")
+    done = subprocess.run(
+        [
+            _uv(workdir),
+            "export",
+            "--frozen",
+            "--no-hashes",
+            "--no-emit-project",
+            "--no-header",
+            "--no-annotate",
+            "--format",
+            "requirements-txt",
+        ],
+        cwd=lock.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise HarnessError(f"{project.name}: uv export of {lock} failed:\n{done.stderr}")
+    ours = {
+        re.split(r"[=~<>!\[ ;]", req, maxsplit=1)[0].lower().replace("_", "-")
+        for req in (common.django, *common.requirements)
+    }
+    pins = []
+    for line in done.stdout.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        name = re.split(r"[=~<>!\[ ;]", line, maxsplit=1)[0].lower().replace("_", "-")
+        if name not in ours:
+            pins.append(line)
+    return pins
 
 
 def plugin_tree_hash() -> str:
@@ -357,7 +436,7 @@ def ensure_venv(project: Project, common: Common, src: Path, workdir: Path) -> P
     """``<workdir>/venvs/<name>`` with everything installed; its python."""
     venv = workdir / "venvs" / project.name
     python = venv / "bin" / "python"
-    spec = install_spec(project, common, src)
+    spec = install_spec(project, common, src, workdir)
     stamp = venv / STAMP
     setup_log = workdir / "logs" / f"{project.name}.setup.log"
     if not (python.exists() and stamp.is_file() and json.loads(stamp.read_text()) == spec):
@@ -389,6 +468,15 @@ def ensure_venv(project: Project, common: Common, src: Path, workdir: Path) -> P
                 logfile=setup_log,
             )
             plugin_stamp.write_text(current)
+    setup_stamp = src / ".djg-realworld-setup.json"
+    if project.setup and not (
+        setup_stamp.is_file() and json.loads(setup_stamp.read_text()) == list(project.setup)
+    ):
+        env = run_env(project, src, python)
+        for command in project.setup:
+            log(f"{project.name}: setup: {command} (in {src})")
+            check(["bash", "-c", command], cwd=src, logfile=setup_log, env=env)
+        setup_stamp.write_text(json.dumps(list(project.setup)))
     return python
 
 
@@ -492,11 +580,11 @@ def run_pytest(
     log(f"{project.name}: {mode} run: {' '.join(command[1:])}")
     start = time.monotonic()
     with logfile.open("w", encoding="utf-8") as fh:
-        fh.write(f"$ cd {src} && {' '.join(command)}\n")
+        fh.write(f"$ cd {src / project.cwd} && {' '.join(command)}\n")
         fh.flush()
         result = subprocess.run(
             command,
-            cwd=src,
+            cwd=src / project.cwd,
             env=run_env(project, src, python),
             stdout=fh,
             stderr=subprocess.STDOUT,

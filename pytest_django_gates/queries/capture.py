@@ -57,11 +57,13 @@ _sources: dict[int, Source] = {}
 # The values ``values()`` / ``values_list()`` queries of multi-row querysets returned
 # since the test started (up to MAX_FETCHED): a loop over them walks rows of a query
 # (see :mod:`pytest_django_gates.queries.items`).
-_fetched: set[object] = set()
+_fetched = loop_items.FetchedValues()
 MAX_FETCHED = 100_000
-# How many times each repeated call path's loop was judged in this recording.
-_judged: dict[Site, int] = {}
-JUDGED_PER_SITE = 2
+# How many times each repeated statement's loop was judged in this recording, by call
+# path and SQL text: per statement, since one line can run several (get_or_create's
+# SAVEPOINT, SELECT and RELEASE), and the ones run first must not use up the SELECT's.
+_judged: dict[tuple[Site, str], int] = {}
+JUDGED_PER_STATEMENT = 2
 _source_counter = 0
 _rows = itertools.count(1)
 
@@ -290,9 +292,9 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
         and not write
         and not site.ignored
         and (relation is None or not relation.source)
-        and _judged.get(site, 0) < JUDGED_PER_SITE
+        and _judged.get((site, text), 0) < JUDGED_PER_STATEMENT
     ):
-        _judged[site] = _judged.get(site, 0) + 1
+        _judged[site, text] = _judged.get((site, text), 0) + 1
         judged = loop_items.judge(sys._getframe(1), _classifier.kind, _fetched)
     event = QueryEvent(
         alias=alias,

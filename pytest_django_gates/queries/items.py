@@ -17,7 +17,8 @@ frame's line (:func:`pytest_django_gates.queries.loops.enclosing`), innermost fi
   (``for book in Book.objects.filter(...)``) or a queryset or manager held in a name,
   or when the value bound per iteration is (or holds) a model instance read from the
   database, or a value a ``values()`` / ``values_list()`` query of this test fetched
-  (``for pk in Book.objects.values_list("pk", flat=True)`` handed on as a list);
+  (``for pk in Book.objects.values_list("pk", flat=True)`` handed on as a list): that
+  very object, not an equal one (:class:`FetchedValues`);
 * a ``while`` loop, and a ``for`` whose values are anything else (strings, numbers
   no query fetched, dicts, objects being built), walks **input**;
 * a loop over a collection written in the code (``for kind in ("a", "b")``) is
@@ -30,7 +31,8 @@ serializer method called per row by a library, ``get_author(self, obj)``) makes 
 rows. Otherwise nothing is known, and the query is judged as before (``DJG101``).
 
 Only called for a call path the recording has already seen (a repetition), at most
-a few times per call path: reading frame locals costs more than the rest of a
+a few times per statement of that call path (one line can run several: get_or_create's
+SELECT, SAVEPOINT and RELEASE): reading frame locals costs more than the rest of a
 query's capture.
 """
 
@@ -50,6 +52,37 @@ from pytest_django_gates.queries.stack import LIBRARY, STOP, TEST, USER
 MAX_FRAMES = 40  # frames looked at from the query outwards
 WHILE_LOOP = "a while loop"
 _SCALARS = frozenset({str, bytes, int, float})
+
+
+class FetchedValues:
+    """The values ``values()`` / ``values_list()`` queries returned, kept by identity.
+
+    A loop over the very objects a query returned (``pks = list(qs.values_list("pk",
+    flat=True))`` handed on) walks rows; a loop over equal values that came from
+    elsewhere (the codenames a form posted, which match the table's by construction)
+    walks input. Holding each object keeps its ``id()`` unique while it is held. Small
+    integers are shared objects in CPython, so for them identity is equality, as before.
+    """
+
+    __slots__ = ("_by_id",)
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, object] = {}
+
+    def add(self, value: object) -> None:
+        self._by_id[id(value)] = value
+
+    def __contains__(self, value: object) -> bool:
+        return self._by_id.get(id(value), _ABSENT) is value
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def clear(self) -> None:
+        self._by_id.clear()
+
+
+_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -117,8 +150,9 @@ def _value_rows(value: Any, fetched: Container[object], depth: int = 0) -> bool:
     if issubclass(kind, (queryset, manager)):
         return True
     if depth == 0 and kind in _SCALARS:
-        # A value a values() / values_list() query returned; not inside a tuple: the
-        # rows of a dataset or a CSV file hold ids that rows of a table have too.
+        # The very object a values() / values_list() query returned (FetchedValues:
+        # by identity); not inside a tuple: the rows of a dataset or a CSV file hold
+        # ids that rows of a table have too.
         return value in fetched
     if depth == 0 and kind in (tuple, list):
         return any(_value_rows(v, fetched, 1) for v in value[:4])

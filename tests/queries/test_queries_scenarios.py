@@ -65,6 +65,23 @@ def test_input_loops_are_warnings(sqlite_run: tuple[Any, dict[str, Any]], scenar
     assert f"test_scenarios.py::{scenario} " not in result.stdout.split("short test summary")[-1]
 
 
+def test_a_create_per_input_item_is_a_write_warning_not_an_n_plus_one(
+    sqlite_run: tuple[Any, dict[str, Any]],
+) -> None:
+    """get_or_create per item of the input, creating each: the SAVEPOINT and RELEASE at
+    the SELECT's line do not use up its judging (they did: a DJG101 error). The SELECT
+    per item is DJG110, the INSERT per item DJG107: two warnings, the test passes."""
+    result, report = sqlite_run
+    scenario = "test_created_names_of_a_request_body"
+    findings = _by_test(report).get(scenario)
+    assert findings, result.stdout[-3000:]
+    assert {(f["code"], f["severity"]) for f in findings} == {
+        ("DJG107", "warning"),
+        ("DJG110", "warning"),
+    }, findings
+    assert f"test_scenarios.py::{scenario} " not in result.stdout.split("short test summary")[-1]
+
+
 @pytest.mark.parametrize("scenario", OK)
 def test_does_not_flag(sqlite_run: tuple[Any, dict[str, Any]], scenario: str) -> None:
     result, report = sqlite_run

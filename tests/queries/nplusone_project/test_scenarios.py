@@ -9,7 +9,7 @@ import serializerlib
 from django.db.models import Prefetch
 from django.test import AsyncClient
 from shop import services
-from shop.models import Author, Book, Loan, Review
+from shop.models import Author, Book, Loan, Review, Tag
 
 
 def test_catch_fk_loop(data):
@@ -495,6 +495,22 @@ def test_input_lines_of_a_document(data):
 
 def test_input_nested_items_of_a_request_body(data):
     assert len(services.tags_of_request([{"name": "t0"}, {"name": "t1"}, {"name": "t2"}])) == 3
+
+
+def test_created_names_of_a_request_body(data):
+    # get_or_create of names no row has: each item's SELECT shares its line with the
+    # SAVEPOINT and RELEASE of the create, which must not use up the SELECT's judging
+    # (it did: a DJG101 on guardian's assign_perm). DJG110 for the SELECT and DJG107 for
+    # the INSERT per item, both warnings; see test_queries_scenarios.py.
+    names = [{"name": "new0"}, {"name": "new1"}, {"name": "new2"}]
+    assert len(services.tags_created_for_request(names)) == 3
+
+
+def test_input_lines_equal_to_values_fetched(data):
+    # The lines equal names a values_list() query returned (as a form's posted choices
+    # equal the table's values), but they are other objects: the loop walks the input.
+    assert sorted(Tag.objects.values_list("name", flat=True))[:2] == ["t0", "t1"]
+    assert [t.name for t in services.tags_of_pasted_text("t0\nt1\n")] == ["t0", "t1"]
 
 
 def test_input_recipients_of_an_email(data):

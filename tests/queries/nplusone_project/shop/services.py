@@ -333,6 +333,18 @@ def tags_of_request(items):
     return tags
 
 
+def tags_created_for_request(items):
+    """The nested items of one request body, each created when missing (get_or_create
+    runs a SELECT, then SAVEPOINT, INSERT and RELEASE, all from this one line)."""
+    return [Tag.objects.get_or_create(name=item["name"])[0] for item in items]
+
+
+def tags_of_pasted_text(text):
+    """Tag names pasted into a form, one per line, each looked up by name."""
+    names = text.split()
+    return [Tag.objects.get(name=name) for name in names]
+
+
 def known_recipients(recipients):
     """The recipients of one incoming email that are authors: one lookup per address."""
     return [address for address in recipients if Author.objects.filter(name=address).exists()]
