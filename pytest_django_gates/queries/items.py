@@ -10,7 +10,7 @@ batching, but not the N+1 a failing test announces (``DJG110``, a warning by def
 to the test runner (the test's own loops are never judged: the gate judges the code
 under test): the code under test, and the libraries it called (a serializer library that
 resolves each primary key of a request body; not the standard library, not Django
-outside ``django.contrib``, not asgiref). For each loop whose iteration runs the
+outside ``django.contrib`` and ``django.forms``, not asgiref). For each loop whose iteration runs the
 frame's line (:func:`pytest_django_gates.queries.loops.enclosing`), innermost first:
 
 * the loop walks **rows** when it iterates a query written inline
@@ -95,10 +95,16 @@ class LoopItems:
     line: int  # its first line
 
 
+# Django's packages whose loops are judged: django.contrib (the admin's change list walks
+# its rows) and django.forms (a formset validates each posted form: its hidden id field
+# looks each one up; a form cleans each of its fields).
+_JUDGED_DJANGO = frozenset({"contrib", "forms"})
+
+
 @lru_cache(maxsize=1)
 def _skipped_roots() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(the standard library's roots, the packages' roots) whose loops are never judged:
-    Django outside ``django.contrib``, asgiref and this plugin."""
+    Django outside ``django.contrib`` and ``django.forms``, asgiref and this plugin."""
     paths = sysconfig.get_paths()
     stdlib = tuple(
         os.path.realpath(paths[key]) + os.sep for key in ("stdlib", "platstdlib") if paths.get(key)
@@ -113,14 +119,16 @@ def _skipped_roots() -> tuple[tuple[str, ...], tuple[str, ...]]:
         return stdlib, tuple(packages)
     packages.append(os.path.dirname(os.path.realpath(asgiref.__file__)) + os.sep)
     django_root = os.path.dirname(os.path.realpath(django.__file__)) + os.sep
-    packages += [django_root + name for name in os.listdir(django_root) if name != "contrib"]
+    packages += [
+        django_root + name for name in os.listdir(django_root) if name not in _JUDGED_DJANGO
+    ]
     return stdlib, tuple(sorted(packages))
 
 
 @lru_cache(maxsize=2048)
 def _judged_library(filename: str) -> bool:
     """A library frame whose loops are judged: a third-party package, or
-    ``django.contrib`` (the admin's change list walks its rows)."""
+    ``django.contrib`` and ``django.forms`` (see :data:`_JUDGED_DJANGO`)."""
     if filename.startswith("<"):
         return False
     real = os.path.realpath(filename)

@@ -513,6 +513,17 @@ def test_input_lines_equal_to_values_fetched(data):
     assert [t.name for t in services.tags_of_pasted_text("t0\nt1\n")] == ["t0", "t1"]
 
 
+def test_input_forms_of_a_posted_formset(data):
+    # Django's formset validates each posted form; each form's id field runs a get():
+    # one query per form the request sent (the loops are django.forms').
+    books = list(Book.objects.order_by("pk"))
+    post = {"form-TOTAL_FORMS": "3", "form-INITIAL_FORMS": "3"}
+    for i, book in enumerate(books):
+        post[f"form-{i}-id"] = str(book.pk)
+        post[f"form-{i}-title"] = f"new {i}"
+    assert services.retitle_books(post)
+
+
 def test_input_recipients_of_an_email(data):
     assert services.known_recipients(["a0", "a1", "nobody"]) == ["a0", "a1"]
 

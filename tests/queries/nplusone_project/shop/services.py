@@ -345,6 +345,17 @@ def tags_of_pasted_text(text):
     return [Tag.objects.get(name=name) for name in names]
 
 
+def retitle_books(post):
+    """A model formset of the posted books: validating it cleans each posted form, whose
+    hidden id field looks its book up (one query per form of the request)."""
+    from django.forms import modelformset_factory
+
+    formset = modelformset_factory(Book, fields=["title"], extra=0)(
+        post, queryset=Book.objects.order_by("pk")
+    )
+    return formset.is_valid()
+
+
 def known_recipients(recipients):
     """The recipients of one incoming email that are authors: one lookup per address."""
     return [address for address in recipients if Author.objects.filter(name=address).exists()]
