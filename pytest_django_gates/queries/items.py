@@ -10,8 +10,9 @@ batching, but not the N+1 a failing test announces (``DJG110``, a warning by def
 to the test runner (the test's own loops are never judged: the gate judges the code
 under test): the code under test, and the libraries it called (a serializer library that
 resolves each primary key of a request body; not the standard library, not Django
-outside ``django.contrib`` and ``django.forms``, not asgiref). For each loop whose iteration runs the
-frame's line (:func:`pytest_django_gates.queries.loops.enclosing`), innermost first:
+outside ``django.contrib`` and ``django.forms``, not asgiref). For each loop whose
+iteration runs the frame's line (:func:`pytest_django_gates.queries.loops.enclosing`),
+innermost first:
 
 * the loop walks **rows** when it iterates a query written inline
   (``for book in Book.objects.filter(...)``) or a queryset or manager held in a name,
