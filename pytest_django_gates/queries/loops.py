@@ -8,8 +8,9 @@ iteration, which is not the case for:
   ``return``\\s, ``raise``\\s or ``break``\\s out (``break`` only leaves the
   innermost loop, so an outer loop still repeats it);
 * a loop over a collection written in the code (a literal tuple or list,
-  ``range(3)``, an enumeration class such as ``Authenticator.Type``, a module
-  constant ``STATES``): it repeats a number of times fixed by the code, not once
+  ``range(3)``, an enumeration class such as ``Authenticator.Type`` or its members,
+  ``Roles.choices``, a module constant ``STATES``): it repeats a number of times
+  fixed by the code, not once
   per row (:func:`constant` tells such lines);
 * the first iterable of a comprehension, evaluated once before it loops
   (``", ".join(b.title for b in author.books.all())``): on Python 3.11+ the
@@ -94,9 +95,20 @@ def _constant_iter(node: ast.expr) -> bool:
         if node.func.id in _FIXED_CALLS and node.args and not node.keywords:
             return all(isinstance(a, ast.Constant) or _constant_iter(a) for a in node.args)
         return False
+    if (
+        isinstance(node, ast.Attribute)
+        and node.attr in _ENUM_MEMBERS
+        and _constant_iter(node.value)
+    ):
+        # The members of an enumeration: Django's MailRoles.choices, Color.__members__.
+        return True
     name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
     # A class (an enumeration: Authenticator.Type) or a module constant (STATES).
     return bool(name) and name[0].isupper()
+
+
+# What an enumeration class lists (Django's Choices: choices, values, labels, names).
+_ENUM_MEMBERS = frozenset({"choices", "values", "labels", "names", "__members__"})
 
 
 # Methods only a manager or a queryset has (``values`` is also a dict's, ``filter`` a

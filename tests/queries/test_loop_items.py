@@ -34,6 +34,15 @@ SOURCE = textwrap.dedent(
         def numbered(self, lines):
             for number, line in enumerate(lines, 1):
                 q(line)
+
+
+    def roles(form):
+        for role, label in form.fields["role"].choices:
+            q(role)
+        for role, label in Roles.choices:
+            q(role)
+        for value in Color.__members__:
+            q(value)
     """
 )
 
@@ -54,3 +63,13 @@ def test_a_function_without_for_or_while_is_not_parsed(tmp_path: Path) -> None:
     # enumerate's counter is not what the loop walks
     (numbered,) = loops.enclosing(name, 25)
     assert numbered.targets == ("line",)
+
+
+def test_a_loop_over_an_enumeration_s_members_is_fixed(tmp_path: Path) -> None:
+    """``Roles.choices`` (Django's Choices) and ``Color.__members__`` list what the code
+    defines; a form field's ``choices`` may be rows of a query (a ModelChoiceField)."""
+    path = tmp_path / "mod.py"
+    path.write_text(SOURCE)
+    name = str(path)
+    by_line = {line: loops.enclosing(name, line) for line in (30, 32, 34)}
+    assert [head.fixed for (head,) in by_line.values()] == [False, True, True]

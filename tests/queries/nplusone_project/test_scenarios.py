@@ -318,6 +318,10 @@ def test_ok_loop_over_a_fixed_tuple_of_values(data):
     assert services.reviews_per_star_value() == [True, True, True]
 
 
+def test_ok_loop_over_the_choices_of_an_enumeration(data):
+    assert services.reviews_per_star_choice() == [True, True, False]
+
+
 def test_catch_top_rows_per_row(data):
     assert all(services.newest_books_per_author())
 
