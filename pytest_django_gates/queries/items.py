@@ -232,7 +232,13 @@ def judge(
         if kind == USER or (kind == LIBRARY and _judged_library(filename)):
             if kind == USER and innermost_code is None:
                 innermost_code = f
-            for head in loops.enclosing(filename, f.f_lineno):
+            heads = loops.enclosing(filename, f.f_lineno)
+            if heads and not loops.repeats(filename, f.f_lineno, f.f_code, f.f_lasti):
+                # The running instruction is not one a loop repeats: a comprehension's
+                # first iterable being evaluated (``{str(o.pk) for o in qs}`` runs qs's
+                # query once), a ``for`` header fetching its rows.
+                heads = ()
+            for head in heads:
                 verdict = _judge_head(head, f, fetched)
                 if verdict == "rows":
                     return LoopItems(True, "rows", filename, head.line)

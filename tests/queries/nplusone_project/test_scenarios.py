@@ -528,6 +528,14 @@ def test_input_forms_of_a_posted_formset(data):
     assert services.retitle_books(post)
 
 
+def test_input_two_choice_fields_of_a_posted_form(data):
+    # Each field's check runs its query as the first iterable of a comprehension (once
+    # per field, not per row of it); the repetition is the form's fields, cleaned in
+    # django.forms' loop: a warning at most.
+    first, second = Tag.objects.order_by("pk")[:2]
+    assert services.tag_pair_form_is_valid({"first": [first.pk], "second": [second.pk]})
+
+
 def test_input_recipients_of_an_email(data):
     assert services.known_recipients(["a0", "a1", "nobody"]) == ["a0", "a1"]
 

@@ -367,6 +367,19 @@ def retitle_books(post):
     return formset.is_valid()
 
 
+def tag_pair_form_is_valid(post):
+    """A form with two multiple-choice fields over tags: cleaning each checks its posted
+    ids with one ``filter(pk__in=...)`` query, evaluated by the comprehension that reads
+    the primary keys back (Django's ``_check_values``)."""
+    from django import forms
+
+    class TagPairForm(forms.Form):
+        first = forms.ModelMultipleChoiceField(queryset=Tag.objects.all())
+        second = forms.ModelMultipleChoiceField(queryset=Tag.objects.all())
+
+    return TagPairForm(post).is_valid()
+
+
 def known_recipients(recipients):
     """The recipients of one incoming email that are authors: one lookup per address."""
     return [address for address in recipients if Author.objects.filter(name=address).exists()]
