@@ -246,6 +246,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if project not in ran:
             print(f"{project}: not in {summary_path}", file=sys.stderr)
             return 2
+        if not (args.report_dir / f"{project}.json").is_file():
+            print(
+                f"{project}: {args.report_dir / (project + '.json')} does not exist (its "
+                "report-mode run did not finish): run benchmarks/realworld/run.py again",
+                file=sys.stderr,
+            )
+            return 2
         rows.append(judge(project, args.report_dir, labels.get(project, []), summary))
     print(render(rows))
     ok = True

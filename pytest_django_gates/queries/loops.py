@@ -280,14 +280,19 @@ class _Walker:
 def loop_map(filename: str) -> LoopMap:
     """The loops of ``filename``. Unreadable or unparsable files have none."""
     source = "".join(linecache.getlines(filename))
-    walker = _Walker()
+    tree: ast.Module | None = None
     if source:
         try:
             tree = ast.parse(source, filename)
         except (SyntaxError, ValueError):
             tree = None
-        if tree is not None:
-            walker.visit_block(tree.body, 0, 0)
+    return _build(tree)
+
+
+def _build(tree: ast.Module | None) -> LoopMap:
+    walker = _Walker()
+    if tree is not None:
+        walker.visit_block(tree.body, 0, 0)
     return LoopMap(
         repeated=frozenset(walker.repeated - walker.once),
         once=frozenset(walker.once),
@@ -302,13 +307,13 @@ _DEF = re.compile(r"\s*(async\s+)?def\s")
 
 
 @lru_cache(maxsize=8192)
-def _function_may_loop(filename: str, line: int) -> bool:
-    """A cheap test before parsing a file: does the function around ``line`` have the
-    word ``for`` or ``while`` at all? Conservative: module-level code, or a line it
-    cannot place, answers yes (the parser decides)."""
+def _function_span(filename: str, line: int) -> tuple[int, int] | None:
+    """The lines (1-based, first and last) of the innermost function around ``line``:
+    from its ``def`` line to its last line, found from the indentation; None for
+    module-level code or a line it cannot place."""
     lines = linecache.getlines(filename)
     if not 0 < line <= len(lines):
-        return True
+        return None
     text = lines[line - 1]
     indent = len(text) - len(text.lstrip())
     start = None
@@ -318,23 +323,60 @@ def _function_may_loop(filename: str, line: int) -> bool:
             start = i
             break
     if start is None:
-        return True
+        return None
     def_indent = len(lines[start]) - len(lines[start].lstrip())
-    for i in range(start, len(lines)):
+    for i in range(start + 1, len(lines)):
         body = lines[i]
         stripped = body.strip()
         if (
-            i > start
-            and stripped
+            stripped
             and not stripped.startswith(("#", ")", "]", "}", "@"))
             and len(body) - len(body.lstrip()) <= def_indent
         ):
             # The function ended; a line past its end is not in it (module-level code
-            # after a function): let the parser decide.
-            return i < line
-        if _LOOP_WORD.search(body.split("#", 1)[0]):
-            return True
-    return False
+            # after a function).
+            return (start + 1, i) if i >= line else None
+    return start + 1, len(lines)
+
+
+@lru_cache(maxsize=8192)
+def _function_may_loop(filename: str, line: int) -> bool:
+    """A cheap test before parsing: does the function around ``line`` have the word
+    ``for`` or ``while`` at all? Conservative: module-level code, or a line it cannot
+    place, answers yes (the parser decides)."""
+    span = _function_span(filename, line)
+    if span is None:
+        return True
+    lines = linecache.getlines(filename)[span[0] - 1 : span[1]]
+    return any(_LOOP_WORD.search(body.split("#", 1)[0]) for body in lines)
+
+
+def _map_of(filename: str, line: int) -> LoopMap:
+    """The loops of the function around ``line`` (parsed alone: the source a query's
+    call path names, not its whole file), or of the whole file for module-level code
+    or a function whose lines do not parse on their own."""
+    span = _function_span(filename, line)
+    if span is None:
+        return loop_map(filename)
+    return _function_loop_map(filename, *span)
+
+
+@lru_cache(maxsize=4096)
+def _function_loop_map(filename: str, first: int, last: int) -> LoopMap:
+    lines = linecache.getlines(filename)[first - 1 : last]
+    source = "".join(lines)
+    offset = first - 1
+    if lines and lines[0][:1].isspace():
+        # A method or a nested function: indented, so parsed inside a block that keeps
+        # its columns (the comprehension spans compare columns).
+        source = "if 1:\n" + source
+        offset -= 1
+    try:
+        tree = ast.parse(source, filename)
+    except (SyntaxError, ValueError):
+        return loop_map(filename)
+    ast.increment_lineno(tree, offset)
+    return _build(tree)
 
 
 @lru_cache(maxsize=4096)
@@ -344,7 +386,7 @@ def enclosing(filename: str, line: int) -> tuple[LoopHead, ...]:
     or ``while`` in it is not parsed."""
     if not _function_may_loop(filename, line):
         return ()
-    heads = loop_map(filename).heads
+    heads = _map_of(filename, line).heads
     found = [(last - first, head) for first, last, head in heads if first <= line <= last]
     found.sort(key=lambda pair: (pair[0], -pair[1].line))
     return tuple(head for _size, head in found)
@@ -379,7 +421,7 @@ def repeats(filename: str, line: int, code: CodeType | None = None, lasti: int =
     """Whether the code running at ``filename:line`` (instruction ``lasti`` of ``code``)
     runs once per iteration of some loop."""
     comprehension_frame = code is not None and code.co_name in COMPREHENSION_FRAMES
-    loops = loop_map(filename)
+    loops = _map_of(filename, line)
     on_line = [c for c in loops.comprehensions if c[0][0] <= line <= c[0][2]]
     position = _position(code, lasti) if on_line else None
     # Innermost first: a comprehension nested in another one's element decides.
@@ -407,4 +449,4 @@ def repeats(filename: str, line: int, code: CodeType | None = None, lasti: int =
 
 def constant(filename: str, line: int) -> bool:
     """Whether only a loop over a collection written in the code repeats this line."""
-    return line in loop_map(filename).constant
+    return line in _map_of(filename, line).constant

@@ -73,3 +73,42 @@ def test_a_loop_over_an_enumeration_s_members_is_fixed(tmp_path: Path) -> None:
     name = str(path)
     by_line = {line: loops.enclosing(name, line) for line in (30, 32, 34)}
     assert [head.fixed for (head,) in by_line.values()] == [False, True, True]
+
+
+def test_a_function_parsed_alone_gives_what_the_whole_file_gives() -> None:
+    """The loops of the function around a line are parsed from its own lines (methods
+    too, indented), and every line answers as it would from the whole file's parse:
+    checked on every line of real modules of this package and of Django."""
+    import django.db.models.query as django_query
+
+    from pytest_django_gates.queries import detect
+
+    for module in (detect, loops, django_query):
+        name = str(module.__file__)
+        whole = loops.loop_map(name)
+        total = len(linecache_lines(name))
+        for line in range(1, total + 1):
+            part = loops._map_of(name, line)
+            assert (line in part.repeated) == (line in whole.repeated), (name, line)
+            assert (line in part.once) == (line in whole.once), (name, line)
+            assert (line in part.constant) == (line in whole.constant), (name, line)
+            assert [h for f, la, h in part.heads if f <= line <= la] == [
+                h for f, la, h in whole.heads if f <= line <= la
+            ], (name, line)
+
+
+def test_a_function_that_does_not_parse_alone_falls_back_to_the_file(tmp_path: Path) -> None:
+    # A string whose lines start at column 0 ends the function for the indentation
+    # scan, so the loop's line seems to lie past it: the whole file is parsed instead.
+    path = tmp_path / "mod.py"
+    path.write_text(
+        "def f(rows):\n    text = '''\nno indent\n'''\n    for row in rows:\n        q(row)\n"
+    )
+    (head,) = loops.enclosing(str(path), 6)
+    assert head.targets == ("row",)
+
+
+def linecache_lines(name: str) -> list[str]:
+    import linecache
+
+    return linecache.getlines(name)
