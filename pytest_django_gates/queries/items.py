@@ -40,6 +40,7 @@ query's capture.
 from __future__ import annotations
 
 import os
+import sys
 import sysconfig
 from collections.abc import Callable, Container
 from dataclasses import dataclass
@@ -51,6 +52,8 @@ from pytest_django_gates.queries import loops
 from pytest_django_gates.queries.stack import LIBRARY, STOP, TEST, USER
 
 MAX_FRAMES = 40  # frames looked at from the query outwards
+# Comprehensions have frames of their own (inlined from Python 3.12 on, PEP 709).
+_OWN_FRAMES = sys.version_info < (3, 12)
 WHILE_LOOP = "a while loop"
 _SCALARS = frozenset({str, bytes, int, float})
 
@@ -238,6 +241,11 @@ def judge(
                 # first iterable being evaluated (``{str(o.pk) for o in qs}`` runs qs's
                 # query once), a ``for`` header fetching its rows.
                 heads = ()
+            elif heads and _OWN_FRAMES and f.f_code.co_name not in loops.COMPREHENSION_FRAMES:
+                # Before Python 3.12 a comprehension runs its elements in a frame of its
+                # own: the frame around it only evaluates its first iterable (3.10 has no
+                # columns to tell that from).
+                heads = tuple(head for head in heads if not head.comprehension)
             for head in heads:
                 verdict = _judge_head(head, f, fetched)
                 if verdict == "rows":

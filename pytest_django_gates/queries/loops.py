@@ -53,6 +53,7 @@ class LoopHead:
     # ``author.books.all()``, ``qs.values_list("pk", flat=True)``.
     iter_query: bool = False
     fixed: bool = False  # a collection written in the code (not repeated per row or item)
+    comprehension: bool = False  # a comprehension's generator, not a for statement
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,9 @@ def _names(target: ast.expr) -> tuple[str, ...]:
     return tuple(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
 
 
-def _for_head(line: int, target: ast.expr, iterable: ast.expr, fixed: bool) -> LoopHead:
+def _for_head(
+    line: int, target: ast.expr, iterable: ast.expr, fixed: bool, comprehension: bool = False
+) -> LoopHead:
     if (
         isinstance(iterable, ast.Call)
         and isinstance(iterable.func, ast.Name)
@@ -166,6 +169,7 @@ def _for_head(line: int, target: ast.expr, iterable: ast.expr, fixed: bool) -> L
         iter_name=iterable.id if isinstance(iterable, ast.Name) else "",
         iter_query=_query_chain(iterable),
         fixed=fixed,
+        comprehension=comprehension,
     )
 
 
@@ -271,7 +275,9 @@ class _Walker:
                     self.constant.update(_lines(sub))
                 start, _, end, _ = _span(sub)
                 for gen in sub.generators:
-                    head = _for_head(start, gen.target, gen.iter, _constant_iter(gen.iter))
+                    head = _for_head(
+                        start, gen.target, gen.iter, _constant_iter(gen.iter), comprehension=True
+                    )
                     self.heads.append((start, end, head))
                 self.comprehensions.append((_span(sub), spans, len(sub.generators), fixed))
 
