@@ -967,7 +967,7 @@ def allow_entries(findings: Sequence[Any], root: Path | None = None) -> list[dic
     it move, and a new problem on another line of the file is not hidden by it; read
     from ``root``) and its query shape, whatever test reached it."""
     from pytest_django_gates.queries.detect import shape_in_message
-    from pytest_django_gates.queries.evaluate import line_text
+    from pytest_django_gates.queries.evaluate import allow_code, line_text
 
     entries: dict[tuple[object, ...], dict[str, str]] = {}
     for finding in findings:
@@ -984,11 +984,8 @@ def allow_entries(findings: Sequence[Any], root: Path | None = None) -> list[dic
             entry["sql"] = table_part(shape, finding.code)
         if not entry:  # nothing to key it by but the test
             entry["test"] = finding.object
-        # An old DJG108 must not hide a new N+1 of the file. DJG101 and DJG110 are one
-        # repeated statement, classed by what its loop walked in each test: one entry
-        # (code DJG101) covers both.
-        code = "DJG101" if finding.code == "DJG110" else finding.code
-        entry["code"] = code
+        # An old DJG108 must not hide a new N+1 of the file (DJG101 and DJG110 are one).
+        entry["code"] = allow_code(finding.code)
         entry["reason"] = f"{finding.code} {ADOPTED_REASON}"
         entries.setdefault(allow_key(entry), entry)
     return [entries[k] for k in sorted(entries, key=lambda k: tuple(str(p) for p in k))]

@@ -107,7 +107,7 @@ def _allow_matches(
     a new problem on another line of the same file, with the same table, is not allowed
     by it."""
     wanted = entry.get("code")
-    if wanted and code is not None and _family(wanted) != _family(code):
+    if wanted and code is not None and allow_code(wanted) != allow_code(code):
         return False
     text = entry.get("source")
     if text and line_text(root, path, line) != " ".join(str(text).split()):
@@ -128,14 +128,12 @@ def _allow_matches(
     )
 
 
-# One repeated statement judged per row (DJG101) or per input item (DJG110): the same
-# problem of the same line, classed by what its loop walked in that test. An allow for
-# one covers the other (another test can walk rows where this one walked input).
-_REPETITION = frozenset({"DJG101", "DJG110"})
-
-
-def _family(code: str) -> str:
-    return "repetition" if code in _REPETITION else code
+def allow_code(code: str) -> str:
+    """The code an allow entry names for a finding's ``code``. One repeated statement is
+    judged per row (DJG101) or per input item (DJG110), by what its loop walked in that
+    test: the same problem of the same line, so both are DJG101 to an allow (another
+    test can walk rows where this one walked input), and ``init`` writes one entry."""
+    return "DJG101" if code == "DJG110" else code
 
 
 def evaluate(
