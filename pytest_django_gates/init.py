@@ -76,13 +76,16 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_django_gates.config import ConfigError
 from pytest_django_gates.gates._hold import DEFAULT_DIR
+
+if TYPE_CHECKING:
+    from pytest_django_gates.report import Report
 
 if sys.version_info >= (3, 11):  # pragma: no cover - version dependent
     import tomllib
@@ -122,7 +125,7 @@ class Plan:
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     # [[tool.django-gates.queries.allow]] entries to add (``--baselines``).
-    allows: list[dict[str, str]] = field(default_factory=list)
+    allows: list[dict[str, Any]] = field(default_factory=list)
     settings: str | None = None  # the test settings module, when found
     settings_dirs: list[Path] = field(default_factory=list)
     # [tool.pytest.ini_options] to create: only when pytest has no configuration at all
@@ -961,15 +964,44 @@ def _baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
     return max(codes)
 
 
-def allow_entries(findings: Sequence[Any], root: Path | None = None) -> list[dict[str, str]]:
+def allow_entries(
+    findings: Sequence[Any],
+    root: Path | None = None,
+    moved: Sequence[Any] | None = None,
+    clock_tests: Container[str] = (),
+) -> list[dict[str, Any]]:
     """One ``queries.allow`` entry per problem of today (DJG101, DJG107, DJG108, DJG110): its
     file, the text of its line (``source``: the entry follows the line when lines above
     it move, and a new problem on another line of the file is not hidden by it; read
-    from ``root``) and its query shape, whatever test reached it."""
+    from ``root``) and its query shape, whatever test reached it.
+
+    ``moved``: the findings of the run with Django's clock moved (the clock probe), when
+    it ran. Its problems are today's too (the same code at another hour), and an entry
+    that only one of the two runs needed, or that only tests of ``clock_tests`` (the tests
+    whose count followed the clock) needed, gets ``clock = true``: its problem comes and
+    goes with the time of day, so it is never reported unused (``DJG104``). A grouped
+    finding is judged by the test it names."""
+    found, tests = _entries(findings, root)
+    other, moved_tests = _entries(moved, root) if moved is not None else (found, tests)
+    merged: dict[tuple[object, ...], dict[str, Any]] = {}
+    for key in {*found, *other}:
+        entry: dict[str, Any] = dict(found.get(key) or other[key])
+        needed_by = tests.get(key, set()) | moved_tests.get(key, set())
+        if (key in found) != (key in other) or all(t in clock_tests for t in needed_by):
+            entry["clock"] = True
+        merged[key] = entry
+    return [merged[k] for k in sorted(merged, key=lambda k: tuple(str(p) for p in k))]
+
+
+def _entries(
+    findings: Sequence[Any], root: Path | None
+) -> tuple[dict[tuple[object, ...], dict[str, Any]], dict[tuple[object, ...], set[str]]]:
+    """The allow entries of ``findings`` by key, and the tests that needed each."""
     from pytest_django_gates.queries.detect import shape_in_message
     from pytest_django_gates.queries.evaluate import allow_code, line_text
 
-    entries: dict[tuple[object, ...], dict[str, str]] = {}
+    entries: dict[tuple[object, ...], dict[str, Any]] = {}
+    tests: dict[tuple[object, ...], set[str]] = {}
     for finding in findings:
         if finding.code not in ALLOWED_CODES:
             continue
@@ -988,7 +1020,8 @@ def allow_entries(findings: Sequence[Any], root: Path | None = None) -> list[dic
         entry["code"] = allow_code(finding.code)
         entry["reason"] = f"{finding.code} {ADOPTED_REASON}"
         entries.setdefault(allow_key(entry), entry)
-    return [entries[k] for k in sorted(entries, key=lambda k: tuple(str(p) for p in k))]
+        tests.setdefault(allow_key(entry), set()).add(str(finding.object))
+    return entries, tests
 
 
 _TABLE = re.compile(
@@ -1034,73 +1067,96 @@ def _said(out: Any, line: str) -> None:
     out.flush()
 
 
+# How far init's second run moves Django's clock (queries/clock.py): half a day, so that
+# a test whose rows are made up to "now" meets another part of the day.
+CLOCK_PROBE_HOURS = 12.0
+
+
+class _SuiteNotRun(Exception):
+    """The suite could not run, or did not finish: the message says why."""
+
+
+def _run_suite(
+    extra: Sequence[str], root: Path, pyproject: Path, tmp: Path, out: Any
+) -> tuple[subprocess.CompletedProcess[str], Report | None, Path]:
+    """Run the suite as ``django-gates run`` does, with only the queries gate, updating a
+    query baseline (``extra`` names it); returns the process, its report (None when it
+    wrote none) and its outcomes file."""
+    from pytest_django_gates import config, options, runner, suite_process
+    from pytest_django_gates.report import Report, ReportError
+
+    report_path = tmp / "report.json"
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--django-gates",
+        "--gates-update-baseline",
+        *extra,
+        "--gates-n-plus-one=report",
+        "--gates-write-loops=report",
+        "--gates-non-atomic-writes=report",
+        f"--gates-report={report_path}",
+        "-p",
+        "pytest_django_gates.run_outcomes",  # its progress file, shown while we wait
+        "-q",
+    ]
+    outcomes = tmp / "outcomes.json"
+    env = dict(os.environ, DJANGO_GATES_GATES="queries")
+    env.setdefault("PYTHONHASHSEED", suite_process.HASH_SEED)  # as django-gates run
+    env[runner.OUTCOMES_ENV] = str(outcomes)
+
+    def progress(seconds: float) -> None:
+        runner.show_progress(outcomes, seconds, lambda line: _said(out, line))
+
+    timeout = float(
+        config.load(options.OPTIONS, cli={}, environ=os.environ, pyproject=pyproject)["run.timeout"]
+    )
+    try:
+        # As django-gates run runs it: its own process group, stopped whole (xdist
+        # workers too) on Ctrl-C, SIGTERM or the run's timeout.
+        proc = suite_process.run(
+            argv,
+            cwd=root,
+            env=env,
+            timeout=timeout,
+            progress=progress,
+            every=runner.PROGRESS_TTY_SECONDS
+            if sys.stderr.isatty()
+            else runner.PROGRESS_LOG_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        raise _SuiteNotRun(
+            f"the test suite did not finish within {timeout:g} s ([tool.django-gates.run] timeout)"
+        ) from None
+    except OSError as exc:
+        raise _SuiteNotRun(f"cannot run {argv[0]}: {exc}") from None
+    try:
+        report = Report.load(report_path)
+    except ReportError:
+        report = None
+    return proc, report, outcomes
+
+
 def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
-    """Run the suite once: its query counts become the baseline, its N+1s allow entries."""
+    """Run the suite once: its query counts become the baseline, its N+1s allow entries.
+    Then run it again with Django's clock moved (:func:`_clock_probe`)."""
     import tempfile
 
-    from pytest_django_gates import config, options, suite_process
-    from pytest_django_gates.report import Report, ReportError, atomic_write_text
+    from pytest_django_gates.report import atomic_write_text
 
     redo = "  redo: django-gates init --baselines\n"
     with tempfile.TemporaryDirectory(prefix="django-gates-init-") as tmp:
-        report_path = Path(tmp) / "report.json"
-        argv = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--django-gates",
-            "--gates-update-baseline",
-            f"--gates-query-baseline={root / QUERY_BASELINE}",
-            "--gates-n-plus-one=report",
-            "--gates-write-loops=report",
-            "--gates-non-atomic-writes=report",
-            f"--gates-report={report_path}",
-            "-p",
-            "pytest_django_gates.run_outcomes",  # its progress file, shown while we wait
-            "-q",
-        ]
-        out.write(f"queries baseline: running the test suite ({' '.join(argv[1:4])} ...)\n")
-        from pytest_django_gates import runner
-
-        outcomes = Path(tmp) / "outcomes.json"
-        env = dict(os.environ, DJANGO_GATES_GATES="queries")
-        env.setdefault("PYTHONHASHSEED", suite_process.HASH_SEED)  # as django-gates run
-        env[runner.OUTCOMES_ENV] = str(outcomes)
-
-        def progress(seconds: float) -> None:
-            runner.show_progress(outcomes, seconds, lambda line: _said(out, line))
-
-        timeout = float(
-            config.load(options.OPTIONS, cli={}, environ=os.environ, pyproject=pyproject)[
-                "run.timeout"
-            ]
+        extra = [f"--gates-query-baseline={root / QUERY_BASELINE}"]
+        out.write(
+            "queries baseline: running the test suite (-m pytest --django-gates "
+            "--gates-update-baseline ...)\n"
         )
         try:
-            # As django-gates run runs it: its own process group, stopped whole (xdist
-            # workers too) on Ctrl-C, SIGTERM or the run's timeout.
-            proc = suite_process.run(
-                argv,
-                cwd=root,
-                env=env,
-                timeout=timeout,
-                progress=progress,
-                every=runner.PROGRESS_TTY_SECONDS
-                if sys.stderr.isatty()
-                else runner.PROGRESS_LOG_SECONDS,
-            )
-        except subprocess.TimeoutExpired:
-            out.write(
-                f"queries baseline: not written: the test suite did not finish within "
-                f"{timeout:g} s ([tool.django-gates.run] timeout)\n{redo}"
-            )
+            proc, report, _ = _run_suite(extra, root, pyproject, Path(tmp), out)
+        except _SuiteNotRun as exc:
+            out.write(f"queries baseline: not written: {exc}\n{redo}")
             return 3
-        except OSError as exc:
-            out.write(f"queries baseline: not written: cannot run {argv[0]}: {exc}\n{redo}")
-            return 3
-        try:
-            report = Report.load(report_path)
-        except ReportError:
-            report = None
     if proc.returncode == 5:  # pytest: no tests collected
         out.write("queries baseline: no test collected, so no count to hold yet\n")
         return 0
@@ -1117,7 +1173,8 @@ def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
     out.write(
         f"queries baseline: {root / QUERY_BASELINE} written ({gate.summary if gate else ''})\n"
     )
-    plan.allows = allow_entries(gate.findings if gate else (), root)
+    moved, follows = _clock_probe(root, pyproject, out)
+    plan.allows = allow_entries(gate.findings if gate else (), root, moved, follows)
     before = pyproject.read_text(encoding="utf-8")
     after, _ = merge(before, plan)
     if after != before:
@@ -1128,9 +1185,95 @@ def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
             counts[finding.code] = counts.get(finding.code, 0) + 1
     if counts:
         listed = ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
+        clock = sum(1 for entry in plan.allows if entry.get("clock"))
+        also = (
+            f"; {clock} entr{'y' if clock == 1 else 'ies'} with clock = true: needed at one "
+            "time of day only, or only "
+            "by tests whose count follows the clock"
+            if clock
+            else ""
+        )
         out.write(
-            f"queries: today's findings ({listed}) allowed by file and query in "
+            f"queries: today's findings ({listed}{also}) allowed by file and query in "
             f"[[tool.django-gates.queries.allow]] of {pyproject.name}; fix them, then remove "
             "their entries\n"
         )
     return 0
+
+
+def _clock_probe(root: Path, pyproject: Path, out: Any) -> tuple[list[Any] | None, Container[str]]:
+    """Run the suite again with Django's clock moved by :data:`CLOCK_PROBE_HOURS`; each
+    test that passed both times with a different query count follows the clock, and is
+    written to the baseline's ``clock`` list (queries/baseline.py), whose growth is a
+    warning. A probe that cannot run leaves the baseline as it is and says so: the
+    baseline is right without it, only stricter on those tests. Returns the probe run's
+    queries findings (None when it did not run) and the tests that follow the clock."""
+    import json
+    import tempfile
+
+    from pytest_django_gates.queries import baseline
+
+    path = root / QUERY_BASELINE
+    hours = f"{CLOCK_PROBE_HOURS:g}"
+    out.write(
+        f"queries baseline: running the test suite again with Django's clock moved {hours} h, "
+        "to find the tests whose query count follows the time of day\n"
+    )
+    with tempfile.TemporaryDirectory(prefix="django-gates-clock-") as tmp:
+        probe = Path(tmp) / "probe-baseline.json"
+        extra = [f"--gates-query-baseline={probe}", f"--gates-clock-shift={hours}"]
+        try:
+            proc, report, outcomes = _run_suite(extra, root, pyproject, Path(tmp), out)
+        except _SuiteNotRun as exc:
+            proc, report, outcomes = None, None, None
+            why = str(exc)
+        if proc is not None and (report is None or proc.returncode not in (0, 1)):
+            why = f"the suite exited {proc.returncode}"
+            proc = None
+        if proc is None or outcomes is None or report is None:
+            out.write(
+                f"clock probe: not run ({why}); the query baseline holds every test's count "
+                "as it is\n"
+            )
+            return None, ()
+        probe_gate = report.gate("queries")
+        findings = list(probe_gate.findings) if probe_gate else []
+        try:
+            ended = json.loads(outcomes.read_text(encoding="utf-8"))
+            failed = {str(t["nodeid"]) for t in ended["failures"]}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            out.write(
+                f"clock probe: not used: its outcomes file {outcomes} is unreadable ({exc})\n"
+            )
+            return None, ()
+        rebuild = "django-gates init --baselines"
+        try:
+            moved = baseline.load(probe, rebuild).counts
+            held = baseline.load(path, rebuild)
+        except baseline.CorruptBaseline as exc:
+            out.write(f"clock probe: not used: {exc}\n")
+            return None, ()
+    follows = {
+        nodeid: (count, moved[nodeid])
+        for nodeid, count in held.counts.items()
+        if nodeid in moved and moved[nodeid] != count and nodeid not in failed
+    }
+    unjudged = (
+        f"; {len(failed)} test(s) failed with the clock moved, their counts not compared"
+        if failed
+        else ""
+    )
+    if not follows:
+        out.write(
+            f"clock probe: no test's query count moved with the clock ({hours} h){unjudged}\n"
+        )
+        return findings, follows
+    baseline.write(path, held, baseline.Baseline(clock=follows))
+    shown = "; ".join(f"{k}: {a} -> {b}" for k, (a, b) in sorted(follows.items())[:3])
+    more = f"; and {len(follows) - 3} more" if len(follows) > 3 else ""
+    out.write(
+        f"clock probe: {len(follows)} test(s) ran another number of queries with the clock "
+        f"moved {hours} h ({shown}{more}); their growth is a warning (the baseline's clock "
+        f"list): give them a fixed clock to hold their counts{unjudged}\n"
+    )
+    return findings, follows

@@ -32,7 +32,7 @@ ALLOW_CODES = ("DJG101", "DJG107", "DJG108", "DJG110")
 
 
 def _allow_entries(value: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
-    allowed = {"test", "location", "sql", "code", "source", "reason"}
+    allowed = {"test", "location", "sql", "code", "source", "reason", "clock"}
     for i, entry in enumerate(value):
         unknown = set(entry) - allowed
         if unknown:
@@ -55,6 +55,8 @@ def _allow_entries(value: list[dict[str, Any]], where: str) -> list[dict[str, An
         for k in ("test", "location", "sql", "source"):
             if k in entry and not isinstance(entry[k], str):
                 raise ConfigError(f"{where}[{i}].{k}: expected a string, got {entry[k]!r}")
+        if "clock" in entry and not isinstance(entry["clock"], bool):
+            raise ConfigError(f"{where}[{i}].clock: expected true or false, got {entry['clock']!r}")
     return value
 
 
@@ -101,7 +103,9 @@ _QUERIES = (
         [],
         "Allowed N+1s: [[tool.django-gates.queries.allow]] tables with test / location / sql "
         "globs, an optional code (DJG101, DJG107, DJG108 or DJG110: only findings of that "
-        "code), an optional source (the text of the finding's line) and a reason.",
+        "code), an optional source (the text of the finding's line), an optional clock "
+        "(true: its problem comes and goes with the time of day, never reported unused) and "
+        "a reason.",
         env=False,
         validate=_allow_entries,
     ),
@@ -161,6 +165,15 @@ _QUERIES = (
         False,
         "Rewrite the query baseline with this run's counts.",
         cli="--gates-update-baseline",
+    ),
+    Option(
+        "queries.clock_shift",
+        "float",
+        0.0,
+        "Move Django's clock (django.utils.timezone.now) by this many hours for the whole "
+        "run: django-gates init --baselines runs the suite once more with it, to find the "
+        "tests whose query count follows the time of day. 0: the real clock.",
+        cli="--gates-clock-shift",
     ),
     Option(
         "queries.seed_random",

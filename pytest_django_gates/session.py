@@ -64,7 +64,7 @@ class GatesSession:
                 "or set baseline in [tool.django-gates.queries]"
             )
         self.shard = shards.of(gates_config["run.shard"])
-        self.baseline: dict[str, int] = {}
+        self.baseline = baseline.Baseline()
         # Why the baseline being updated could not be read (it is rebuilt), else "".
         self.baseline_corrupt = ""
         if self.baseline_path is not None:
@@ -94,6 +94,11 @@ class GatesSession:
         self.seed_random = self.queries_on and bool(gates_config["queries.seed_random"])
         if self.fetch_raise:
             fetch_mode.check_available()
+        hours = float(gates_config["queries.clock_shift"])
+        if hours:
+            from pytest_django_gates.queries import clock
+
+            clock.shift(hours)  # for the whole run (queries/clock.py)
         # Controller bookkeeping, for "did every gate look at every test?".
         self.finished: set[str] = set()
         self.checked: set[str] = set()
@@ -119,7 +124,9 @@ class GatesSession:
             budget=marks.budget,
             budget_using=marks.using,
             allow_reason=marks.allow_reason,
-            baseline=None if self.update_baseline else self.baseline.get(item.nodeid),
+            baseline=None if self.update_baseline else self.baseline.counts.get(item.nodeid),
+            baseline_repeated=self.baseline.repeated.get(item.nodeid),
+            baseline_clock=self.baseline.clock.get(item.nodeid),
         )
 
     @pytest.hookimpl(tryfirst=True)
@@ -336,11 +343,18 @@ class GatesSession:
         if self.update_baseline and not self.baseline_skipped:
             # What this shard adds to the query baseline: django-gates report --shards N
             # --update-query-baseline writes one file from every shard's counts.
-            stamp["query_counts"] = dict(sorted(self._baseline_counts().items()))
+            counted = self._baseline_counts()
+            stamp["query_counts"] = dict(sorted(counted.counts.items()))
+            stamp["query_repeated"] = dict(sorted(counted.repeated.items()))
         return stamp
 
-    def _baseline_counts(self) -> dict[str, int]:
-        return {o.nodeid: o.count for o in self.collected.outcomes if o.count}
+    def _baseline_counts(self) -> baseline.Baseline:
+        ran = [o for o in self.collected.outcomes if o.count]
+        counts = {o.nodeid: o.count for o in ran}
+        if self.settings.mode == "off":
+            # N+1s were not looked for: how many queries were repeated is unknown.
+            return baseline.Baseline(counts=counts)
+        return baseline.Baseline(counts=counts, repeated={o.nodeid: o.repeated for o in ran})
 
     def _session_gate(self, name: str, session: pytest.Session) -> GateResult | None:
         """Run one of the once-per-session gates (migrations, deploy, coverage)."""

@@ -204,7 +204,7 @@ def update_query_baseline(named: Sequence[tuple[str, Report]], shards: int, path
     were written."""
     from pytest_django_gates.queries import baseline
 
-    counts: dict[str, int] = {}
+    counts = baseline.Baseline()
     have: set[int] = set()
     for where, report in named:
         shard = stamp(report, where)
@@ -217,7 +217,11 @@ def update_query_baseline(named: Sequence[tuple[str, Report]], shards: int, path
                 "not run with --gates-update-baseline): the query baseline is not updated"
             )
         have.add(shard.index)
-        counts.update({str(k): int(v) for k, v in found.items()})
+        counts.counts.update({str(k): int(v) for k, v in found.items()})
+        # A shard of an older version has no "query_repeated": its tests get none.
+        repeated = (report.shard or {}).get("query_repeated")
+        if isinstance(repeated, dict):
+            counts.repeated.update({str(k): int(v) for k, v in repeated.items()})
     missing = [i for i in range(1, shards + 1) if i not in have]
     if missing:
         raise ReportError(
@@ -228,12 +232,12 @@ def update_query_baseline(named: Sequence[tuple[str, Report]], shards: int, path
     try:
         old = baseline.load(path, rebuild)
     except baseline.CorruptBaseline:
-        old = {}  # rebuilt from the shards' counts, as an unsharded update does
+        old = baseline.Baseline()  # rebuilt from the shards' counts, as an unsharded update does
     try:
         baseline.write(path, old, counts)
     except WriteError as exc:
         raise ReportError(f"--update-query-baseline: {exc}") from None
-    return len(counts)
+    return len(counts.counts)
 
 
 def _merge_queries(

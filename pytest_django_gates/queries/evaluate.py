@@ -50,6 +50,10 @@ class TestSpec:
     budget_using: frozenset[str] | None = None
     allow_reason: str | None = None
     baseline: int | None = None
+    # Of ``baseline``, the queries of repeated statements (baseline.py), when recorded.
+    baseline_repeated: int | None = None
+    # The two counts that showed the test's count follows the clock (baseline.py).
+    baseline_clock: tuple[int, int] | None = None
     # Open atomic() blocks per database alias when the test body started (DJG108).
     depths: Mapping[str, int] = field(default_factory=dict)
 
@@ -63,6 +67,11 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     allow_used: list[int] = field(default_factory=list)
+    # Of ``count``, the queries of the repeated statements found (N+1s, per-input-item
+    # lookups, write loops), allowed or not; ``verdicts``: per repeated statement, its
+    # code (as an allow names it), its shape and "allowed", "failed" or "warned".
+    repeated: int = 0
+    verdicts: list[tuple[str, str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +79,7 @@ class Outcome:
             "count": self.count,
             "findings": [f.to_dict() for f in self.findings],
             "allow_used": list(self.allow_used),
+            "repeated": self.repeated,
         }
 
     def fail(
@@ -88,6 +98,7 @@ class Outcome:
             count=data["count"],
             findings=[Finding.from_dict(f, data["nodeid"]) for f in data["findings"]],
             allow_used=list(data["allow_used"]),
+            repeated=int(data.get("repeated", 0)),
         )
 
 
@@ -155,6 +166,8 @@ def evaluate(
         for problem in problems:
             path, line = problem.location(settings.root)
             mode = settings.mode
+            outcome.repeated += problem.count
+            verdict = (allow_code(problem.code), problem.shape)
             if problem.input is not None:
                 # The stricter of queries.mode and queries.input_loops: off, report, fail.
                 if settings.input_loops == "off":
@@ -163,9 +176,10 @@ def evaluate(
                     mode = "report"
             if spec.allow_reason is not None:
                 marker_used = True
+                outcome.verdicts.append((*verdict, "allowed"))
                 continue
             before = len(outcome.findings)
-            _judge(
+            judged = _judge(
                 outcome,
                 spec,
                 settings,
@@ -176,6 +190,7 @@ def evaluate(
                 problem.message(settings.root),
                 problem.hint(),
             )
+            outcome.verdicts.append((*verdict, judged))
             added = outcome.findings[before:]
             if added and added[0].severity == "error":  # it fails the test (not allowed)
                 reported.append((before, problem.count))
@@ -228,6 +243,49 @@ def evaluate(
             f"query count grew beyond the baseline: expected at most {spec.baseline} "
             f"(baseline), ran {outcome.count} (+{grew})"
         )
+        if spec.baseline_clock is not None:
+            now, moved = spec.baseline_clock
+            outcome.findings.append(
+                Finding(
+                    code=BASELINE_CODE,
+                    severity="warning",
+                    message=(
+                        f"{message}; this test's count follows the clock: {now} and {moved} "
+                        "queries in two runs at different times of day (the baseline's "
+                        "clock list)"
+                    ),
+                    object=spec.nodeid,
+                    path=spec.path,
+                    line=spec.line,
+                    hint=(
+                        "give the test a fixed clock (time-machine, freezegun), then remove "
+                        "it from the baseline's clock list and rewrite the baseline with "
+                        "--gates-update-baseline, to hold its count again"
+                    ),
+                )
+            )
+            return outcome
+        if _grew_by_allowed_repeats(spec, outcome):
+            outcome.findings.append(
+                Finding(
+                    code=BASELINE_CODE,
+                    severity="warning",
+                    message=(
+                        f"{message}, all of it more repetitions of the allowed N+1s or write "
+                        f"loops: {spec.baseline_repeated} -> {outcome.repeated} repeated "
+                        f"queries, the other {outcome.count - outcome.repeated} not grown"
+                    ),
+                    object=spec.nodeid,
+                    path=spec.path,
+                    line=spec.line,
+                    hint=(
+                        "the test's data made more rows than in the baseline run (rows made "
+                        "up to the current time, say): give it fixed data, or rewrite the "
+                        "baseline with --gates-update-baseline"
+                    ),
+                )
+            )
+            return outcome
         hint = (
             "remove the new queries, or accept them by rewriting the baseline "
             "with --gates-update-baseline"
@@ -245,6 +303,23 @@ def evaluate(
         )
         outcome.failures.append(f"{message}\nnext step: {hint}")
     return outcome
+
+
+def _grew_by_allowed_repeats(spec: TestSpec, outcome: Outcome) -> bool:
+    """Whether the count grew only by more repetitions of allowed problems: the queries
+    outside repeated statements are no more than in the baseline run, and every
+    repeated statement of this run is allowed, or is a warning whose statement (code
+    and shape) an allow accepts in this same test at another line (a write repeated by
+    taggit's ``add()`` is reported at whichever caller's line its loop first ran; with
+    more rows, at one more). A new query anywhere, an N+1 that fails the test or a
+    statement no allow accepts is not that (baseline.py)."""
+    if spec.baseline is None or spec.baseline_repeated is None or not outcome.repeated:
+        return False
+    accepted = {(code, shape) for code, shape, v in outcome.verdicts if v == "allowed"}
+    for code, shape, verdict in outcome.verdicts:
+        if verdict == "failed" or (verdict == "warned" and (code, shape) not in accepted):
+            return False
+    return outcome.count - outcome.repeated <= spec.baseline - spec.baseline_repeated
 
 
 def _explained_growth(outcome: Outcome, baseline: int, indexes: Sequence[int]) -> None:
@@ -301,9 +376,10 @@ def _judge(
     where: tuple[str | None, int | None],
     message: str,
     hint: str,
-) -> None:
+) -> str:
     """A finding of ``code``, failing the test in ``fail`` mode (else a warning), unless a
-    ``queries.allow`` entry matches it (then that entry counts as used)."""
+    ``queries.allow`` entry matches it (then that entry counts as used). Returns what
+    became of it: "allowed", "failed" or "warned"."""
     path, line = where
     allowed = [
         i
@@ -312,12 +388,14 @@ def _judge(
     ]
     if allowed:
         outcome.allow_used.extend(allowed)
-    elif mode == "fail":
+        return "allowed"
+    if mode == "fail":
         outcome.fail(code, message, hint, path=path, line=line)
-    else:
-        outcome.findings.append(
-            Finding(code, "warning", message, object=spec.nodeid, path=path, line=line, hint=hint)
-        )
+        return "failed"
+    outcome.findings.append(
+        Finding(code, "warning", message, object=spec.nodeid, path=path, line=line, hint=hint)
+    )
+    return "warned"
 
 
 def _judge_writes(
@@ -328,9 +406,11 @@ def _judge_writes(
     if not written:
         return
     found = writes.find_loops(written, settings.threshold)
+    for loop in found:
+        outcome.repeated += loop.count
     if settings.write_loops != "off":
         for loop in found:
-            _judge(
+            judged = _judge(
                 outcome,
                 spec,
                 settings,
@@ -341,6 +421,7 @@ def _judge_writes(
                 loop.message(settings.root),
                 loop.hint(),
             )
+            outcome.verdicts.append((writes.LOOP_CODE, loop.shape, judged))
     if settings.non_atomic_writes != "off":
         for unit in writes.find_non_atomic(written, spec.depths, found):
             _judge(

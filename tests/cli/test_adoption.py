@@ -146,9 +146,17 @@ class Migration(migrations.Migration):
 """
 
 
-def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    cmd: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        cmd, cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=300, check=False
+        cmd,
+        cwd=cwd,
+        env=clean_env(env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 

@@ -41,6 +41,17 @@ def categories(request):
 
     rows = Category.objects.all()
     return JsonResponse({"categories": [[c.name, c.product_set.count()] for c in rows]})
+
+
+def today(request):
+    from django.utils import timezone
+
+    from shop.models import Category
+
+    rows = Category.objects.all()
+    if timezone.localtime().hour >= 12:  # the afternoon's page counts each one's products
+        return JsonResponse({"today": [[c.name, c.product_set.count()] for c in rows]})
+    return JsonResponse({"today": [c.name for c in rows]})
 """
 )
 
@@ -56,6 +67,12 @@ def test_categories(client):
 def test_categories_again(client):
     ProductFactory.create_batch(4)
     assert client.get("/categories/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_today(client):
+    ProductFactory.create_batch(3)
+    assert client.get("/today/").status_code == 200
 """
 
 # Production settings driven by the environment, with a default that is wrong for
@@ -96,7 +113,9 @@ def findings(data: dict[str, Any], name: str) -> list[tuple[str, str, int]]:
     return [(f["code"], f["path"], f["line"]) for f in gate(data, name)["findings"]]
 
 
-def django_gates_run(root: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+def django_gates_run(
+    root: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any], str]:
     report = root.parent / "report.json"
     report.unlink(missing_ok=True)
     proc = _run(
@@ -112,6 +131,7 @@ def django_gates_run(root: Path, *args: str) -> tuple[int, dict[str, Any], str]:
             *args,
         ],
         root,
+        env=env,
     )
     data = json.loads(report.read_text()) if report.is_file() else {}
     return proc.returncode, data, proc.stdout + proc.stderr
@@ -129,9 +149,9 @@ def test_an_existing_repository_adopts_the_gates_and_fails_only_on_new_problems(
     )
     (root / "shop" / "views.py").write_text(OLD_VIEWS)
     (root / "mysite" / "urls.py").write_text(
-        "from django.urls import path\n\nfrom shop.views import categories, health, products\n\n"
-        'urlpatterns = [path("products/", products), path("health/", health), '
-        'path("categories/", categories)]\n'
+        "from django.urls import path\n\nfrom shop.views import categories, health, products, today"
+        '\n\nurlpatterns = [path("products/", products), path("health/", health), '
+        'path("categories/", categories), path("today/", today)]\n'
     )
     tests = root / "shop" / "test_products.py"
     tests.write_text(tests.read_text() + OLD_TESTS)
@@ -149,11 +169,20 @@ def test_an_existing_repository_adopts_the_gates_and_fails_only_on_new_problems(
     assert "written with 3 findings" in out, out
     assert "mypy baseline: " in out, out
     # The N+1 is reached by two tests: one entry, keyed by file and query, covers both.
-    assert "queries: today's findings (1 DJG101) allowed by file and query" in out, out
+    # The afternoon's N+1 of test_today is seen in one of init's two runs only (the second
+    # moves Django's clock 12 hours): its entry has clock = true.
+    assert "queries: today's findings (" in out, out
+    assert "; 1 entry with clock = true: needed at one time of day only" in out, out
     assert "deploy baseline: baseline .django-gates/deploy-baseline.json written" in out, out
+    # test_today runs more queries in the afternoon: the second run, with Django's clock
+    # moved 12 hours, finds it (and only it).
+    assert "clock probe: 1 test(s) ran another number of queries" in out, out
+    query_baseline = json.loads((root / ".django-gates" / "query-baseline.json").read_text())
+    assert list(query_baseline["clock"]) == ["shop/test_products.py::test_today"]
     assert out.rstrip().endswith("next: django-gates run (commit the files)"), out
     pyproject = (root / "pyproject.toml").read_text()
-    assert pyproject.count("[[tool.django-gates.queries.allow]]") == 1, pyproject
+    assert pyproject.count("[[tool.django-gates.queries.allow]]") == 2, pyproject
+    assert pyproject.count("clock = true") == 1, pyproject
     assert 'location = "shop/views.py:*"' in pyproject
     assert 'sql = "SELECT COUNT(*) AS \\"__count\\" FROM \\"shop_product\\"' in pyproject
     assert "test = " not in pyproject
@@ -174,6 +203,12 @@ def test_an_existing_repository_adopts_the_gates_and_fails_only_on_new_problems(
         "held back by the baseline .django-gates/deploy-baseline.json"
         in (gate(data, "deploy")["summary"])
     )
+    # Run in the other half of the day: the afternoon's N+1 comes or goes, the count moves:
+    # no error, and no clock = true entry reported unused.
+    code, data, out = django_gates_run(root, env={"DJANGO_GATES_QUERIES_CLOCK_SHIFT": "12"})
+    assert code == 0, out
+    moved = gate(data, "queries")["findings"]
+    assert {(f["code"], f["severity"]) for f in moved} <= {("DJG103", "warning")}, out
     # Running init again changes nothing.
     again = _must([sys.executable, "-m", "pytest_django_gates", "init", "--baselines"], root)
     assert "up to date" in again

@@ -399,6 +399,7 @@ def test_baseline_ratchet(project: pytest.Pytester) -> None:
     assert json.loads((project.path / "q.json").read_text()) == {
         "format": 1,
         "tests": {"test_counts.py::test_a": 1},
+        "repeated": {"test_counts.py::test_a": 0},
     }
     project.makepyfile(
         test_counts="""
@@ -492,6 +493,140 @@ def test_a_baseline_growth_from_the_tests_own_n_plus_one_is_one_finding(
     )
     codes = sorted(f["code"] for f in gate(_report(project), "queries")["findings"])
     assert codes == ["DJG101", "DJG103"]
+
+
+# How many groups the fixture makes comes from the environment, as a test whose data is
+# made up to the current time gets more rows later in the day.
+ROWS_FROM_OUTSIDE = """
+import os
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from group_code import permissions_per_group
+
+@pytest.fixture
+def groups(db):
+    perms = list(Permission.objects.all()[:2])
+    for i in range(int(os.environ["GROUPS"])):
+        Group.objects.create(name=f"g{i}").permissions.set(perms)
+
+def test_loop(groups):
+    assert all(permissions_per_group())
+"""
+
+
+def test_growth_made_only_of_an_allowed_n_plus_ones_repetitions_is_a_warning(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An allowed N+1 repeats once per row: when the test's data has more rows than in the
+    baseline run (babybuddy's data is made up to the current time), its count grows by
+    those repetitions alone. That is a DJG103 warning that says so; a new query beside
+    it, or a baseline that did not record its repeated queries, is still an error."""
+    _pyproject(
+        project,
+        """
+        [[tool.django-gates.queries.allow]]
+        location = "group_code.py:*"
+        reason = "predates the gates"
+        """,
+    )
+    project.makepyfile(test_loop=ROWS_FROM_OUTSIDE)
+    args = ("--django-gates", "--gates-query-baseline=q.json", "--gates-report=report.json")
+    monkeypatch.setenv("GROUPS", "3")
+    project.runpytest_subprocess(*args, "--gates-update-baseline").assert_outcomes(passed=1)
+    written = json.loads((project.path / "q.json").read_text())
+    # 1 query for the groups, 3 for their permissions: the 3 are the repeated ones
+    assert written["tests"] == {"test_loop.py::test_loop": 4}
+    assert written["repeated"] == {"test_loop.py::test_loop": 3}
+
+    monkeypatch.setenv("GROUPS", "5")
+    for extra in ((), ("-n", "2")):
+        more_rows = project.runpytest_subprocess(*args, *extra)
+        more_rows.assert_outcomes(passed=1)
+        (finding,) = gate(_report(project), "queries")["findings"]
+        assert (finding["code"], finding["severity"]) == ("DJG103", "warning")
+        assert finding["message"] == (
+            "query count grew beyond the baseline: expected at most 4 (baseline), ran 6 (+2), "
+            "all of it more repetitions of the allowed N+1s or write loops: 3 -> 5 repeated "
+            "queries, the other 1 not grown"
+        )
+
+    # One new query beside the allowed N+1: the rest grew, an error.
+    project.makepyfile(
+        test_loop=ROWS_FROM_OUTSIDE.replace(
+            "assert all(permissions_per_group())",
+            "assert all(permissions_per_group())\n    assert Group.objects.exists()",
+        )
+    )
+    new_query = project.runpytest_subprocess(*args)
+    new_query.assert_outcomes(failed=1)
+    new_query.stdout.fnmatch_lines(
+        ["*query count grew beyond the baseline: expected at most 4 (baseline), ran 7 (+3)"]
+    )
+    assert [(f["code"], f["severity"]) for f in gate(_report(project), "queries")["findings"]] == [
+        ("DJG103", "error")
+    ]
+
+    # Without the allow the N+1 is not accepted: its growth is not either.
+    project.makepyfile(test_loop=ROWS_FROM_OUTSIDE)
+    project.makefile(".toml", pyproject=PYPROJECT)
+    project.runpytest_subprocess(*args, "--gates-n-plus-one=report").assert_outcomes(failed=1)
+    found = {(f["code"], f["severity"]) for f in gate(_report(project), "queries")["findings"]}
+    assert found == {("DJG101", "warning"), ("DJG103", "error")}
+
+    # A baseline written before "repeated" existed cannot tell: the growth is an error.
+    _pyproject(
+        project,
+        """
+        [[tool.django-gates.queries.allow]]
+        location = "group_code.py:*"
+        reason = "predates the gates"
+        """,
+    )
+    (project.path / "q.json").write_text(json.dumps({"format": 1, "tests": written["tests"]}))
+    project.runpytest_subprocess(*args).assert_outcomes(failed=1)
+    assert [(f["code"], f["severity"]) for f in gate(_report(project), "queries")["findings"]] == [
+        ("DJG103", "error")
+    ]
+
+
+def test_a_test_on_the_baselines_clock_list_grows_with_a_warning_and_the_list_is_kept(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """init's clock probe lists the tests whose count follows the time of day; their
+    growth is a warning naming the two counts, and an update keeps the list."""
+    project.makepyfile(test_loop=ROWS_FROM_OUTSIDE)
+    args = ("--django-gates", "--gates-query-baseline=q.json", "--gates-report=report.json")
+    monkeypatch.setenv("GROUPS", "1")
+    monkeypatch.setenv("DJANGO_GATES_QUERIES_N_PLUS_ONE", "report")  # no allow: warnings
+    project.runpytest_subprocess(*args, "--gates-update-baseline").assert_outcomes(passed=1)
+    written = json.loads((project.path / "q.json").read_text())
+    written["clock"] = {"test_loop.py::test_loop": [2, 4]}
+    (project.path / "q.json").write_text(json.dumps(written))
+
+    monkeypatch.setenv("GROUPS", "3")
+    grew = project.runpytest_subprocess(*args)
+    grew.assert_outcomes(passed=1)
+    (n_plus_one, growth) = gate(_report(project), "queries")["findings"]
+    assert (n_plus_one["code"], n_plus_one["severity"]) == ("DJG101", "warning")
+    assert (growth["code"], growth["severity"]) == ("DJG103", "warning")
+    assert growth["message"] == (
+        "query count grew beyond the baseline: expected at most 2 (baseline), ran 4 (+2); "
+        "this test's count follows the clock: 2 and 4 queries in two runs at different "
+        "times of day (the baseline's clock list)"
+    )
+    project.runpytest_subprocess(*args, "--gates-update-baseline").assert_outcomes(passed=1)
+    kept = json.loads((project.path / "q.json").read_text())
+    assert kept["clock"] == {"test_loop.py::test_loop": [2, 4]}
+
+    kept["clock"] = {"test_loop.py::test_loop": [2]}
+    (project.path / "q.json").write_text(json.dumps(kept))
+    broken = project.runpytest_subprocess(*args)
+    assert broken.ret == pytest.ExitCode.USAGE_ERROR
+    assert (
+        'q.json: "clock" must be an object of node id -> [count, count with the clock moved]'
+        in broken.stderr.str()
+    )
 
 
 def test_async_test_is_counted_at_the_user_line(project: pytest.Pytester) -> None:

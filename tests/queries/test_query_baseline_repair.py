@@ -64,6 +64,7 @@ def check_repair(project: pytest.Pytester, run_args: list[str], expected: list[s
     assert json.loads((project.path / "q.json").read_text(encoding="utf-8")) == {
         "format": 1,
         "tests": {"test_counts.py::test_a": 1, "test_counts.py::test_b": 2},
+        "repeated": {"test_counts.py::test_a": 0, "test_counts.py::test_b": 0},
     }
     checked = project.runpytest_subprocess(*run_args)
     checked.assert_outcomes(passed=2)

@@ -32,7 +32,10 @@ _counts = st.integers(-3, 10**20)
 
 query_baselines = st.fixed_dictionaries(
     {"format": _format},
-    optional={"tests": maybe(st.dictionaries(st.text(max_size=30), maybe(_counts), max_size=4))},
+    optional={
+        "tests": maybe(st.dictionaries(st.text(max_size=30), maybe(_counts), max_size=4)),
+        "repeated": maybe(st.dictionaries(st.text(max_size=30), maybe(_counts), max_size=4)),
+    },
 )
 hold_baselines = st.fixed_dictionaries(
     {"format": _format},
