@@ -536,6 +536,23 @@ def test_input_two_choice_fields_of_a_posted_form(data):
     assert services.tag_pair_form_is_valid({"first": [first.pk], "second": [second.pk]})
 
 
+def test_catch_every_fetched_row_retitled(data):
+    # The rows walked themselves, each one's author read: an N+1 of the table.
+    items = [{"id": b.pk, "title": f"new {b.pk}"} for b in Book.objects.order_by("pk")]
+    assert len(services.retitle_every_book(items)) == 3
+
+
+def test_catch_latent_every_fetched_row_retitled(one_row):
+    items = [{"id": b.pk, "title": "new"} for b in Book.objects.all()]
+    assert len(services.retitle_every_book(items)) == 1
+
+
+def test_catch_fk_of_deleted_rows_by_recorders(data):
+    # The receiver's loop walks objects of the code (its recorders), not input: what
+    # repeats it is Django's collector, once per deleted row.
+    assert len(services.deleted_book_authors()) == 3
+
+
 def test_input_recipients_of_an_email(data):
     assert services.known_recipients(["a0", "a1", "nobody"]) == ["a0", "a1"]
 

@@ -421,3 +421,42 @@ def tags_of_numbered_lines(lines):
     for number, line in enumerate(lines, 1):
         found[number] = Tag.objects.filter(name=line).exists()
     return found
+
+
+def retitle_every_book(items):
+    """A bulk retitle that walks the fetched rows themselves and reads each one's author;
+    the posted items only name the new titles: one author query per row (DJG101)."""
+    titles = {item["id"]: item["title"] for item in items}
+    return [(titles.get(book.pk), book.author.name) for book in Book.objects.all()]
+
+
+class FieldRecorder:
+    """An object of the code's own making (as a model's log recorder per field)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def record(self, instance):
+        return getattr(instance, self.name)
+
+
+def deleted_book_authors():
+    """A pre_delete receiver records each deleted book's fields through its recorders:
+    Django's deletion collector calls it once per row (a loop the gate does not judge),
+    and the receiver's loop walks the recorders, not input. One author query per
+    deleted row (DJG101)."""
+    from django.db.models.signals import pre_delete
+
+    recorders = [FieldRecorder("author")]
+    names = []
+
+    def log(sender, instance, **kwargs):
+        for recorder in recorders:
+            names.append(recorder.record(instance).name)
+
+    pre_delete.connect(log, sender=Book, weak=False)
+    try:
+        Book.objects.all().delete()
+    finally:
+        pre_delete.disconnect(log, sender=Book)
+    return names
