@@ -26,10 +26,6 @@ from datetime import timedelta
 
 from pytest_django_gates.config import ConfigError
 
-# Django versions whose django.utils.timezone.now this replaces (a module function).
-COVERS = ((4, 2), (5, 2), (6, 0), (6, 1))
-
-
 _REAL = "_django_gates_clock_real_now"
 _MOVED = "_django_gates_clock_moved"
 _SHIFTED = "def now():\n    return _django_gates_clock_real_now() + _django_gates_clock_moved\n"
