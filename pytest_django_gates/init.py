@@ -874,10 +874,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "query counts, N+1s and write findings; this runs the test suite once) so that the "
         "first run passes and later runs fail only on what is new.",
     )
+    parser.add_argument(
+        "--no-clock-probe",
+        dest="clock_probe",
+        action="store_false",
+        help="With --baselines: run the test suite once, not a second time with Django's "
+        "clock moved (for a slow suite whose data does not follow the time of day).",
+    )
 
 
 def run(args: argparse.Namespace, root: Path, out: Any) -> int:
     """The ``init`` command; returns the exit code."""
+    if not args.clock_probe and not args.baselines:
+        raise ConfigError(
+            "--no-clock-probe: only means something with --baselines (the probe is init's "
+            "second test-suite run); add --baselines or drop it"
+        )
     plan = inspect(root, os.environ)
     pyproject = root / "pyproject.toml"
     if args.baselines:
@@ -910,7 +922,7 @@ def run(args: argparse.Namespace, root: Path, out: Any) -> int:
     if not args.baselines:
         out.write("next: django-gates init --baselines (accepts what exists today), then run\n")
         return 0
-    code = _baselines(plan, root, pyproject, out)
+    code = _baselines(plan, root, pyproject, out, clock_probe=args.clock_probe)
     if code == 0:
         out.write("done: every baseline written; next: django-gates run (commit the files)\n")
     else:
@@ -921,7 +933,9 @@ def run(args: argparse.Namespace, root: Path, out: Any) -> int:
     return code
 
 
-def _baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
+def _baselines(
+    plan: Plan, root: Path, pyproject: Path, out: Any, *, clock_probe: bool = True
+) -> int:
     """Write the baselines of ``--baselines`` (the table is already written); the exit code."""
     from pytest_django_gates import config, options
     from pytest_django_gates.gates import GateContext, run_gate
@@ -960,7 +974,7 @@ def _baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
     if importlib.util.find_spec("pytest_django") is None:
         out.write("queries baseline: not written (pytest-django is not installed)\n")
     else:
-        codes.append(_query_baselines(plan, root, pyproject, out))
+        codes.append(_query_baselines(plan, root, pyproject, out, clock_probe=clock_probe))
     return max(codes)
 
 
@@ -1138,9 +1152,13 @@ def _run_suite(
     return proc, report, outcomes
 
 
-def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
+def _query_baselines(
+    plan: Plan, root: Path, pyproject: Path, out: Any, *, clock_probe: bool = True
+) -> int:
     """Run the suite once: its query counts become the baseline, its N+1s allow entries.
-    Then run it again with Django's clock moved (:func:`_clock_probe`)."""
+    Then run it again with Django's clock moved (:func:`_clock_probe`), unless
+    ``clock_probe`` is false (``--no-clock-probe``: the suite runs once, and init says
+    what that leaves out)."""
     import tempfile
 
     from pytest_django_gates.report import atomic_write_text
@@ -1173,7 +1191,14 @@ def _query_baselines(plan: Plan, root: Path, pyproject: Path, out: Any) -> int:
     out.write(
         f"queries baseline: {root / QUERY_BASELINE} written ({gate.summary if gate else ''})\n"
     )
-    moved, follows = _clock_probe(root, pyproject, out)
+    if clock_probe:
+        moved, follows = _clock_probe(root, pyproject, out)
+    else:
+        moved, follows = None, ()
+        out.write(
+            "clock probe: skipped (--no-clock-probe): a test whose query count follows the "
+            "time of day will fail on growth; run init --baselines without it to list them\n"
+        )
     plan.allows = allow_entries(gate.findings if gate else (), root, moved, follows)
     before = pyproject.read_text(encoding="utf-8")
     after, _ = merge(before, plan)

@@ -31,10 +31,12 @@ target), 2 on a usage or configuration error.
 from __future__ import annotations
 
 import argparse
+import datetime
 import fnmatch
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -105,6 +107,13 @@ class Project:
     # Hours to move Django's clock by for more first runs (DJANGO_GATES_QUERIES_CLOCK_SHIFT):
     # the first run at other times of day, for a suite whose data follows the clock.
     clock_hours: tuple[float, ...] = ()
+    # More arguments of step 3's init --baselines (e.g. --no-clock-probe).
+    init_args: tuple[str, ...] = ()
+    # "HH:MM": every command of the project sees about this UTC time of day (Django's clock
+    # moved by DJANGO_GATES_QUERIES_CLOCK_SHIFT, set from the harness's start), so that a
+    # test whose count follows the clock cannot cross one of its hours between init and
+    # the runs that compare with init's counts. For a project run without the clock probe.
+    clock_utc: str = ""
 
 
 @dataclass
@@ -208,6 +217,9 @@ def load_config(path: Path) -> tuple[dict[str, Any], dict[str, Project]]:
             isinstance(h, (int, float)) and not isinstance(h, bool) for h in hours
         ):
             raise HarnessError(f"{where}.clock_hours: expected a list of numbers")
+        clock_utc = str(table.get("clock_utc", ""))
+        if clock_utc and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", clock_utc):
+            raise HarnessError(f'{where}.clock_utc: "HH:MM" (UTC), not {clock_utc!r}')
         projects[name] = Project(
             name=name,
             layout=str(table.get("layout", "")),
@@ -225,6 +237,8 @@ def load_config(path: Path) -> tuple[dict[str, Any], dict[str, Project]]:
             sdist_file=str(table.get("sdist_file", "")),
             sha256=str(table.get("sha256", "")),
             clock_hours=tuple(float(h) for h in hours),
+            init_args=_strings(table.get("init_args", []), f"{where}.init_args"),
+            clock_utc=clock_utc,
         )
     return common, projects
 
@@ -290,7 +304,20 @@ def base_env(project: Project, venv: Path) -> dict[str, str]:
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["VIRTUAL_ENV"] = str(venv)
     env.update(project.env)
+    if project.clock_utc:
+        env[CLOCK_SHIFT] = f"{clock_shift_to(project.clock_utc):.4f}"
     return env
+
+
+CLOCK_SHIFT = "DJANGO_GATES_QUERIES_CLOCK_SHIFT"
+
+
+def clock_shift_to(hhmm: str, now: datetime.datetime | None = None) -> float:
+    """The hours (in (-12, 12]) that move ``now`` (UTC) to the time of day ``hhmm``."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    hours = (hour + minute / 60 - (now.hour + now.minute / 60 + now.second / 3600)) % 24
+    return hours - 24 if hours > 12 else hours
 
 
 # --- the clean copy ------------------------------------------------------------------
@@ -501,7 +528,9 @@ def adopt(
     base = runner.git(src, "rev-parse", "HEAD")
 
     # 3. init --baselines
-    code, out = runner.run("init-baselines", ["django-gates", "init", "--baselines"], proj)
+    code, out = runner.run(
+        "init-baselines", ["django-gates", "init", "--baselines", *project.init_args], proj
+    )
     last = out.strip().splitlines()[-1] if out.strip() else ""
     outcome.check("init --baselines", "exit 0", f"exit {code}: {last[:120]}", code == 0)
     runner.git(src, "add", "-A")
@@ -524,7 +553,7 @@ def adopt(
             runner.env,
             {
                 **runner.env,
-                "DJANGO_GATES_QUERIES_CLOCK_SHIFT": f"{hours:g}",
+                CLOCK_SHIFT: f"{float(runner.env.get(CLOCK_SHIFT, 0)) + hours:g}",
             },
         )
         try:

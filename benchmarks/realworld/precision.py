@@ -73,12 +73,16 @@ class Label:
     reason: str
     match: str = ""
     code: str = CODE  # the code the finding should carry: DJG101 rows, DJG110 input
+    # A substring of the whole message (its call path, its "rows:" line): one line
+    # reached by two paths, each judged on its own (a loop of rows around one of them).
+    via: str = ""
     hits: int = 0
 
     def matches(self, finding: dict[str, Any]) -> bool:
         where = f"{_portable(str(finding.get('path')))}:{finding.get('line')}"
-        headline = str(finding.get("message", "")).split("\n", 1)[0]
-        return where == self.location and self.match in headline
+        message = str(finding.get("message", ""))
+        headline = message.split("\n", 1)[0]
+        return where == self.location and self.match in headline and self.via in message
 
 
 @dataclass
@@ -128,6 +132,7 @@ def load_labels(path: Path) -> dict[str, list[Label]]:
                     reason=str(entry["reason"]),
                     match=str(entry.get("match", "")),
                     code=code,
+                    via=str(entry.get("via", "")),
                 )
             )
     return labels

@@ -63,6 +63,13 @@ MAX_FETCHED = 100_000
 # path and SQL text: per statement, since one line can run several (get_or_create's
 # SAVEPOINT, SELECT and RELEASE), and the ones run first must not use up the SELECT's.
 _judged: dict[tuple[Site, str], int] = {}
+# The call paths (:attr:`Site.key`: files and lines) of the running recordings: a query
+# whose Site is new can still repeat a path seen before, when a frame on it stood at
+# another instruction of the same line (``set(get_users_with_perms(...))`` runs its
+# query inside the call or inside ``set()``, depending on what a library had cached
+# from earlier tests). ``detect.find`` groups by the path, so the repetition is judged
+# by it too, or the report would depend on the order the tests ran in.
+_paths: set[tuple[object, ...]] = set()
 JUDGED_PER_STATEMENT = 2
 _source_counter = 0
 _rows = itertools.count(1)
@@ -201,6 +208,7 @@ def stop(recorder: Recorder) -> None:
         if not _recorders:
             _shared_objects.clear()
             _judged.clear()
+            _paths.clear()
             if _classifier is not None:
                 _classifier.forget_calls()
 
@@ -285,10 +293,15 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
     _tls.last_site = site
     relation = _current_relation()
     judged: LoopItems | None = None
+    seen = site is not new_site
+    if not seen:  # a new Site, once per Site: its path may still be one seen before
+        path = site.key
+        seen = path in _paths
+        _paths.add(path)
     # A call path seen before: a repetition, maybe by a loop. Which kind of loop (rows or
     # input) is judged from the running frames, a few times per path.
     if (
-        site is not new_site
+        seen
         and not write
         and not site.ignored
         and (relation is None or not relation.source)

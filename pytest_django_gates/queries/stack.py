@@ -71,10 +71,19 @@ class Site:
     # or the library in between) numbered in the order first seen. Three calls from
     # one test line in a loop are three calls.
     call: int = 0
+    # The first frame outside Django's ORM (``django.db``) on the way out, when it is a
+    # library's (file, line): which call ran the query when no code under test stands
+    # between (the auth middleware loading ``request.user`` and a generic view's
+    # ``get_object()``, both under one middleware line). None when the innermost user
+    # frame ran the query itself.
+    caller: tuple[str, int] | None = None
 
     @property
     def key(self) -> tuple[object, ...]:
-        return (tuple((f[0], f[1]) for f in self.frames), self.template)
+        """The call path as findings group it: the user frames (file and line), the
+        template line, and the library call that ran the query (:attr:`caller`): two
+        library calls under one user line are two statements, as two lines are."""
+        return (tuple((f[0], f[1]) for f in self.frames), self.template, self.caller)
 
     @property
     def innermost(self) -> Frame | None:
@@ -161,6 +170,7 @@ class Classifier:
 
         self._own_root = os.path.realpath(os.path.dirname(pytest_django_gates.__file__)) + os.sep
         self._django_root = _django_root()
+        self._orm_root = self._django_root + "db" + os.sep
         self._ignore = tuple(ignore_callers)
         self._kinds: dict[str, int] = {}
         # The test's latest callees, most recent first, with their call numbers: a frame
@@ -237,6 +247,8 @@ class Classifier:
         direct_test = False
         foreign = False  # a library frame other than Django's (or this plugin's) was seen
         call = 0
+        caller: tuple[str, int] | None = None
+        orm_root = self._orm_root
         kinds = self._kinds
         kind_of = self.kind
         f = frame
@@ -284,6 +296,8 @@ class Classifier:
                         self._own_root
                     ):
                         last_library = f
+                        if caller is None and not code.co_filename.startswith(orm_root):
+                            caller = (code.co_filename, f.f_lineno)
                         if not foreign and not code.co_filename.startswith(self._django_root):
                             foreign = True
                     if kind == IGNORED:
@@ -333,6 +347,7 @@ class Classifier:
             template_depth=template_depth,
             direct_test=direct_test,
             call=call,
+            caller=caller,
         )
 
 

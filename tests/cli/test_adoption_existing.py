@@ -284,3 +284,29 @@ def names(request):
         f["path"] == "shop/services.py" or "shop/services.py" in f["message"]
         for f in coverage["findings"]
     ), coverage["findings"]
+
+
+def test_no_clock_probe_runs_the_suite_once_and_says_what_that_leaves_out(
+    tmp_path: Path,
+) -> None:
+    """``init --baselines --no-clock-probe`` (for a slow suite): one suite run, no clock
+    list, no ``clock = true`` entry, and init says the probe was skipped."""
+    root = startproject(tmp_path / "site")
+    (root / "shop" / "views.py").write_text(OLD_VIEWS)
+    (root / "mysite" / "urls.py").write_text(
+        "from django.urls import path\n\nfrom shop.views import categories, health, products, today"
+        '\n\nurlpatterns = [path("products/", products), path("health/", health), '
+        'path("categories/", categories), path("today/", today)]\n'
+    )
+    tests = root / "shop" / "test_products.py"
+    tests.write_text(tests.read_text() + OLD_TESTS)
+    commit_all(root, "history")
+    command = [sys.executable, "-m", "pytest_django_gates", "init", "--baselines"]
+    out = _must([*command, "--no-clock-probe"], root)
+    assert "clock probe: skipped (--no-clock-probe)" in out, out
+    assert "running the test suite again" not in out, out
+    query_baseline = json.loads((root / ".django-gates" / "query-baseline.json").read_text())
+    assert "shop/test_products.py::test_today" in query_baseline["tests"]
+    assert not query_baseline.get("clock"), query_baseline
+    assert "clock = true" not in (root / "pyproject.toml").read_text()
+    assert out.rstrip().endswith("next: django-gates run (commit the files)"), out

@@ -357,3 +357,14 @@ def test_an_allow_for_one_code_never_hides_a_finding_of_another() -> None:
         ]
     )
     assert written["code"] == "DJG108"
+
+
+def test_no_clock_probe_without_baselines_is_a_usage_error_naming_both_options(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    proc = _init(tmp_path, "--no-clock-probe")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--no-clock-probe: only means something with --baselines" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (tmp_path / "pyproject.toml").read_text(encoding="utf-8") == PYPROJECT

@@ -462,6 +462,16 @@ def test_ok_template_reads_the_first_row_only(one_row, client):
     assert b"b0 by a0" in client.get("/top/").content
 
 
+def test_ok_request_user_and_page_user_by_djangos_code(people, client, settings):
+    # Two SELECTs of auth_user by id under one middleware line: the request's user (the
+    # login check) and the page's user (DetailView.get_object). Two calls of Django's,
+    # not a loop: two statements.
+    settings.MIDDLEWARE = [*TIMER, *ADMIN_MIDDLEWARE]
+    alice, bob = people
+    client.force_login(alice, backend="django.contrib.auth.backends.ModelBackend")
+    assert b"bob" in client.get(f"/people/{bob.pk}/").content
+
+
 def test_ok_library_detail_view_one_row(one_row, client, settings):
     settings.MIDDLEWARE = TIMER
     book = Book.objects.get()
@@ -495,6 +505,12 @@ def test_ok_test_loop_gets_one_book_each(data, client):
 
 def test_input_lines_of_a_document(data):
     assert [t.name for t in services.tags_of_document("t0\nt1\n")] == ["t0", "t1"]
+
+
+def test_input_names_read_at_two_instructions_of_one_line(data):
+    # Two names, so two lookups: the second is a new instruction of the same line, and
+    # its loop must still be judged (by the call path, as the finding is grouped).
+    assert [t.name for t in services.tags_of_names_two_ways(["t0", "t1"])] == ["t0", "t1"]
 
 
 def test_input_nested_items_of_a_request_body(data):

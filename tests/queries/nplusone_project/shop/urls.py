@@ -78,6 +78,19 @@ def shelve_many(request):
 
 FIELDS = ["title", "author.name"]
 
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.mixins import LoginRequiredMixin  # noqa: E402
+from django.views.generic import DetailView  # noqa: E402
+
+
+class PersonView(LoginRequiredMixin, DetailView):
+    """Django's generic detail view of a user, for logged-in users: the request's user
+    (loaded by the mixin's check) and the page's user (get_object) are two lookups of one
+    table, both in Django's code, under the one project frame of a middleware."""
+
+    model = get_user_model()
+    template_name = "shop/person.html"
+
 
 urlpatterns = [
     path("ok/", books_ok),
@@ -92,6 +105,7 @@ urlpatterns = [
     path("book/<int:pk>/", book_detail),
     path("top/", top_book),
     path("shelve-many/", shelve_many),
+    path("people/<int:pk>/", PersonView.as_view()),
     # A library's views, configured here (as a REST framework's ListAPIView.as_view()).
     path("api/books/", serializerlib.list_view(Book.objects.all(), FIELDS)),
     path("api/books-ok/", serializerlib.list_view(Book.objects.select_related("author"), FIELDS)),
