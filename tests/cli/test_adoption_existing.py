@@ -137,6 +137,20 @@ def django_gates_run(
     return proc.returncode, data, proc.stdout + proc.stderr
 
 
+def _old_views_and_tests(root: Path) -> Path:
+    """The old views (an N+1, and one only in the afternoon), their URLs and tests; the
+    test module's path."""
+    (root / "shop" / "views.py").write_text(OLD_VIEWS)
+    (root / "mysite" / "urls.py").write_text(
+        "from django.urls import path\n\nfrom shop.views import categories, health, products, today"
+        '\n\nurlpatterns = [path("products/", products), path("health/", health), '
+        'path("categories/", categories), path("today/", today)]\n'
+    )
+    tests = root / "shop" / "test_products.py"
+    tests.write_text(tests.read_text() + OLD_TESTS)
+    return tests
+
+
 def test_an_existing_repository_adopts_the_gates_and_fails_only_on_new_problems(
     tmp_path: Path,
 ) -> None:
@@ -147,14 +161,7 @@ def test_an_existing_repository_adopts_the_gates_and_fails_only_on_new_problems(
     models.write_text(
         models.read_text() + '    sku = models.CharField(max_length=20, default="x")\n'
     )
-    (root / "shop" / "views.py").write_text(OLD_VIEWS)
-    (root / "mysite" / "urls.py").write_text(
-        "from django.urls import path\n\nfrom shop.views import categories, health, products, today"
-        '\n\nurlpatterns = [path("products/", products), path("health/", health), '
-        'path("categories/", categories), path("today/", today)]\n'
-    )
-    tests = root / "shop" / "test_products.py"
-    tests.write_text(tests.read_text() + OLD_TESTS)
+    tests = _old_views_and_tests(root)
     (root / "shop" / "services.py").write_text(SERVICES)
     production = root / "mysite" / "production.py"
     production.write_text(PRODUCTION.replace("DEBUG = False\n", OLD_DEBUG))
@@ -292,14 +299,7 @@ def test_no_clock_probe_runs_the_suite_once_and_says_what_that_leaves_out(
     """``init --baselines --no-clock-probe`` (for a slow suite): one suite run, no clock
     list, no ``clock = true`` entry, and init says the probe was skipped."""
     root = startproject(tmp_path / "site")
-    (root / "shop" / "views.py").write_text(OLD_VIEWS)
-    (root / "mysite" / "urls.py").write_text(
-        "from django.urls import path\n\nfrom shop.views import categories, health, products, today"
-        '\n\nurlpatterns = [path("products/", products), path("health/", health), '
-        'path("categories/", categories), path("today/", today)]\n'
-    )
-    tests = root / "shop" / "test_products.py"
-    tests.write_text(tests.read_text() + OLD_TESTS)
+    _old_views_and_tests(root)
     commit_all(root, "history")
     command = [sys.executable, "-m", "pytest_django_gates", "init", "--baselines"]
     out = _must([*command, "--no-clock-probe"], root)
