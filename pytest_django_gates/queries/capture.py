@@ -63,11 +63,11 @@ MAX_FETCHED = 100_000
 # path and SQL text: per statement, since one line can run several (get_or_create's
 # SAVEPOINT, SELECT and RELEASE), and the ones run first must not use up the SELECT's.
 _judged: dict[tuple[Site, str], int] = {}
-# The call paths (:attr:`Site.key`: files and lines) of the running recordings: a query
+# The call paths (:attr:`Site.key`, as findings group them) of the running recordings: a query
 # whose Site is new can still repeat a path seen before, when a frame on it stood at
 # another instruction of the same line (``set(get_users_with_perms(...))`` runs its
 # query inside the call or inside ``set()``, depending on what a library had cached
-# from earlier tests). ``detect.find`` groups by the path, so the repetition is judged
+# from earlier tests). ``detect.find`` groups by the key, so the repetition is judged
 # by it too, or the report would depend on the order the tests ran in.
 _paths: set[tuple[object, ...]] = set()
 JUDGED_PER_STATEMENT = 2
