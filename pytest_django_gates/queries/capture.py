@@ -49,7 +49,7 @@ _keep_params = False  # see keep_params()
 
 # On ``instance._state``: the id of the multi-row queryset evaluation the
 # instance came from (see :class:`Source`); absent or 0: not from one.
-MULTI_FLAG = "_django_gates_multi"
+MULTI_FLAG = loop_items.MULTI_FLAG
 # On ``instance._state``: a number naming the instance (row) whose relation was loaded
 # lazily, given the first time one is (see :attr:`Relation.row`).
 ROW_FLAG = "_django_gates_row"
@@ -299,16 +299,19 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
         seen = path in _paths
         _paths.add(path)
     # A call path seen before: a repetition, maybe by a loop. Which kind of loop (rows or
-    # input) is judged from the running frames, a few times per path.
+    # input) is judged from the running frames, a few times per path. A lazy load on a
+    # row of a multi-row queryset is judged the first time its path is seen: the latent
+    # rule asks whether the loop around it walks rows at all.
     if (
-        seen
+        (not seen if relation is not None and relation.source else seen)
         and not write
         and not site.ignored
-        and (relation is None or not relation.source)
         and _judged.get((site, text), 0) < JUDGED_PER_STATEMENT
     ):
         _judged[site, text] = _judged.get((site, text), 0) + 1
-        judged = loop_items.judge(sys._getframe(1), _classifier.kind, _fetched)
+        judged = loop_items.judge(
+            sys._getframe(1), _classifier.kind, _fetched, getattr(_tls, "query", None)
+        )
     event = QueryEvent(
         alias=alias,
         sql=_shared(text),
@@ -490,7 +493,8 @@ def _rel_cache_name(rel: Any) -> str | None:
 # related_descriptors.create_reverse_many_to_one_manager 4.2 - 6.1    reverse FK manager
 # related_descriptors.create_forward_many_to_many_manager 4.2 - 6.1   M2M manager
 # QuerySet._fetch_all / _iterator / get                 4.2 - 6.1     multi-row marking
-# models.query.prefetch_one_level (optional)            4.2 - 6.1     prefetch lookups
+# models.query.prefetch_one_level (optional)            4.2 - 6.1     prefetch lookups,
+#                                                                     pinned keys
 # asgiref.sync.SyncToAsync.__call__                     (asgiref)     async call sites
 # core.signals.request_started / request_finished       public API    request ids
 # ====================================================  ============  ==================
@@ -839,7 +843,21 @@ def _plan_querysets(patches: Patches) -> None:
         loading = self._result_cache is None
         if loading and _recorders:
             _tls.last_site = None
-        fetch_all(self)
+            if self._prefetch_related_lookups:
+                # Its prefetches run inside fetch_all: prefetch_one_level reads the
+                # query whose rows it prefetches for (see _key_pinned).
+                fetching = getattr(_tls, "fetching", None)
+                if fetching is None:
+                    fetching = _tls.fetching = []
+                fetching.append(self.query)
+                try:
+                    fetch_all(self)
+                finally:
+                    fetching.pop()
+            else:
+                fetch_all(self)
+        else:
+            fetch_all(self)
         if not (loading and _recorders and self._result_cache):
             return
         query = self.query
@@ -901,11 +919,97 @@ def _plan_prefetches(patches: Patches) -> None:
             stack = _tls.prefetches = []
         stack.append(path)
         try:
-            return original(*args, **kwargs)
+            result = original(*args, **kwargs)
         finally:
             stack.pop()
+        if _key_pinned(*args, **kwargs):
+            # At most one related row, whatever the data: not rows of a loop.
+            _mark_multi(result[0], 0)
+        return result
 
     patches.add(query_module, "prefetch_one_level", prefetch_one_level)
+
+
+def _key_pinned(
+    instances: Any = None, prefetcher: Any = None, lookup: Any = None, level: Any = 0, **_: Any
+) -> bool:
+    """The prefetch follows a relation whose key the outer query fixes to one value.
+
+    ``Log.objects.filter(content_type=ct, object_id=pk).prefetch_related("target")``
+    (a history of one object) or ``Book.objects.filter(author_id=5)
+    .prefetch_related("author")``: every outer row holds the same key, so the
+    prefetch returns one row however many there are, in the test and in production.
+    A lazy load on that row runs once: it is not the latent N+1 of "rows of a
+    queryset, one in the test". Forward relations only (a generic or ordinary foreign
+    key, a one-to-one): a reverse or many-to-many prefetch of pinned rows still
+    returns many. The outer query is the one whose ``_fetch_all`` is running (a
+    ``prefetch_related_objects()`` call on a list has none: not pinned); only its
+    top-level equalities on its own table with a plain value count.
+    """
+    fetching: list[Any] | None = getattr(_tls, "fetching", None)
+    if level != 0 or not fetching:
+        return False
+    columns = _forward_key_columns(prefetcher)
+    if not columns:
+        return False
+    try:
+        return columns <= _pinned_columns(fetching[-1])
+    except Exception:  # pragma: no cover - an unusual WHERE: not pinned
+        return False
+
+
+def _forward_key_columns(prefetcher: Any) -> frozenset[str]:
+    """The outer table's columns a forward relation joins on (empty: not forward)."""
+    from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
+
+    # Django 4.2 - 6.0: the GenericForeignKey is its own descriptor; 6.1: a
+    # GenericForeignKeyDescriptor whose ``field`` it is. Told by its two key names, not
+    # by importing django.contrib.contenttypes (a project without that app cannot).
+    gfk: Any = prefetcher if _is_generic_fk(prefetcher) else None
+    if gfk is None and _is_generic_fk(getattr(prefetcher, "field", None)):
+        gfk = prefetcher.field
+    if gfk is not None:
+        opts = gfk.model._meta
+        return frozenset(opts.get_field(name).column for name in (gfk.ct_field, gfk.fk_field))
+    if isinstance(prefetcher, ForwardManyToOneDescriptor):  # also forward one-to-one
+        return frozenset(f.column for f in prefetcher.field.local_related_fields)
+    return frozenset()
+
+
+def _is_generic_fk(value: Any) -> bool:
+    kind = type(value)
+    return (
+        kind.__name__ == "GenericForeignKey"
+        and kind.__module__ == "django.contrib.contenttypes.fields"
+    )
+
+
+def _pinned_columns(query: Any) -> set[str]:
+    """Columns of ``query``'s own table that its WHERE fixes with ``col = value``."""
+    from django.db.models.sql.where import AND
+
+    base = query.base_table
+    pinned: set[str] = set()
+    nodes = [query.where]
+    while nodes:
+        node = nodes.pop()
+        if node.connector != AND or node.negated:
+            continue
+        for child in node.children:
+            if hasattr(child, "children"):
+                nodes.append(child)
+                continue
+            lhs: Any = getattr(child, "lhs", None)
+            target = getattr(lhs, "target", None)
+            if (
+                getattr(child, "lookup_name", None) == "exact"
+                and getattr(lhs, "alias", None) == base
+                and target is not None
+                and not hasattr(child.rhs, "resolve_expression")
+                and child.rhs is not None
+            ):
+                pinned.add(str(target.column))
+    return pinned
 
 
 def _prefetch_path(

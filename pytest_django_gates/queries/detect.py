@@ -58,7 +58,11 @@ library it called) drives, never the test's own loop:
   of a loop. A template that fetched the rows and read one of them
   (``{% if books %}{{ books.0.author }}``) loops only with its own
   ``{% for %}``. With one row of test data there is one query; in production,
-  one per row.
+  one per row. Not latent: rows a prefetch returns when the outer query fixes the
+  prefetched relation's key (``filter(object_id=pk).prefetch_related("target")``,
+  at most one row; see ``capture._key_pinned``), and one row the test fetched on a
+  line of its own and handed to code whose loops walk no rows
+  (:func:`_one_row_handed_on`).
 
 * **rows** — the same relation loaded lazily on ``threshold`` or more rows of
   one queryset evaluation by library code the test called, with no code under
@@ -420,6 +424,8 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
             return
         if not (looped(first.site) or walked_by_library(first)):
             return
+        if _one_row_handed_on(first):
+            return
         latent_key = (rel.model, rel.name, first.site.key)
         if latent_key not in latent_seen:
             latent_seen.add(latent_key)
@@ -447,6 +453,27 @@ def find(events: Iterable[QueryEvent], threshold: int) -> list[NPlusOne]:
         else:
             latent(group, shape, str(alias))
     return found
+
+
+def _one_row_handed_on(event: QueryEvent) -> bool:
+    """The test fetched the rows on a line of its own and handed one row to the code,
+    whose every loop around the load walks something other than rows (its recorders,
+    names, dicts): the code repeats its work for that one row, which does not change,
+    and never sees the rest (``row = Model.objects.last()`` then ``row.save()``, whose
+    log recorders each read ``row.shift``). Rows fetched on the load's own call path
+    (``Book.objects.all().delete()`` from the test, the deletion collector calling a
+    receiver per row) and a template ``{% for %}`` stay latent."""
+    items = event.items
+    if items is None or items.rows or event.site.template_loop:
+        return False
+    origin = capture.source(event.relation)
+    if origin is None or origin.site is None or not origin.site.frames:
+        return False
+    fetched = origin.site
+    if not (fetched.tests and fetched.tests[0]):
+        return False
+    file, line, _func = fetched.frames[0]
+    return all((f[0], f[1]) != (file, line) for f in event.site.frames)
 
 
 def _finding(

@@ -19,7 +19,9 @@ innermost first:
   or when the value bound per iteration is (or holds) a model instance read from the
   database, or a value a ``values()`` / ``values_list()`` query of this test fetched
   (``for pk in Book.objects.values_list("pk", flat=True)`` handed on as a list): that
-  very object, not an equal one (:class:`FetchedValues`);
+  very object, not an equal one (:class:`FetchedValues`); a dict counts when it holds
+  a row of a multi-row queryset (a context built per row), not any saved instance (a
+  request body's nested items hold instances looked up one by one);
 * a ``while`` loop, and a ``for`` whose values are anything else (strings, numbers
   no query fetched, dicts, objects being built), walks **input**;
 * a loop over a collection written in the code (``for kind in ("a", "b")``) is
@@ -29,7 +31,11 @@ Any loop of rows makes the whole repetition one per row (a loop over input insid
 loop over rows still grows with the rows). With no loop found on the way, the
 innermost frame of the code under test is looked at: an argument holding a row (a
 serializer method called per row by a library, ``get_author(self, obj)``) makes it
-rows. Otherwise nothing is known, and the query is judged as before (``DJG101``).
+rows. An argument that is the very queryset being evaluated, in a function a library
+called (a JSON encoder's ``default(self, o)`` meeting the ``added`` and ``removed``
+querysets of a change log's data), makes it input: the library walks values the code
+built, one evaluation per queryset, and no row is on the way. Otherwise nothing is
+known, and the query is judged as before (``DJG101``).
 
 Only called for a call path the recording has already seen (a repetition), at most
 a few times per statement of that call path (one line can run several: get_or_create's
@@ -39,6 +45,7 @@ query's capture.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import sysconfig
@@ -52,6 +59,9 @@ from pytest_django_gates.queries import loops
 from pytest_django_gates.queries.stack import LIBRARY, STOP, TEST, USER
 
 MAX_FRAMES = 40  # frames looked at from the query outwards
+# On ``instance._state``: the id of the multi-row queryset evaluation the instance came
+# from (set by :mod:`pytest_django_gates.queries.capture`); absent or 0: not from one.
+MULTI_FLAG = "_django_gates_multi"
 # Comprehensions have frames of their own (inlined from Python 3.12 on, PEP 709).
 _OWN_FRAMES = sys.version_info < (3, 12)
 WHILE_LOOP = "a while loop"
@@ -168,7 +178,20 @@ def _value_rows(value: Any, fetched: Container[object], depth: int = 0) -> bool:
         return value in fetched
     if depth == 0 and kind in (tuple, list):
         return any(_value_rows(v, fetched, 1) for v in value[:4])
+    if depth == 0 and kind is dict:
+        # A context built per row (``{"submission": submission, "user": user}`` for each
+        # submission of a queryset): a value that is a row of a multi-row queryset. Not
+        # any saved instance: a request body's nested items hold instances a serializer
+        # looked up one by one, and those are still input.
+        return any(_multi_row(v, model) for v in itertools.islice(value.values(), 8))
     return False
+
+
+def _multi_row(value: Any, model: type[Any]) -> bool:
+    """``value`` is a model instance that came from a multi-row queryset."""
+    if not issubclass(type(value), model):
+        return False
+    return bool(getattr(value.__dict__.get("_state"), MULTI_FLAG, 0))
 
 
 def _describe(value: Any) -> str:
@@ -211,11 +234,15 @@ def _arguments_hold_rows(frame: FrameType, fetched: Container[object]) -> bool:
 
 
 def judge(
-    frame: FrameType | None, kind_of: Callable[[FrameType], int], fetched: Container[object]
+    frame: FrameType | None,
+    kind_of: Callable[[FrameType], int],
+    fetched: Container[object],
+    query: object = None,
 ) -> LoopItems | None:
     """What the loops around ``frame`` (a query running) walk; see the module docstring.
     ``kind_of`` classifies a frame (:meth:`pytest_django_gates.queries.stack.Classifier.kind`);
-    ``fetched`` holds the values ``values()`` / ``values_list()`` queries returned."""
+    ``fetched`` holds the values ``values()`` / ``values_list()`` queries returned;
+    ``query`` is the ORM ``Query`` being executed (None: a raw statement)."""
     found: LoopItems | None = None  # the innermost loop of input of the code under test
     library: LoopItems | None = None  # else, of a library
     innermost_code: FrameType | None = None
@@ -262,4 +289,27 @@ def judge(
     if innermost_code is not None and _arguments_hold_rows(innermost_code, fetched):
         code = innermost_code.f_code
         return LoopItems(True, "rows", code.co_filename, code.co_firstlineno)
+    if innermost_code is not None and query is not None:
+        return _querysets_handed_in(innermost_code, kind_of, query)
+    return None
+
+
+def _querysets_handed_in(
+    frame: FrameType, kind_of: Callable[[FrameType], int], query: object
+) -> LoopItems | None:
+    """A library called the code with a queryset the code evaluates, the query running
+    now (a JSON encoder's ``default(self, o)`` iterating each queryset it meets in the
+    data): what repeats is the library's walk over values the code built (a dict of
+    ``added`` / ``removed`` querysets), one evaluation per queryset, not a query per
+    row of a table. Input (``DJG110``): no row is on the way."""
+    caller = frame.f_back
+    if caller is None or kind_of(caller) != LIBRARY:
+        return None
+    _model, queryset, _manager = _model_base()
+    code = frame.f_code
+    names = frame.f_locals
+    for name in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
+        value: Any = names.get(name)
+        if issubclass(type(value), queryset) and value.query is query:
+            return LoopItems(False, "QuerySet values", caller.f_code.co_filename, caller.f_lineno)
     return None

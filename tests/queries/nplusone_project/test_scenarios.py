@@ -4,12 +4,13 @@ import sys
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections
 import serializerlib
 from django.db.models import Prefetch
 from django.test import AsyncClient
 from shop import services
-from shop.models import Author, Book, Loan, Review, Tag
+from shop.models import Author, Book, Loan, Note, Review, Tag
 
 
 def test_catch_fk_loop(data):
@@ -472,6 +473,46 @@ def test_ok_request_user_and_page_user_by_djangos_code(people, client, settings)
     assert b"bob" in client.get(f"/people/{bob.pk}/").content
 
 
+def _second_note(book):
+    Note.objects.create(content_type=ContentType.objects.get_for_model(Book), object_id=book.pk)
+
+
+def test_ok_history_of_one_object_through_a_generic_prefetch(data):
+    # Two notes of one book, their target prefetched: the filter fixes the generic key,
+    # so the prefetch returns one book whatever the data, and its author loads once.
+    book = Book.objects.get(title="b0")
+    _second_note(book)
+    assert sorted(services.history_of_book(book)) == [" on b0 by a0", "n on b0 by a0"]
+
+
+def test_ok_prefetch_of_a_foreign_key_the_filter_fixes(data):
+    author = Author.objects.get(name="a0")
+    Book.objects.create(title="b9", author=author)
+    assert sorted(services.bios_of_books_of(author.pk)) == ["b0: x", "b9: x"]
+
+
+def test_ok_loop_over_recorders_of_one_row(data):
+    # The test fetched the rows and hands the code one of them; the code's loop walks
+    # its recorders, and the row's author loads once.
+    book = list(Book.objects.order_by("title"))[0]
+    assert services.audit(book) == ["b0", f"Author object ({book.author_id})"]
+
+
+def test_input_querysets_walked_by_a_json_encoder(data):
+    t0, t1 = Tag.objects.order_by("name")
+    assert services.change_log_json([t0.pk], [t1.pk]) == '{"added": ["t0"], "removed": ["t1"]}'
+
+
+def test_catch_contexts_built_from_rows(data):
+    assert services.review_counts_of_contexts() == [1, 1, 1]
+
+
+def test_catch_history_of_every_book_one_row(one_row):
+    # The same prefetch with only the content type fixed: one book per note's target,
+    # an author load per book; the test has one row.
+    assert services.history_of_books() == ["n on b0 by a0"]
+
+
 def test_ok_library_detail_view_one_row(one_row, client, settings):
     settings.MIDDLEWARE = TIMER
     book = Book.objects.get()
@@ -567,6 +608,13 @@ def test_catch_fk_of_deleted_rows_by_recorders(data):
     # The receiver's loop walks objects of the code (its recorders), not input: what
     # repeats it is Django's collector, once per deleted row.
     assert len(services.deleted_book_authors()) == 3
+
+
+def test_catch_one_deleted_row_by_recorders(one_row):
+    # The same with one row: the collector fetched the rows on the test's call, so the
+    # receiver runs once per row in production (latent), although its loop walks
+    # recorders.
+    assert services.deleted_book_authors() == ["a0"]
 
 
 def test_input_recipients_of_an_email(data):
