@@ -149,6 +149,12 @@ class QueryEvent:
         return hash((self.sql, self.args))
 
 
+def fetched_by_test(origin: Source | None) -> bool:
+    """The rows were fetched by test code: the innermost user frame of the fetch is a
+    test's (``row = Model.objects.last()`` written in the test)."""
+    return origin is not None and origin.site is not None and origin.site.tests[:1] == (True,)
+
+
 def source(relation: Relation | None) -> Source | None:
     """The queryset evaluation the instance of ``relation`` came from, if known."""
     if relation is None or not relation.source:
@@ -302,8 +308,13 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
     # input) is judged from the running frames, a few times per path. A lazy load on a
     # row of a multi-row queryset is judged the first time its path is seen: the latent
     # rule asks whether the loop around it walks rows at all.
+    if relation is not None and relation.source:
+        # Its only reader is detect's "one row the test handed on": rows the test fetched.
+        judge_now = not seen and fetched_by_test(_sources.get(relation.source))
+    else:
+        judge_now = seen
     if (
-        (not seen if relation is not None and relation.source else seen)
+        judge_now
         and not write
         and not site.ignored
         and _judged.get((site, text), 0) < JUDGED_PER_STATEMENT
@@ -843,19 +854,17 @@ def _plan_querysets(patches: Patches) -> None:
         loading = self._result_cache is None
         if loading and _recorders:
             _tls.last_site = None
-            if self._prefetch_related_lookups:
-                # Its prefetches run inside fetch_all: prefetch_one_level reads the
-                # query whose rows it prefetches for (see _key_pinned).
-                fetching = getattr(_tls, "fetching", None)
-                if fetching is None:
-                    fetching = _tls.fetching = []
-                fetching.append(self.query)
-                try:
-                    fetch_all(self)
-                finally:
-                    fetching.pop()
-            else:
+        if loading and _recorders and self._prefetch_related_lookups:
+            # Its prefetches run inside fetch_all: prefetch_one_level reads the query
+            # whose rows it prefetches for (see _key_pinned).
+            fetching = getattr(_tls, "fetching", None)
+            if fetching is None:
+                fetching = _tls.fetching = []
+            fetching.append(self.query)
+            try:
                 fetch_all(self)
+            finally:
+                fetching.pop()
         else:
             fetch_all(self)
         if not (loading and _recorders and self._result_cache):

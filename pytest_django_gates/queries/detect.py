@@ -467,12 +467,9 @@ def _one_row_handed_on(event: QueryEvent) -> bool:
     if items is None or items.rows or event.site.template_loop:
         return False
     origin = capture.source(event.relation)
-    if origin is None or origin.site is None or not origin.site.frames:
+    if origin is None or origin.site is None or not capture.fetched_by_test(origin):
         return False
-    fetched = origin.site
-    if not (fetched.tests and fetched.tests[0]):
-        return False
-    file, line, _func = fetched.frames[0]
+    file, line, _func = origin.site.frames[0]
     return all((f[0], f[1]) != (file, line) for f in event.site.frames)
 
 

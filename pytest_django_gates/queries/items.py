@@ -49,7 +49,7 @@ import itertools
 import os
 import sys
 import sysconfig
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from types import FrameType
@@ -221,16 +221,20 @@ def _judge_head(head: loops.LoopHead, frame: FrameType, fetched: Container[objec
     return _describe(bound[-1])
 
 
-def _arguments_hold_rows(frame: FrameType, fetched: Container[object]) -> bool:
+def _arguments(frame: FrameType) -> Iterator[tuple[str, Any]]:
+    """The names and values of the arguments of the function ``frame`` runs."""
     code = frame.f_code
-    count = code.co_argcount + code.co_kwonlyargcount
     names = frame.f_locals
+    for name in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
+        yield name, names.get(name)
+
+
+def _arguments_hold_rows(frame: FrameType, fetched: Container[object]) -> bool:
     model, _, _ = _model_base()
-    for name in code.co_varnames[:count]:
-        value = names.get(name)
-        if name != "self" and issubclass(type(value), model) and _value_rows(value, fetched):
-            return True
-    return False
+    return any(
+        name != "self" and issubclass(type(value), model) and _value_rows(value, fetched)
+        for name, value in _arguments(frame)
+    )
 
 
 def judge(
@@ -306,10 +310,7 @@ def _querysets_handed_in(
     if caller is None or kind_of(caller) != LIBRARY:
         return None
     _model, queryset, _manager = _model_base()
-    code = frame.f_code
-    names = frame.f_locals
-    for name in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
-        value: Any = names.get(name)
+    for _name, value in _arguments(frame):
         if issubclass(type(value), queryset) and value.query is query:
             return LoopItems(False, "QuerySet values", caller.f_code.co_filename, caller.f_lineno)
     return None
