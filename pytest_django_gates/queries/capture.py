@@ -217,6 +217,7 @@ def stop(recorder: Recorder) -> None:
             _paths.clear()
             if _classifier is not None:
                 _classifier.forget_calls()
+                _classifier.forget_sites()
 
 
 def forget_sources() -> None:
@@ -294,12 +295,11 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
     text = sql if isinstance(sql, str) else str(sql)
     assert _classifier is not None
     write = _is_write(text)
-    new_site = _classifier.site(sys._getframe(1), calls=write)
-    site = _shared(new_site)
+    site, fresh = _classifier.walk(sys._getframe(1), calls=write)
     _tls.last_site = site
     relation = _current_relation()
     judged: LoopItems | None = None
-    seen = site is not new_site
+    seen = not fresh
     if not seen:  # a new Site, once per Site: its path may still be one seen before
         path = site.key
         seen = path in _paths

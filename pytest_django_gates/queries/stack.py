@@ -32,9 +32,10 @@ import sys
 import sysconfig
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from types import CodeType, FrameType, ModuleType
+from typing import Any
 
 USER = 0
 LIBRARY = 1
@@ -43,6 +44,19 @@ IGNORED = 3  # a library frame of a module in ``queries.ignore_callers``
 TEST = 4  # user code that is test code (a test module, conftest.py, a tests/ directory)
 MAX_USER_FRAMES = 8
 RECENT_CALLS = 8  # callee frames remembered to number the test's calls (see Site.call)
+MAX_CODES = 100_000  # code objects whose walk facts are cached (see Classifier._code_info)
+
+# The walk's facts of one code object, as bits of an int: its kind (the low bits), and
+# for library code which special case of the walk it is.
+_KIND_BITS = 0b111
+_F_PLUMBING = 1 << 3  # this plugin's wrappers, or Django's manager_method: not a caller
+_F_ORM = 1 << 4  # inside django.db
+_F_DJANGO = 1 << 5  # inside Django
+_F_THREAD = 1 << 6  # asgiref's thread_handler (the sync half of sync_to_async)
+_F_CACHED = 1 << 7  # a ContentType lookup answered from Django's per-process cache
+_F_RENDER_NODE = 1 << 8  # a function named render_annotated (a template node)
+_F_RENDER = 1 << 9  # a function named render
+_F_TEMPLATE = _F_RENDER_NODE | _F_RENDER
 
 Frame = tuple[str, int, str]  # (filename, line, function)
 
@@ -77,6 +91,19 @@ class Site:
     # ``get_object()``, both under one middleware line). None when the innermost user
     # frame ran the query itself.
     caller: tuple[str, int] | None = None
+
+    def __hash__(self) -> int:
+        # Computed once: a Site is a dict key on the hot path (the judged statements,
+        # the shared objects) and hashing its spots hashes code objects.
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self) -> dict[str, object]:
+        # String hashes differ between processes: a copy computes its own.
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
     @property
     def key(self) -> tuple[object, ...]:
@@ -177,6 +204,13 @@ class Classifier:
         # is kept (alive) here so that a new call cannot reuse its id (see call_of).
         self._callees: list[tuple[FrameType, int]] = []
         self._calls = 0
+        # By id(): hashing a code object hashes its constants, nested code included
+        # (18 us for a module's); the list keeps each code alive, so its id stays its own.
+        self._codes: dict[int, int] = {}
+        self._code_refs: list[CodeType] = []
+        # The call paths seen since forget_sites(), by their field values with each code
+        # object's id for the object (the Site keeps the code alive; see walk()).
+        self._sites: dict[tuple[Any, ...], Site] = {}
 
     def call_of(self, callee: FrameType) -> int:
         """The number of the call whose frame is ``callee``: the same while that call
@@ -232,12 +266,68 @@ class Classifier:
         parts = inside.split(os.sep)[:-1]
         return "tests" in parts or "test" in parts
 
+    def _code_info(self, frame: FrameType) -> int:
+        """What the walk needs to know of a frame's code object, as bits (see ``_F_*``):
+        its kind, and for library code which of the walk's special cases it is. Cached
+        per code object: a function's file, name and module do not change."""
+        code = frame.f_code
+        kind = self.kind(frame)
+        info = kind
+        if kind not in (USER, TEST, STOP):
+            filename = code.co_filename
+            name = code.co_name
+            module = str(frame.f_globals.get("__name__", ""))
+            if name == "manager_method" or filename.startswith(self._own_root):
+                info |= _F_PLUMBING
+            if filename.startswith(self._orm_root):
+                info |= _F_ORM
+            if filename.startswith(self._django_root):
+                info |= _F_DJANGO
+            if name == "thread_handler" and module.startswith("asgiref"):
+                info |= _F_THREAD
+            if name in _CACHED_LOOKUPS and module == "django.contrib.contenttypes.models":
+                info |= _F_CACHED
+            if name == "render_annotated":
+                info |= _F_RENDER_NODE
+            elif name == "render":
+                info |= _F_RENDER
+        if len(self._codes) >= MAX_CODES:
+            self._codes.clear()
+            self._code_refs.clear()
+        self._codes[id(code)] = info
+        self._code_refs.append(code)
+        return info
+
+    def forget_sites(self) -> None:
+        """Let the call paths seen so far go (when no recorder is active)."""
+        self._sites.clear()
+
+    def _shared_site(self, values: tuple[Any, ...], ids: tuple[Any, ...]) -> tuple[Site, bool]:
+        """The one :class:`Site` of these field values since :meth:`forget_sites`, and
+        whether this call made it. ``ids``: the (id(code), instruction) pairs of its spots,
+        which stand for them in the key."""
+        key = (*values[:6], ids, *values[7:])
+        site = self._sites.get(key)
+        if site is not None:
+            return site, False
+        site = Site(*values)
+        return self._sites.setdefault(key, site), True
+
     def site(self, frame: FrameType | None, *, calls: bool = False) -> Site:
+        """The call path of a query run in ``frame`` (see :meth:`walk`)."""
+        return self.walk(frame, calls=calls)[0]
+
+    def walk(self, frame: FrameType | None, *, calls: bool = False) -> tuple[Site, bool]:
         """Walk from ``frame`` outwards and collect the user frames; ``calls``: number
-        the test's call too (:attr:`Site.call`, for writes: the only rule that uses it)."""
+        the test's call too (:attr:`Site.call`, for writes: the only rule that uses it).
+
+        Equal call paths give the same :class:`Site` object until :meth:`forget_sites`,
+        and the second value says whether this walk was the first to see it: the
+        recorder keeps one object per path, not one per query."""
         frames: list[Frame] = []
         tests: list[bool] = []
         spots: list[tuple[CodeType, int]] = []
+        spot_ids: list[tuple[int, int]] = []
         entry: tuple[str, str] | None = None
         last_library: FrameType | None = None
         template: tuple[str, int] | None = None
@@ -248,16 +338,16 @@ class Classifier:
         foreign = False  # a library frame other than Django's (or this plugin's) was seen
         call = 0
         caller: tuple[str, int] | None = None
-        orm_root = self._orm_root
-        kinds = self._kinds
-        kind_of = self.kind
+        codes = self._codes
+        code_info = self._code_info
         f = frame
         inner: FrameType | None = None  # the frame visited before ``f`` (called by it)
         while f is not None:
             code = f.f_code
-            kind = kinds.get(code.co_filename)
-            if kind is None:
-                kind = kind_of(f)
+            info = codes.get(id(code))
+            if info is None:
+                info = code_info(f)
+            kind = info & _KIND_BITS
             if kind in (USER, TEST):
                 if calls and kind == TEST and not call and inner is not None:
                     call = self.call_of(inner)
@@ -273,7 +363,9 @@ class Classifier:
                     name = f"{f.f_back.f_code.co_name} ({name[1:-1]})"
                 frames.append((code.co_filename, f.f_lineno, name))
                 tests.append(kind == TEST)
-                spots.append((code, f.f_lasti))
+                lasti = f.f_lasti
+                spots.append((code, lasti))
+                spot_ids.append((id(code), lasti))
                 if len(frames) >= MAX_USER_FRAMES:
                     break
             elif kind == STOP:
@@ -284,70 +376,65 @@ class Classifier:
                 break
             else:
                 if not frames:
-                    if code.co_name == "thread_handler" and str(
-                        f.f_globals.get("__name__", "")
-                    ).startswith("asgiref"):
+                    if info & _F_THREAD and async_origin.get() is not None:
                         # The sync half of sync_to_async: what lies beyond is the
                         # thread's own (blocked) caller, not the code that awaited.
-                        origin = async_origin.get()
-                        if origin is not None:
-                            break
-                    if code.co_name != "manager_method" and not code.co_filename.startswith(
-                        self._own_root
-                    ):
+                        break
+                    if not info & _F_PLUMBING:
                         last_library = f
-                        if caller is None and not code.co_filename.startswith(orm_root):
+                        if caller is None and not info & _F_ORM:
                             caller = (code.co_filename, f.f_lineno)
-                        if not foreign and not code.co_filename.startswith(self._django_root):
+                        if not info & _F_DJANGO:
                             foreign = True
-                    if kind == IGNORED:
-                        ignored = True
-                    elif (
-                        code.co_name in _CACHED_LOOKUPS
-                        and str(f.f_globals.get("__name__", ""))
-                        == "django.contrib.contenttypes.models"
-                    ):
+                    if kind == IGNORED or info & _F_CACHED:
                         # ContentType lookups are cached per process and model: a
                         # query per model type on a cold cache, never one per row.
                         ignored = True
                 # Template rendering, also beyond a model method it called per row
                 # ({{ shop }} -> Shop.__str__ reading self.owner).
-                name = code.co_name
-                if name[0] == "r" and not template_loop:
-                    if name == "render_annotated" and template is None:
-                        template = _template_position(f)
-                        template_depth = len(frames)
-                    elif name == "render" and template is not None:
+                if info & _F_TEMPLATE and not template_loop:
+                    if info & _F_RENDER_NODE:
+                        if template is None:
+                            template = _template_position(f)
+                            template_depth = len(frames)
+                    elif template is not None:
                         template_loop = type(f.f_locals.get("self")).__name__ == "ForNode"
             inner = f
             f = f.f_back
         if not frames:
             origin = async_origin.get()
             if origin is not None:
-                return Site(
-                    frames=origin.frames,
-                    entry=entry or origin.entry,
-                    template=template,
-                    template_loop=template_loop,
-                    ignored=ignored or origin.ignored,
-                    tests=origin.tests,
-                    spots=origin.spots,
-                    template_depth=template_depth,
-                    direct_test=origin.direct_test,
-                    call=origin.call,
+                return self._shared_site(
+                    (
+                        origin.frames,
+                        entry or origin.entry,
+                        template,
+                        template_loop,
+                        ignored or origin.ignored,
+                        origin.tests,
+                        origin.spots,
+                        template_depth,
+                        origin.direct_test,
+                        origin.call,
+                        None,
+                    ),
+                    tuple((id(code), lasti) for code, lasti in origin.spots),
                 )
-        return Site(
-            frames=tuple(frames),
-            entry=entry,
-            template=template,
-            template_loop=template_loop,
-            ignored=ignored,
-            tests=tuple(tests),
-            spots=tuple(spots),
-            template_depth=template_depth,
-            direct_test=direct_test,
-            call=call,
-            caller=caller,
+        return self._shared_site(
+            (
+                tuple(frames),
+                entry,
+                template,
+                template_loop,
+                ignored,
+                tuple(tests),
+                tuple(spots),
+                template_depth,
+                direct_test,
+                call,
+                caller,
+            ),
+            tuple(spot_ids),
         )
 
 

@@ -26,7 +26,10 @@ def backfill(n):
 """
 
 TEST = """
+import sys
+
 import pytest
+from django.contrib.auth.models import Group
 
 from jobs import backfill
 from pytest_django_gates.queries import capture
@@ -53,6 +56,27 @@ def test_a_new_recording_starts_afresh():
         backfill(2)
     assert first.events[0].sql == second.events[0].sql
     assert first.events[0].sql is not second.events[0].sql  # nothing kept in between
+    recordings = []
+    for recorder in (capture.Recorder(), capture.Recorder()):
+        with recorder:
+            Group.objects.filter(pk=1).exists()  # a read on one line: one call path
+        recordings.append(recorder.events[0].site)
+    assert recordings[0] == recordings[1]
+    assert recordings[0] is not recordings[1]
+    assert hash(recordings[0]) == hash(recordings[1])
+
+
+@pytest.mark.django_db
+def test_one_path_is_new_once_per_recording():
+    with capture.Recorder():
+        backfill(1)  # installs the capture
+    classifier = capture._classifier
+    frame = sys._getframe()
+    for _ in range(2):
+        with capture.Recorder():
+            walks = [classifier.walk(frame) for _ in range(3)]  # one line, one path
+        assert [fresh for _site, fresh in walks] == [True, False, False]
+        assert walks[1][0] is walks[0][0] and walks[2][0] is walks[0][0]
 """
 
 
@@ -60,4 +84,4 @@ def test_events_of_one_recording_share_text_and_site(pytester: pytest.Pytester) 
     pytester.makepyfile(gates_settings=SETTINGS, jobs=JOBS, test_sharing=TEST)
     pytester.makefile(".toml", pyproject=PYPROJECT)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
