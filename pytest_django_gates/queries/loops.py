@@ -377,11 +377,14 @@ def _function_loop_map(filename: str, first: int, last: int) -> LoopMap:
         # its columns (the comprehension spans compare columns).
         source = "if 1:\n" + source
         offset -= 1
+    # Blank lines before it give the nodes their line numbers in the file: cheaper than
+    # renumbering the tree (ast.increment_lineno visits every node).
     try:
-        tree = ast.parse(source, filename)
+        tree = ast.parse("\n" * max(offset, 0) + source, filename)
     except (SyntaxError, ValueError):
         return loop_map(filename)
-    ast.increment_lineno(tree, offset)
+    if offset < 0:
+        ast.increment_lineno(tree, offset)
     return _build(tree)
 
 
