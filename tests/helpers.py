@@ -6,6 +6,7 @@ import ast
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -18,6 +19,15 @@ HERE = Path(__file__).resolve().parent
 # runs the tests make keep their order: ``PYTEST_ADDOPTS`` blocks it, and a run whose
 # point is a random order turns it back on with ``-p randomly`` on its command line.
 NO_RANDOMLY = "-p no:randomly"
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` of a child the test interrupts with SIGINT: the default disposition,
+    so that Python installs its Ctrl-C handler in it. A shell that starts a command in
+    the background without job control (``cmd &`` in a script) makes it ignore SIGINT,
+    and an ignored signal stays ignored across ``exec``: the child would never see the
+    Ctrl-C the test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

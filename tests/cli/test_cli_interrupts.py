@@ -27,6 +27,7 @@ from pytest_django_gates import suite_process
 from tests.cli.test_cli_run import MINI_SETTINGS
 from tests.cli.test_cli_run import PYPROJECT as RUN_PYPROJECT
 from tests.cli.test_cli_tools import fake_tool
+from tests.helpers import default_sigint
 from tests.migrations.migrations_support import clean_env
 
 PYPROJECT = (
@@ -123,6 +124,7 @@ class Run:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=default_sigint,
         )
 
     def wait_for_markers(self, count: int) -> dict[int, int]:

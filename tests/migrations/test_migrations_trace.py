@@ -21,6 +21,7 @@ import pytest
 from pytest_django_gates.migrations.tracer import MigrationTrace, OpTrace, Trace, compare
 from pytest_django_gates.report import Finding
 from tests.cli.cli_support import commit_all
+from tests.helpers import default_sigint
 from tests.migrations.migrations_support import (
     CORPUS,
     clean_env,
@@ -331,6 +332,7 @@ def test_ctrl_c_or_sigterm_during_a_trace_drops_the_database(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     try:
         deadline = time.monotonic() + 60
