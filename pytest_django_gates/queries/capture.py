@@ -120,8 +120,8 @@ class QueryEvent:
     Kept small, since a test may run a million statements (a data backfill): slots, no
     stored fingerprint of text and parameters (:attr:`values` is computed), and the SQL
     text and :class:`Site` shared by every event equal to an earlier one of the same
-    recording (see :func:`_shared`). About 0.2 KB an event, where a new site and text per
-    event took 1.1 KB."""
+    recording (see :func:`_shared` and :meth:`Classifier.walk`). About 0.2 KB an event,
+    where a new site and text per event took 1.1 KB."""
 
     alias: str
     sql: str
@@ -268,14 +268,14 @@ def _fingerprint(params: Any) -> int:
         return hash(repr(params)[:2000])
 
 
-# Equal SQL texts and sites of the running recordings, one object each (see
-# :func:`_shared`); emptied when the last recorder stops.
+# Equal SQL texts and loop judgements of the running recordings, one object each (see
+# :func:`_shared`; the Classifier shares the sites); emptied when the last recorder stops.
 _shared_objects: dict[object, Any] = {}
 
 
 def _shared(value: Any) -> Any:
     """The object equal to ``value`` recorded first since recording started: a loop's
-    statements then share one SQL text and one :class:`Site` instead of a copy each."""
+    statements then share one SQL text instead of a copy each."""
     return _shared_objects.setdefault(value, value)
 
 

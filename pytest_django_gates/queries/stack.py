@@ -149,6 +149,9 @@ class Site:
 
 
 UNKNOWN_SITE = Site(frames=())
+# Where ``spots`` stands among Site's fields: the one field a walk's key replaces by
+# code ids (see Classifier._shared_site).
+_SPOTS_AT = [f.name for f in fields(Site)].index("spots")
 
 # ContentTypeManager methods that answer from a per-process cache after one query.
 _CACHED_LOOKUPS = frozenset({"get_for_model", "get_for_models", "get_for_id"})
@@ -303,10 +306,10 @@ class Classifier:
         self._sites.clear()
 
     def _shared_site(self, values: tuple[Any, ...], ids: tuple[Any, ...]) -> tuple[Site, bool]:
-        """The one :class:`Site` of these field values since :meth:`forget_sites`, and
-        whether this call made it. ``ids``: the (id(code), instruction) pairs of its spots,
-        which stand for them in the key."""
-        key = (*values[:6], ids, *values[7:])
+        """The one :class:`Site` of these field values (in Site's field order) since
+        :meth:`forget_sites`, and whether this call made it. ``ids``: the (id(code),
+        instruction) pairs of its spots, which stand for them in the key."""
+        key = (*values[:_SPOTS_AT], ids, *values[_SPOTS_AT + 1 :])
         site = self._sites.get(key)
         if site is not None:
             return site, False
