@@ -42,7 +42,22 @@ _ignore_callers: tuple[str, ...] = ("factory", "model_bakery", "mixer")
 _test_files: tuple[str, ...] = ("test_*.py", "*_test.py")
 _root: Path | None = None
 _classifier: Classifier | None = None  # built on install (it imports Django)
-_tls = threading.local()
+
+
+class _ThreadState(threading.local):
+    """What the patches keep per thread. Class attributes are the defaults: reading one
+    that a thread never set costs a plain attribute read, where ``getattr(local, name,
+    default)`` raised and caught an AttributeError on the hot path of every query."""
+
+    relations: list[Relation] | None = None  # lazy loads being run (_push_relation)
+    prefetches: list[str] | None = None  # prefetch_related lookups being fetched
+    query: Any = None  # the ORM Query being executed (SQLCompiler.execute_sql)
+    fetching: list[Any] | None = None  # the Querys whose rows are being fetched
+    in_get: int = 0  # QuerySet.get() calls running (their rows are not multi-row)
+    last_site: Site | None = None  # the call path of the thread's latest statement
+
+
+_tls = _ThreadState()
 _request = 0  # id of the HTTP request being handled (0 = none)
 _request_counter = 0
 _keep_params = False  # see keep_params()
@@ -236,10 +251,10 @@ def active() -> bool:
 
 
 def _current_relation() -> Relation | None:
-    stack: list[Relation] | None = getattr(_tls, "relations", None)
+    stack: list[Relation] | None = _tls.relations
     if stack:
         return stack[-1]
-    query = getattr(_tls, "query", None)
+    query = _tls.query
     if query is not None:
         tag = getattr(query, "_django_gates_rel", None)
         if isinstance(tag, _RelTag):
@@ -320,9 +335,7 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
         and _judged.get((site, text), 0) < JUDGED_PER_STATEMENT
     ):
         _judged[site, text] = _judged.get((site, text), 0) + 1
-        judged = loop_items.judge(
-            sys._getframe(1), _classifier.kind, _fetched, getattr(_tls, "query", None)
-        )
+        judged = loop_items.judge(sys._getframe(1), _classifier.kind, _fetched, _tls.query)
     event = QueryEvent(
         alias=alias,
         sql=_shared(text),
@@ -342,7 +355,7 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
 
 
 def _current_prefetch() -> str:
-    stack: list[str] | None = getattr(_tls, "prefetches", None)
+    stack: list[str] | None = _tls.prefetches
     return stack[-1] if stack else ""
 
 
@@ -355,13 +368,15 @@ class _push_relation:
         self.relation = relation
 
     def __enter__(self) -> None:
-        stack = getattr(_tls, "relations", None)
+        stack = _tls.relations
         if stack is None:
             stack = _tls.relations = []
         stack.append(self.relation)
 
     def __exit__(self, *exc: object) -> None:
-        _tls.relations.pop()
+        stack = _tls.relations
+        assert stack is not None  # pushed by __enter__
+        stack.pop()
 
 
 class _RelTag:
@@ -449,7 +464,7 @@ def _new_source(queryset: Any) -> int:
         _sources[_source_counter] = Source(
             model=queryset.model._meta.object_name,
             only=only,
-            site=getattr(_tls, "last_site", None),
+            site=_tls.last_site,
             request=_request,
         )
         return _source_counter
@@ -642,7 +657,7 @@ def _plan_compiler(patches: Patches) -> None:
     def execute_sql(self: Any, *args: Any, **kwargs: Any) -> Any:
         if not _recorders:
             return original(self, *args, **kwargs)
-        previous = getattr(_tls, "query", None)
+        previous = _tls.query
         _tls.query = self.query
         try:
             return original(self, *args, **kwargs)
@@ -857,7 +872,7 @@ def _plan_querysets(patches: Patches) -> None:
         if loading and _recorders and self._prefetch_related_lookups:
             # Its prefetches run inside fetch_all: prefetch_one_level reads the query
             # whose rows it prefetches for (see _key_pinned).
-            fetching = getattr(_tls, "fetching", None)
+            fetching = _tls.fetching
             if fetching is None:
                 fetching = _tls.fetching = []
             fetching.append(self.query)
@@ -872,7 +887,7 @@ def _plan_querysets(patches: Patches) -> None:
         query = self.query
         multi = query.high_mark is None or query.high_mark - query.low_mark > 1
         if self._iterable_class is ModelIterable:
-            if multi and not getattr(_tls, "in_get", 0):
+            if multi and not _tls.in_get:
                 _mark_multi(self._result_cache, _new_source(self))
         elif multi and len(_fetched) < MAX_FETCHED:
             _remember_values(self._result_cache, self._iterable_class is FlatValuesListIterable)
@@ -898,7 +913,7 @@ def _plan_querysets(patches: Patches) -> None:
 
     @wraps(get)
     def _get(self: Any, *args: Any, **kwargs: Any) -> Any:
-        _tls.in_get = getattr(_tls, "in_get", 0) + 1
+        _tls.in_get = _tls.in_get + 1
         try:
             return get(self, *args, **kwargs)
         finally:
@@ -923,7 +938,7 @@ def _plan_prefetches(patches: Patches) -> None:
         if not _recorders:
             return original(*args, **kwargs)
         path = _prefetch_path(*args, **kwargs)
-        stack = getattr(_tls, "prefetches", None)
+        stack = _tls.prefetches
         if stack is None:
             stack = _tls.prefetches = []
         stack.append(path)
@@ -955,7 +970,7 @@ def _key_pinned(
     ``prefetch_related_objects()`` call on a list has none: not pinned); only its
     top-level equalities on its own table with a plain value count.
     """
-    fetching: list[Any] | None = getattr(_tls, "fetching", None)
+    fetching: list[Any] | None = _tls.fetching
     if level != 0 or not fetching:
         return False
     columns = _forward_key_columns(prefetcher)
