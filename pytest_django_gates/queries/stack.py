@@ -46,7 +46,6 @@ TEST = 4  # user code that is test code (a test module, conftest.py, a tests/ di
 MAX_USER_FRAMES = 8
 RECENT_CALLS = 8  # callee frames remembered to number the test's calls (see Site.call)
 MAX_CODES = 100_000  # code objects whose walk facts are cached (see Classifier._code_info)
-MAX_WALKS = 20_000  # walks remembered by the frames they crossed (see Classifier.walk)
 
 # The walk's facts of one code object, as bits of an int: its kind (the low bits), and
 # for library code which special case of the walk it is.
@@ -216,11 +215,6 @@ class Classifier:
         # The call paths seen since forget_sites(), by their field values with each code
         # object's id for the object (the Site keeps the code alive; see walk()).
         self._sites: dict[tuple[Any, ...], Site] = {}
-        # Finished walks by the frames they crossed (see _chain): a Site's fields and
-        # its spot ids, for the whole process. A test's setUp, a view's middleware and
-        # a serializer run the same frames test after test: 83% of the DRF suite's
-        # statements repeat a walk made before.
-        self._walks: dict[tuple[int, ...], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
 
     def call_of(self, callee: FrameType) -> int:
         """The number of the call whose frame is ``callee``: the same while that call
@@ -302,10 +296,8 @@ class Classifier:
             elif name == "render":
                 info |= _F_RENDER
         if len(self._codes) >= MAX_CODES:
-            # The walks are keyed by code ids that stay unique only while kept alive here.
             self._codes.clear()
             self._code_refs.clear()
-            self._walks.clear()
         self._codes[id(code)] = info
         self._code_refs.append(code)
         return info
@@ -329,75 +321,13 @@ class Classifier:
         """The call path of a query run in ``frame`` (see :meth:`walk`)."""
         return self.walk(frame, calls=calls)[0]
 
-    def _chain(self, frame: FrameType | None) -> tuple[int, ...] | None:
-        """The frames :meth:`walk` would cross from ``frame``, as ``id(code), lasti``
-        pairs (flat), or None when its result depends on more than those: a frame whose
-        code the walk has not met yet, or a template node being rendered (the walk reads
-        the node from its locals). It stops where the walk stops: at pytest, after
-        :data:`MAX_USER_FRAMES` user frames, or out of the test's frames into its
-        runner."""
-        chain: list[int] = []
-        codes = self._codes
-        users = 0
-        in_test = False
-        f = frame
-        while f is not None:
-            code = f.f_code
-            info = codes.get(id(code))
-            if info is None or info & _F_RENDER_NODE:
-                return None
-            chain.append(id(code))
-            kind = info & _KIND_BITS
-            if kind == STOP:
-                # Kept: a "<lambda>" frame just inside is named after its caller's code.
-                break
-            chain.append(f.f_lasti)
-            if kind in (USER, TEST):
-                users += 1
-                in_test = kind == TEST
-                if users >= MAX_USER_FRAMES:
-                    back = f.f_back
-                    if back is not None:  # the caller names this frame, as above
-                        if id(back.f_code) not in codes:
-                            return None
-                        chain.append(id(back.f_code))
-                    break
-            elif in_test:
-                break
-            f = f.f_back
-        return tuple(chain)
-
     def walk(self, frame: FrameType | None, *, calls: bool = False) -> tuple[Site, bool]:
         """Walk from ``frame`` outwards and collect the user frames; ``calls``: number
         the test's call too (:attr:`Site.call`, for writes: the only rule that uses it).
 
         Equal call paths give the same :class:`Site` object until :meth:`forget_sites`,
         and the second value says whether this walk was the first to see it: the
-        recorder keeps one object per path, not one per query.
-
-        A walk is remembered by the frames it crossed (:meth:`_chain`): what it finds
-        is a function of their code objects and instructions alone (file, line, name,
-        module and kind all come from the code), unless it numbers the test's calls
-        (``calls``: the frames' identity), reads a template node's locals, or stands in
-        ``sync_to_async``'s thread (:data:`async_origin`). Those walk every time."""
-        if calls or async_origin.get() is not None:
-            return self._shared_site(*self._walk(frame, calls=calls))
-        chain = self._chain(frame)
-        if chain is not None:
-            known = self._walks.get(chain)
-            if known is not None:
-                return self._shared_site(*known)
-        values, ids = self._walk(frame, calls=False)
-        if chain is not None:
-            if len(self._walks) >= MAX_WALKS:
-                self._walks.clear()
-            self._walks[chain] = (values, ids)
-        return self._shared_site(values, ids)
-
-    def _walk(
-        self, frame: FrameType | None, *, calls: bool
-    ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        """The walk itself: a :class:`Site`'s field values and its spot ids."""
+        recorder keeps one object per path, not one per query."""
         frames: list[Frame] = []
         tests: list[bool] = []
         spots: list[tuple[CodeType, int]] = []
@@ -478,7 +408,7 @@ class Classifier:
         if not frames:
             origin = async_origin.get()
             if origin is not None:
-                return (
+                return self._shared_site(
                     (
                         origin.frames,
                         entry or origin.entry,
@@ -494,7 +424,7 @@ class Classifier:
                     ),
                     tuple((id(code), lasti) for code, lasti in origin.spots),
                 )
-        return (
+        return self._shared_site(
             (
                 tuple(frames),
                 entry,
