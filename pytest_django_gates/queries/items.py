@@ -52,7 +52,7 @@ import sysconfig
 from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 from pytest_django_gates.queries import loops
@@ -237,6 +237,38 @@ def _arguments_hold_rows(frame: FrameType, fetched: Container[object]) -> bool:
     )
 
 
+# The loops that repeat the instruction a frame runs, by (id(code), instruction): they
+# depend on the code object and the instruction alone, and a suite runs the same frames
+# of a library over and over. The code is kept in the value, so that its id stays its own.
+_heads: dict[tuple[int, int], tuple[CodeType, tuple[loops.LoopHead, ...]]] = {}
+MAX_HEADS = 50_000
+
+
+def _heads_at(frame: FrameType, kind: int) -> tuple[loops.LoopHead, ...]:
+    """The loops whose iteration runs the instruction ``frame`` is at, innermost first:
+    none for a library whose loops are not judged (see :func:`_judged_library`)."""
+    code = frame.f_code
+    filename = code.co_filename
+    heads: tuple[loops.LoopHead, ...] = ()
+    if kind == USER or _judged_library(filename):
+        line = frame.f_lineno
+        heads = loops.enclosing(filename, line)
+        if heads and not loops.repeats(filename, line, code, frame.f_lasti):
+            # The running instruction is not one a loop repeats: a comprehension's first
+            # iterable being evaluated (``{str(o.pk) for o in qs}`` runs qs's query once),
+            # a ``for`` header fetching its rows.
+            heads = ()
+        elif heads and _OWN_FRAMES and code.co_name not in loops.COMPREHENSION_FRAMES:
+            # Before Python 3.12 a comprehension runs its elements in a frame of its own:
+            # the frame around it only evaluates its first iterable (3.10 has no columns
+            # to tell that from).
+            heads = tuple(head for head in heads if not head.comprehension)
+    if len(_heads) >= MAX_HEADS:
+        _heads.clear()
+    _heads[id(code), frame.f_lasti] = (code, heads)
+    return heads
+
+
 def judge(
     frame: FrameType | None,
     kind_of: Callable[[FrameType], int],
@@ -262,21 +294,13 @@ def judge(
             # per item (an override of a serializer's hook) sits inside the library's.
             f = f.f_back
             continue
-        filename = f.f_code.co_filename
-        if kind == USER or (kind == LIBRARY and _judged_library(filename)):
-            if kind == USER and innermost_code is None:
-                innermost_code = f
-            heads = loops.enclosing(filename, f.f_lineno)
-            if heads and not loops.repeats(filename, f.f_lineno, f.f_code, f.f_lasti):
-                # The running instruction is not one a loop repeats: a comprehension's
-                # first iterable being evaluated (``{str(o.pk) for o in qs}`` runs qs's
-                # query once), a ``for`` header fetching its rows.
-                heads = ()
-            elif heads and _OWN_FRAMES and f.f_code.co_name not in loops.COMPREHENSION_FRAMES:
-                # Before Python 3.12 a comprehension runs its elements in a frame of its
-                # own: the frame around it only evaluates its first iterable (3.10 has no
-                # columns to tell that from).
-                heads = tuple(head for head in heads if not head.comprehension)
+        if kind == USER and innermost_code is None:
+            innermost_code = f
+        if kind in (USER, LIBRARY):
+            code = f.f_code
+            known = _heads.get((id(code), f.f_lasti))
+            heads = known[1] if known is not None else _heads_at(f, kind)
+            filename = code.co_filename
             for head in heads:
                 verdict = _judge_head(head, f, fetched)
                 if verdict == "rows":
