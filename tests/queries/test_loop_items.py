@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from types import FrameType
 
 from pytest_django_gates.queries import loops
 
@@ -112,3 +113,45 @@ def linecache_lines(name: str) -> list[str]:
     import linecache
 
     return linecache.getlines(name)
+
+
+LOOP_OVER_INPUT = textwrap.dedent(
+    """
+    import sys
+
+
+    def run(items, judge):
+        verdicts = []
+        for item in items:
+            verdicts.append(judge(sys._getframe()))
+        return verdicts
+    """
+)
+
+
+def test_a_frame_s_loops_are_remembered_by_its_code_and_instruction(tmp_path: Path) -> None:
+    import importlib.util
+
+    from pytest_django_gates.queries import items
+    from pytest_django_gates.queries.stack import Classifier
+
+    path = tmp_path / "jobs.py"
+    path.write_text(LOOP_OVER_INPUT, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("djg_jobs_loop", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    classifier = Classifier()
+
+    def judge(frame: FrameType) -> items.LoopItems | None:
+        return items.judge(frame, classifier.kind, set())
+
+    first = module.run(["a", "b"], judge)
+    expected = items.LoopItems(False, "str values", str(path), 7)
+    assert first == [expected, expected]
+    remembered = [v for v in items._heads.values() if v[0] is module.run.__code__]
+    assert len(remembered) == 1  # one instruction of run: the judge call in the loop
+    assert [head.line for head in remembered[0][1]] == [7]
+    items._heads.clear()  # judged afresh: the same verdicts
+    assert module.run(["c"], judge) == [expected]
