@@ -96,12 +96,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"the gate's whole cost (median of the rounds' differences) {extra * 1000:.0f} ms")
     print("| step | own ms | calls | us per call |")
     print("|---|---:|---:|---:|")
-    labels = sorted(rounds[0], key=lambda k: -rounds[0][k]["ns"])
-    for label in labels:
-        ms = statistics.median(r[label]["ns"] for r in rounds) / 1e6
+    medians = {
+        label: statistics.median(r[label]["ns"] for r in rounds) / 1e6 for label in rounds[0]
+    }
+    steps = sum(medians.values())
+    for label, ms in sorted(medians.items(), key=lambda item: -item[1]):
         calls = rounds[0][label]["calls"]
         per = ms * 1000 / calls if calls else 0.0
         print(f"| {label} | {ms:.1f} | {calls:,} | {per:.1f} |")
+    print(f"| all steps | {steps:.1f} | | |")
     return 0
 
 
