@@ -65,18 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.project not in projects:
         parser.error(f"--project {args.project}: not in {args.config}")
     project = projects[args.project]
-    src = args.workdir / "src" / project.sdist.removesuffix(".tar.gz")
-    python = args.workdir / "venvs" / project.name / "bin" / "python"
-    if not python.is_file() or not src.is_dir():
-        raise SystemExit(f"{project.name}: not set up in {args.workdir}: run run.py first")
-    env = harness.run_env(project, src, python)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    suite = overhead.serial_suite(project, args.workdir, args.tests, plugins_off=["randomly"])
+    python, env, base = suite.python, suite.env, suite.command
     env["PYTHONHASHSEED"] = "0"
-    base = [str(python), "-m", "pytest", *(args.tests or project.test_paths)]
-    base += ["-p", "no:xdist", "-p", "no:cacheprovider", "-p", "no:randomly", "-q"]
-    base += list(project.pytest_args)
-    for entry in project.deselect:
-        base += ["--deselect", entry.id]
     with tempfile.TemporaryDirectory() as tmp:
         env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "bytecode")
         gates = ["--django-gates", "--gates-n-plus-one=report"]
@@ -95,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             (Path(tmp) / "djg_bench_zeal.py").write_text(overhead.ZEAL_PLUGIN, encoding="utf-8")
             path = os.pathsep.join(p for p in (tmp, env.get("PYTHONPATH", "")) if p)
             variants["zeal"] = ([*base, "-p", "djg_bench_zeal"], {**env, "PYTHONPATH": path})
-        cwd = src / project.cwd
+        cwd = suite.cwd
         for name, (command, variant_env) in variants.items():  # warm the bytecode cache
             done = subprocess.run(command, cwd=cwd, env=variant_env, capture_output=True)
             if done.returncode not in (0, 1):

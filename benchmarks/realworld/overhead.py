@@ -43,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -115,20 +116,47 @@ def ensure_zeal(python: Path) -> None:
         )
 
 
-def measure(
-    project: harness.Project, workdir: Path, repeat: int, zeal: bool
-) -> dict[str, list[float]]:
-    """CPU seconds of each round, by variant (plain, gates, zeal)."""
+@dataclass(frozen=True)
+class SerialSuite:
+    """How to run a project's suite serially (set up in the work directory by run.py)."""
+
+    python: Path  # the project's virtualenv's python
+    cwd: Path  # where pytest runs
+    env: dict[str, str]  # run.py's environment, Python's bytecode cache on
+    command: list[str]  # plain pytest, serial, the project's arguments and deselections
+
+
+def serial_suite(
+    project: harness.Project,
+    workdir: Path,
+    tests: Sequence[str] | None = None,
+    *,
+    plugins_off: Sequence[str] = (),
+) -> SerialSuite:
+    """The project's suite (or ``tests``), serial (``-p no:xdist``), without pytest's
+    cache and the ``plugins_off``; exits when run.py has not set the project up."""
     src = workdir / "src" / project.sdist.removesuffix(".tar.gz")
     python = workdir / "venvs" / project.name / "bin" / "python"
     if not python.is_file() or not src.is_dir():
         raise SystemExit(f"{project.name}: not set up in {workdir}: run run.py first")
     env = harness.run_env(project, src, python)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # see the module docstring
-    base = [str(python), "-m", "pytest", *project.test_paths, "-p", "no:xdist"]
-    base += ["-p", "no:cacheprovider", "-q", *project.pytest_args]
+    command = [str(python), "-m", "pytest", *(tests or project.test_paths), "-p", "no:xdist"]
+    command += ["-p", "no:cacheprovider"]
+    for name in plugins_off:
+        command += ["-p", f"no:{name}"]
+    command += ["-q", *project.pytest_args]
     for entry in project.deselect:
-        base += ["--deselect", entry.id]
+        command += ["--deselect", entry.id]
+    return SerialSuite(python, src / project.cwd, env, command)
+
+
+def measure(
+    project: harness.Project, workdir: Path, repeat: int, zeal: bool
+) -> dict[str, list[float]]:
+    """CPU seconds of each round, by variant (plain, gates, zeal)."""
+    suite = serial_suite(project, workdir)
+    python, env, base = suite.python, suite.env, suite.command
     times: dict[str, list[float]] = {"plain": [], "gates": []}
     with tempfile.TemporaryDirectory() as tmp:
         env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "bytecode")
@@ -148,7 +176,7 @@ def measure(
             times["zeal"] = []
         for round_ in range(repeat + 1):  # round 0 warms the bytecode cache
             for name, (command, variant_env) in variants.items():
-                seconds, code = cpu_seconds(command, src / project.cwd, variant_env)
+                seconds, code = cpu_seconds(command, suite.cwd, variant_env)
                 if code not in (0, 1):
                     raise SystemExit(f"{project.name}: {name} run exited {code}")
                 if round_:

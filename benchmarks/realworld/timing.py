@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import overhead  # the CPU-time benchmark beside this file (its serial_suite)
 import run as harness  # the harness beside this file
 
 HERE = Path(__file__).resolve().parent
@@ -49,18 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.project not in projects:
         parser.error(f"--project {args.project}: not in {args.config}")
     project = projects[args.project]
-    src = args.workdir / "src" / project.sdist.removesuffix(".tar.gz")
-    python = args.workdir / "venvs" / project.name / "bin" / "python"
-    if not python.is_file() or not src.is_dir():
-        raise SystemExit(f"{project.name}: not set up in {args.workdir}: run run.py first")
-    env = harness.run_env(project, src, python)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    base = [str(python), "-m", "pytest", *(args.tests or project.test_paths)]
-    base += ["-p", "no:xdist", "-p", "no:cacheprovider", "-p", "no:randomly", "-q"]
-    base += list(project.pytest_args)
-    for entry in project.deselect:
-        base += ["--deselect", entry.id]
-    cwd = src / project.cwd
+    suite = overhead.serial_suite(project, args.workdir, args.tests, plugins_off=["randomly"])
+    env, base, cwd = suite.env, suite.command, suite.cwd
     rounds: list[dict[str, dict[str, int]]] = []
     plain: list[float] = []
     gated: list[float] = []
