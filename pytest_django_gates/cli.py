@@ -39,6 +39,7 @@ GATE_COMMANDS: dict[str, str] = {
 # does not pay for importing the coverage gate, the runner, or pytest.
 COMMAND_HELP: dict[str, str] = {
     "init": "Write the [tool.django-gates] table that fits an existing project.",
+    "fix": "Fix what the migration gate reports, and prove each fix (``django-gates fix``).",
     "report": "Render or merge JSON reports (shards merge into one).",
     "run": "Run every enabled gate (ruff, mypy, gitleaks, pip-audit, the test suite).",
     "migrations": "Check migrations for zero-downtime safety on PostgreSQL (locks, rewrites, "
@@ -60,7 +61,7 @@ class _UsageError(Exception):
     pass
 
 
-def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_project_argument(parser: argparse.ArgumentParser) -> None:
     # --project after the sub-command too (django-gates migrations --project DIR);
     # SUPPRESS keeps the one given before the sub-command when this one is absent.
     parser.add_argument(
@@ -69,6 +70,10 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="Project directory (also accepted before the command).",
     )
+
+
+def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_project_argument(parser)
     parser.add_argument(
         "--format",
         choices=sorted(RENDERERS),
@@ -122,12 +127,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         from pytest_django_gates import init as init_command
 
         init_command.add_arguments(init)
-    init.add_argument(
-        "--project",
-        type=Path,
-        default=argparse.SUPPRESS,
-        help="Project directory (also accepted before the command).",
-    )
+    _add_project_argument(init)
+
+    fix = sub.add_parser("fix", help=COMMAND_HELP["fix"])
+    if command == "fix":
+        from pytest_django_gates.fix import command as fix_command
+
+        fix_command.add_arguments(fix)
+    _add_project_argument(fix)
 
     report = sub.add_parser("report", help=COMMAND_HELP["report"])
     if command == "report":
@@ -219,6 +226,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.project is None:
                 root = Path.cwd().resolve()  # init writes here, not in a parent's pyproject
             return init_command.run(args, root, sys.stdout)
+        if args.command == "fix":
+            from pytest_django_gates.fix import command as fix_command
+
+            root, pyproject = _project_dir(args)
+            cfg = config.load(
+                options.OPTIONS,
+                cli=fix_command.cli_overrides(args),
+                environ=os.environ,
+                pyproject=pyproject,
+            )
+            with interrupts.terminate_as_interrupt():
+                return fix_command.run(args, cfg, root, sys.stdout, sys.stderr)
         if args.command == "report":
             reports = [Report.load(path) for path in args.files]
             if args.shards is not None:

@@ -32,6 +32,14 @@ GATE = "migrations"
 TIMEOUT = 1800.0
 
 
+def project_env(settings: str, paths: Sequence[str]) -> dict[str, str]:
+    """This process's environment for a child that sets the project's Django up."""
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = settings
+    env["PYTHONPATH"] = os.pathsep.join([*paths, *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
 def run_in_subprocess(
     request_data: dict[str, Any], settings: str, paths: Sequence[str], cwd: Path
 ) -> GateResult:
@@ -43,9 +51,7 @@ def run_in_subprocess(
             json.dumps({"settings": settings, "paths": list(paths), "request": request_data}),
             encoding="utf-8",
         )
-        env = dict(os.environ)
-        env["DJANGO_SETTINGS_MODULE"] = settings
-        env["PYTHONPATH"] = os.pathsep.join([*paths, *filter(None, [env.get("PYTHONPATH")])])
+        env = project_env(settings, paths)
         try:
             proc = subprocess.run(
                 [

@@ -1,0 +1,78 @@
+"""The span edits the fix recipes make: only the bytes they replace change."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from pytest_django_gates.fix.migration_files import MigrationSource, new_migration_name
+from pytest_django_gates.fix.source_edit import add_keyword, apply, ensure_import
+
+
+def _call(text: str) -> ast.Call:
+    return next(n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Call))
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("f(a)\n", "f(a, x=1)\n"),
+        ("f()\n", "f(x=1)\n"),
+        ("f(a, b=2,)\n", "f(a, b=2, x=1,)\n"),
+        ("f(\n    a,\n    b=2,  # keep\n)\n", "f(\n    a,\n    b=2,  # keep\n    x=1,\n)\n"),
+        ("f(a,  # keep\n  b=2)\n", "f(a,  # keep\n  b=2, x=1)\n"),
+        ("f(\"é\", b='ü')\n", "f(\"é\", b='ü', x=1)\n"),
+    ],
+)
+def test_a_keyword_is_added_after_the_last_argument_in_its_style(before: str, after: str) -> None:
+    assert apply(before, [add_keyword(before, _call(before), "x", "1")]) == after
+
+
+def test_an_import_goes_where_sorted_imports_stay_sorted() -> None:
+    text = "import os\nfrom django.db import migrations\n\nX = 1\n"
+    tree = ast.parse(text)
+    splice = ensure_import(text, tree, "django.contrib.postgres.operations", "AddIndexConcurrently")
+    assert splice is not None
+    assert apply(text, [splice]) == (
+        "import os\nfrom django.contrib.postgres.operations import AddIndexConcurrently\n"
+        "from django.db import migrations\n\nX = 1\n"
+    )
+    assert ensure_import(text, tree, "django.db", "migrations") is None
+
+
+def test_atomic_false_goes_after_the_docstring_or_replaces_atomic_true(tmp_path: Path) -> None:
+    text = (
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+        '    """Doc."""\n\n    dependencies = []\n    operations = []\n'
+    )
+    source = MigrationSource.read(Path("m.py"), text)
+    splice = source.atomic_false()
+    assert splice is not None
+    assert '    """Doc."""\n\n    atomic = False\n\n    dependencies = []' in apply(text, [splice])
+    atomic = text.replace("    dependencies", "    atomic = True\n    dependencies")
+    source = MigrationSource.read(Path("m.py"), atomic)
+    splice = source.atomic_false()
+    assert splice is not None
+    assert "    atomic = False\n    dependencies" in apply(atomic, [splice])
+
+
+def test_an_operation_is_removed_with_its_line_and_comma() -> None:
+    text = (
+        "class Migration:\n    operations = [\n        a(1),\n        b(\n            2\n"
+        "        ),\n        c(3),\n    ]\n"
+    )
+    source = MigrationSource.read(Path("m.py"), text)
+    assert [op.kind for op in source.operations] == ["a", "b", "c"]
+    assert apply(text, [source.remove(source.operations[1])]) == (
+        "class Migration:\n    operations = [\n        a(1),\n        c(3),\n    ]\n"
+    )
+
+
+def test_a_new_migration_is_numbered_after_every_other(tmp_path: Path) -> None:
+    root = tmp_path
+    for name in ("0001_initial.py", "0009_x.py", "__init__.py"):
+        (root / name).write_text("", encoding="utf-8")
+    assert new_migration_name(root, "Index Name!", set()) == "0010_index_name"
+    assert new_migration_name(root, "v", {root / "0010_index_name.py"}) == "0011_v"
