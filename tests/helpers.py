@@ -62,6 +62,17 @@ def run_pytest(
     return run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd, env)
 
 
+def git(root: Path, *args: str) -> str:
+    """``git`` in ``root`` with a committer set; its stdout. Fails on exit != 0."""
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
 def python_c(code: str) -> str:
     """Run ``code`` in a fresh interpreter (clean environment); its stdout. Fails on exit != 0."""
     proc = run([sys.executable, "-c", code], Path.cwd())

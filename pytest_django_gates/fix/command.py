@@ -40,7 +40,7 @@ from typing import IO, Any
 from pytest_django_gates.config import ConfigError, GatesConfig
 from pytest_django_gates.report import EXIT_ERROR, EXIT_FAILED, EXIT_PASSED, Finding
 
-GATES = ("migrations",)
+GATES = ("migrations", "queries")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,10 +52,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--only",
-        default="migrations",
         metavar="GATES",
-        help="Comma-separated gates whose findings are fixed (default and only choice: "
-        "migrations).",
+        help="Comma-separated gates whose findings are fixed: migrations, queries (default: "
+        "those of the two that are enabled).",
+    )
+    parser.add_argument(
+        "--from-report",
+        type=Path,
+        metavar="PATH",
+        help="The query gate's findings from this JSON report (django-gates run --report, "
+        "pytest --gates-report) instead of a run of the whole suite under the gate.",
     )
     parser.add_argument(
         "--dry-run",
@@ -108,23 +114,37 @@ class Outcome:
     files: tuple[Path, ...] = ()
 
 
-def _codes(args: argparse.Namespace) -> set[str]:
+def _selection(args: argparse.Namespace, cfg: GatesConfig) -> tuple[set[str], set[str]]:
+    """(the gates whose findings are fixed, the codes fixed)."""
+    from pytest_django_gates.fix.queries import FIXABLE
     from pytest_django_gates.fix.recipes import RECIPES
 
-    gates = {g.strip() for g in str(args.only).split(",") if g.strip()}
-    unknown = sorted(gates - set(GATES))
-    if unknown:
-        raise ConfigError(
-            f"--only {args.only}: {', '.join(unknown)} cannot be fixed by this version; "
-            f"choose from: {', '.join(GATES)}"
-        )
+    if args.only is None:
+        enabled = set(cfg["gates"])
+        gates = {g for g in GATES if g in enabled}
+        if not gates:
+            raise ConfigError(
+                "neither the migrations nor the queries gate is enabled ([tool.django-gates] "
+                "gates): nothing to fix; pass --only migrations or --only queries"
+            )
+    else:
+        gates = {g.strip() for g in str(args.only).split(",") if g.strip()}
+        unknown = sorted(gates - set(GATES))
+        if unknown or not gates:
+            raise ConfigError(
+                f"--only {args.only}: {', '.join(unknown) or 'no gate'} cannot be fixed; "
+                f"choose from: {', '.join(GATES)}"
+            )
+    known = {**dict.fromkeys(RECIPES, "migrations"), **dict.fromkeys(FIXABLE, "queries")}
+    offered = {code for code, gate in known.items() if gate in gates}
     codes = {c.upper() for c in args.codes}
-    missing = sorted(codes - set(RECIPES))
+    missing = sorted(codes - offered)
     if missing:
         raise ConfigError(
-            f"no fix exists for {', '.join(missing)}; fixes exist for {', '.join(sorted(RECIPES))}"
+            f"no fix exists for {', '.join(missing)} (with --only {','.join(sorted(gates))}); "
+            f"fixes exist for {', '.join(sorted(offered))}"
         )
-    return codes or set(RECIPES)
+    return gates, codes or offered
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -161,9 +181,39 @@ def _uncommitted(root: Path) -> set[Path]:
 
 
 def run(args: argparse.Namespace, cfg: GatesConfig, root: Path, out: IO[str], err: IO[str]) -> int:
-    codes = _codes(args)
+    gates, codes = _selection(args, cfg)
     if not args.dry_run and not args.allow_dirty:
         _require_clean(root)
+    workspace = Workspace(root.resolve(), dry_run=args.dry_run)
+    outcomes: list[Outcome] = []
+    left: list[Finding] = []
+    if "migrations" in gates:
+        error = _fix_migrations(args, cfg, root, workspace, codes, outcomes, left)
+        if error is not None:
+            print(f"django-gates fix: the migration gate could not run: {error}", file=err)
+            return EXIT_ERROR
+    if "queries" in gates:
+        error = _fix_queries(args, root, workspace, codes, outcomes, left)
+        if error is not None:
+            print(f"django-gates fix: the query gate could not run: {error}", file=err)
+            return EXIT_ERROR
+    _print_summary(outcomes, left, root, args.dry_run, err if args.dry_run else out)
+    if args.dry_run:
+        out.write(workspace.diff())
+    unfixed = [o for o in outcomes if o.status == "not fixed"]
+    return EXIT_FAILED if unfixed or left else EXIT_PASSED
+
+
+def _fix_migrations(
+    args: argparse.Namespace,
+    cfg: GatesConfig,
+    root: Path,
+    workspace: Workspace,
+    codes: set[str],
+    outcomes: list[Outcome],
+    left: list[Finding],
+) -> str | None:
+    """Fix the migration gate's findings; the gate's error, or None."""
     from pytest_django_gates.fix import proof
     from pytest_django_gates.gitbase import BaseUnreachable
     from pytest_django_gates.migrations.project import resolve_project
@@ -172,8 +222,7 @@ def run(args: argparse.Namespace, cfg: GatesConfig, root: Path, out: IO[str], er
     try:
         request = build_request(cfg, root, in_pytest=False)
     except BaseUnreachable as exc:
-        print(f"django-gates fix: the migration gate could not run: {exc}", file=err)
-        return EXIT_ERROR
+        return str(exc)
     project = resolve_project(cfg, root, os.environ)
     target_project = proof.Project(
         root=root.resolve(),
@@ -184,8 +233,7 @@ def run(args: argparse.Namespace, cfg: GatesConfig, root: Path, out: IO[str], er
     )
     before = proof.run_gate(target_project)
     if before.status == "error":
-        print(f"django-gates fix: the migration gate could not run: {before.summary}", file=err)
-        return EXIT_ERROR
+        return before.summary
     if request.mode == "since":
         new_files = {Path(p).resolve() for p in request.changed_files}
         new_why = f"it is not new since {request.mode_label}"
@@ -195,11 +243,10 @@ def run(args: argparse.Namespace, cfg: GatesConfig, root: Path, out: IO[str], er
             "it is committed, and without --since nothing tells whether it has been deployed "
             "(a deployed migration is never edited): run with --since <base branch>"
         )
-    fixer = _Fixer(root.resolve(), target_project, before, dry_run=args.dry_run)
-    outcomes: list[Outcome] = []
-    findings = sorted(before.findings, key=lambda f: (f.path or "", f.line or 0, f.code, f.message))
-    for finding in findings:
+    fixer = _MigrationFixer(workspace, target_project, before)
+    for finding in _in_order(before.findings):
         if finding.code not in codes:
+            left.append(finding)
             continue
         path = (root / finding.path).resolve() if finding.path else None
         if path is None or finding.line is None:
@@ -208,103 +255,135 @@ def run(args: argparse.Namespace, cfg: GatesConfig, root: Path, out: IO[str], er
             outcomes.append(Outcome(finding, "not fixed", f"{_rel(path, root)}: {new_why}"))
         else:
             outcomes.append(fixer.fix(finding, path))
-    left = [f for f in before.findings if f.code not in codes]
-    _print_summary(outcomes, left, root, args.dry_run, err if args.dry_run else out)
-    if args.dry_run:
-        out.write(fixer.diff())
-    unfixed = [o for o in outcomes if o.status == "not fixed"]
-    return EXIT_FAILED if unfixed or left else EXIT_PASSED
+    return None
 
 
-class _Fixer:
-    """Plans, writes, proves and reverts, one finding at a time."""
+def _fix_queries(
+    args: argparse.Namespace,
+    root: Path,
+    workspace: Workspace,
+    codes: set[str],
+    outcomes: list[Outcome],
+    left: list[Finding],
+) -> str | None:
+    """Fix the query gate's N+1 findings, one queryset at a time; the gate's error, or None."""
+    from pytest_django_gates.fix import queries
+    from pytest_django_gates.fix.plan import NotFixable
+    from pytest_django_gates.fix.recipes import djg101_related
 
-    def __init__(self, root: Path, project: Any, before: Any, *, dry_run: bool) -> None:
-        import django
+    before = queries.findings(root, args.from_report)
+    if before.status == "error":
+        return before.summary
+    groups: dict[tuple[str, int, str], list[Finding]] = {}
+    plans: dict[tuple[str, int, str], djg101_related.Rows] = {}
+    for finding in _in_order(before.findings):
+        if finding.code not in codes:
+            left.append(finding)
+            continue
+        try:
+            rows = djg101_related.rows_of(finding.message, finding.hint)
+            if rows.path == finding.object.partition("::")[0]:
+                raise NotFixable(f"the rows are built in the test file {rows.path}")
+        except NotFixable as exc:
+            outcomes.append(Outcome(finding, "not fixed", str(exc)))
+            continue
+        group = (rows.path, rows.line, rows.call)
+        groups.setdefault(group, []).append(finding)
+        plans[group] = rows
+    for group, members in groups.items():
+        rows = plans[group]
+        path = (root / rows.path).resolve()
+        try:
+            if not _inside(path, workspace.root) or not path.is_file():
+                raise NotFixable(f"{rows.path} is not a file of the project")
+            change = djg101_related.plan(rows, path, workspace.read)
+        except NotFixable as exc:
+            outcomes += [Outcome(f, "not fixed", str(exc)) for f in members]
+            continue
+        if workspace.dry_run:
+            workspace.stage(change)
+            outcomes += [
+                Outcome(f, "planned", change.summary, tuple(change.files)) for f in members
+            ]
+            continue
+        tests = sorted({f.object for f in members})
+        why = queries.tests_pass(root, tests)
+        if why is not None:
+            outcomes += [
+                Outcome(f, "not fixed", f"its tests fail before any edit: {why}") for f in members
+            ]
+            continue
+        saved = workspace.stage(change)
+        try:
+            why = queries.prove(root, members, before)
+        except BaseException:
+            workspace.restore(saved)
+            raise
+        if why is not None:
+            workspace.restore(saved)
+            outcomes += [
+                Outcome(f, "not fixed", f"{change.summary}, reverted: {why}") for f in members
+            ]
+            continue
+        proven = (
+            f"proven: {len(tests)} test(s) pass, and the query gate no longer reports it "
+            "in them nor anything new"
+        )
+        outcomes += [
+            Outcome(f, "fixed", f"{change.summary}; {proven}", tuple(change.files)) for f in members
+        ]
+    return None
 
-        from pytest_django_gates.fix.plan import Context
 
+def _in_order(findings: Sequence[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.path or "", f.line or 0, f.code, f.object, f.message))
+
+
+class Workspace:
+    """The files the fixes touch: read through the planned texts (``--dry-run``), written
+    atomically, restored byte for byte, and shown as one unified diff."""
+
+    def __init__(self, root: Path, *, dry_run: bool) -> None:
         self.root = root
-        self.project = project
-        self.before = before
         self.dry_run = dry_run
-        self.context = Context(root=root, django_version=(django.VERSION[0], django.VERSION[1]))
         self.original: dict[Path, bytes | None] = {}  # as found before any fix (None: absent)
-        self.current: dict[Path, str] = {}  # dry run: the planned texts
+        self.current: dict[Path, str] = {}  # the planned texts (dry run)
+        self.created: set[Path] = set()  # files the fixes kept (or planned) created
 
     def read(self, path: Path) -> str:
         if path in self.current:
             return self.current[path]
         return path.read_bytes().decode("utf-8")
 
-    def fix(self, finding: Finding, path: Path) -> Outcome:
-        from pytest_django_gates.fix import proof
-        from pytest_django_gates.fix.migration_files import MigrationSource
-        from pytest_django_gates.fix.plan import NotFixable, Target
-        from pytest_django_gates.fix.recipes import RECIPES
-        from pytest_django_gates.fix.source_edit import EditError
-
-        assert finding.line is not None
-        try:
-            first = self.original.get(path)
-            text = first.decode("utf-8") if first is not None else path.read_bytes().decode("utf-8")
-            segment = MigrationSource.read(path, text).at_line(finding.line).segment
-            target = Target(
-                finding.code, finding.object, finding.message, path, finding.line, segment
-            )
-            change = RECIPES[finding.code](target, self.context, self.read)
-        except (NotFixable, EditError) as exc:
-            return Outcome(finding, "not fixed", str(exc))
-        except (OSError, UnicodeDecodeError) as exc:
-            return Outcome(finding, "not fixed", f"cannot read {path.name}: {exc}")
+    def stage(self, change: Any) -> dict[Path, bytes | None]:
+        """Plan (dry run) or write ``change``; what to restore to undo it."""
         outside = [p for p in change.files if not _inside(p, self.root)]
         if outside:
-            return Outcome(
-                finding, "not fixed", f"the fix would edit {outside[0]}, outside the project"
-            )
-        files = tuple(sorted(change.files))
-        if self.dry_run:
-            for p, new in change.files.items():
-                self.original.setdefault(p, p.read_bytes() if p.exists() else None)
-                self.current[p] = new
-            self.context.created.update(change.created)
-            return Outcome(finding, "planned", change.summary, files)
+            raise ConfigError(f"a fix would write {outside[0]}, outside the project")
         saved = {p: (p.read_bytes() if p.exists() else None) for p in change.files}
         for p, data in saved.items():
             self.original.setdefault(p, data)
-        try:
-            self._write(change.files)
-            after = proof.run_gate(self.project)
-            why = proof.judge_gate(self.before, after, proof.key(finding))
-            vendor = ""
-            if why is None:
-                why, vendor = proof.apply_migrations(self.project)
-        except BaseException:
-            self._restore(saved)
-            raise
-        if why is not None:
-            self._restore(saved)
-            return Outcome(finding, "not fixed", f"{change.summary}, reverted: {why}")
-        self.before = after
-        self.context.created.update(change.created)
-        proven = (
-            "proven: the migration gate no longer reports it and reports nothing new; "
-            f"every migration applied to a new {vendor or 'test'} database"
-        )
-        return Outcome(finding, "fixed", f"{change.summary}; {proven}", files)
-
-    def _write(self, files: dict[Path, str]) -> None:
+        self.created.update(change.created)
+        if self.dry_run:
+            self.current.update(change.files)
+            return saved
         from pytest_django_gates.report import atomic_write_text
 
-        for p, text in sorted(files.items()):
-            atomic_write_text(p, text)
+        try:
+            for p, text in sorted(change.files.items()):
+                atomic_write_text(p, text)
+        except BaseException:
+            self.restore(saved)
+            raise
+        return saved
 
-    def _restore(self, saved: dict[Path, bytes | None]) -> None:
+    def restore(self, saved: dict[Path, bytes | None]) -> None:
         from pytest_django_gates.report import atomic_write_bytes
 
         for p, data in saved.items():
             if data is None:
                 p.unlink(missing_ok=True)
+                self.created.discard(p)
             else:
                 atomic_write_bytes(p, data)
 
@@ -324,6 +403,68 @@ class _Fixer:
                 )
             )
         return "".join(chunks)
+
+
+class _MigrationFixer:
+    """Plans, writes, proves and reverts the migration gate's findings, one at a time."""
+
+    def __init__(self, workspace: Workspace, project: Any, before: Any) -> None:
+        import django
+
+        from pytest_django_gates.fix.plan import Context
+
+        self.workspace = workspace
+        self.project = project
+        self.before = before
+        self.context = Context(
+            root=workspace.root,
+            django_version=(django.VERSION[0], django.VERSION[1]),
+            created=workspace.created,
+        )
+
+    def fix(self, finding: Finding, path: Path) -> Outcome:
+        from pytest_django_gates.fix import proof
+        from pytest_django_gates.fix.migration_files import MigrationSource
+        from pytest_django_gates.fix.plan import NotFixable, Target
+        from pytest_django_gates.fix.recipes import RECIPES
+        from pytest_django_gates.fix.source_edit import EditError
+
+        assert finding.line is not None
+        ws = self.workspace
+        try:
+            first = ws.original.get(path)
+            text = first.decode("utf-8") if first is not None else path.read_bytes().decode()
+            segment = MigrationSource.read(path, text).at_line(finding.line).segment
+            target = Target(
+                finding.code, finding.object, finding.message, path, finding.line, segment
+            )
+            change = RECIPES[finding.code](target, self.context, ws.read)
+        except (NotFixable, EditError) as exc:
+            return Outcome(finding, "not fixed", str(exc))
+        except (OSError, UnicodeDecodeError) as exc:
+            return Outcome(finding, "not fixed", f"cannot read {path.name}: {exc}")
+        files = tuple(sorted(change.files))
+        saved = ws.stage(change)
+        if ws.dry_run:
+            return Outcome(finding, "planned", change.summary, files)
+        try:
+            after = proof.run_gate(self.project)
+            why = proof.judge_gate(self.before, after, proof.key(finding))
+            vendor = ""
+            if why is None:
+                why, vendor = proof.apply_migrations(self.project)
+        except BaseException:
+            ws.restore(saved)
+            raise
+        if why is not None:
+            ws.restore(saved)
+            return Outcome(finding, "not fixed", f"{change.summary}, reverted: {why}")
+        self.before = after
+        proven = (
+            "proven: the migration gate no longer reports it and reports nothing new; "
+            f"every migration applied to a new {vendor or 'test'} database"
+        )
+        return Outcome(finding, "fixed", f"{change.summary}; {proven}", files)
 
 
 def _inside(path: Path, root: Path) -> bool:

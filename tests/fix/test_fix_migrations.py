@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import django
 import pytest
 
+from tests.helpers import git
 from tests.migrations.migrations_support import INITIAL, cli, make_project
 
 CONDITION = "condition" if django.VERSION >= (5, 1) else "check"
@@ -66,16 +67,6 @@ class Item(models.Model):
 """
 
 
-def _git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
 def _project(root: Path, database_url: str | None = None) -> Path:
     """A project on git: main has the model, the branch ``feature`` adds the migration."""
     make_project(
@@ -94,14 +85,14 @@ def _project(root: Path, database_url: str | None = None) -> Path:
         )
         settings.write_text("\n".join(text) + "\n", encoding="utf-8")
     (root / ".gitignore").write_text("*.sqlite3\n__pycache__/\n", encoding="utf-8")
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "base")
-    _git(root, "checkout", "-qb", "feature")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    git(root, "checkout", "-qb", "feature")
     (root / "shop/models.py").write_text(MODELS, encoding="utf-8")
     (root / "shop/migrations/0002_stock.py").write_text(FEATURE, encoding="utf-8")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "feature")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "feature")
     return root
 
 
@@ -161,7 +152,7 @@ def test_each_migration_recipe_is_applied_and_proven_on_postgresql(
         assert models_py == MODELS
         assert proc.returncode == 1
     # The fixes are the only changes: git shows them, and nothing else moved.
-    status = _git(root, "status", "--porcelain").splitlines()
+    status = git(root, "status", "--porcelain").splitlines()
     assert sorted(status) == sorted(
         [
             " M shop/migrations/0002_stock.py",
@@ -180,7 +171,7 @@ def test_a_fix_whose_proof_fails_is_reverted_byte_for_byte(tmp_path: Path) -> No
     path = root / "shop/migrations/0002_stock.py"
     original = FEATURE.replace("\n", "\r\n").replace("# a comment", "# a comment ").encode()
     path.write_bytes(original)
-    _git(root, "commit", "-qam", "crlf")
+    git(root, "commit", "-qam", "crlf")
 
     proc = _fix(root, "--since", "main", "--backend", "postgresql", "DJG211", "DJG215")
 
@@ -193,7 +184,7 @@ def test_a_fix_whose_proof_fails_is_reverted_byte_for_byte(tmp_path: Path) -> No
         "0001_initial.py",
         "0002_stock.py",
     ]
-    assert _git(root, "status", "--porcelain") == ""
+    assert git(root, "status", "--porcelain") == ""
 
 
 def test_dry_run_prints_a_diff_that_git_applies_and_changes_nothing(tmp_path: Path) -> None:
@@ -203,12 +194,12 @@ def test_dry_run_prints_a_diff_that_git_applies_and_changes_nothing(tmp_path: Pa
     proc = _fix(root, "--since", "main", "--backend", "postgresql", "--dry-run")
 
     assert "planned (not proven: --dry-run)" in proc.stderr
-    assert _git(root, "status", "--porcelain") == "?? untracked.txt\n"
+    assert git(root, "status", "--porcelain") == "?? untracked.txt\n"
     diff = proc.stdout
     assert "+++ b/shop/migrations/0003_shop_item_name_concurrently.py" in diff
     assert "--- /dev/null" in diff
     (tmp_path / "fixes.patch").write_text(diff, encoding="utf-8")
-    _git(root, "apply", "--check", str(tmp_path / "fixes.patch"))
+    git(root, "apply", "--check", str(tmp_path / "fixes.patch"))
     assert proc.returncode == 0 if django.VERSION >= (5, 0) else 1
 
 
@@ -219,14 +210,14 @@ def test_dirty_trees_and_deployed_migrations_are_left_alone(tmp_path: Path) -> N
     assert proc.returncode == 2
     assert "uncommitted changes (shop/models.py)" in proc.stderr
     assert "--allow-dirty" in proc.stderr
-    _git(root, "checkout", "-q", "shop/models.py")
+    git(root, "checkout", "-q", "shop/models.py")
 
     # Without --since, a committed migration may have been deployed: never edited.
     proc = _fix(root, "--all", "--backend", "postgresql", "DJG211")
     assert proc.returncode == 1
     assert "not fixed DJG211 shop.0002_stock" in proc.stdout
     assert "run with --since <base branch>" in proc.stdout
-    assert _git(root, "status", "--porcelain") == ""
+    assert git(root, "status", "--porcelain") == ""
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ or creates), or raises :class:`NotFixable` with a sentence saying why it is not
 offered. Recipes only plan: writing, proving and reverting belong to
 :mod:`pytest_django_gates.fix.command` and :mod:`pytest_django_gates.fix.proof`.
 
-Offered (single-deploy, mechanical; see ``docs/fix.md``):
+Migration recipes (single-deploy, mechanical; see ``docs/fix.md``), in :data:`RECIPES`:
 
 * ``DJG211`` ``AddIndex`` -> ``AddIndexConcurrently`` in a non-atomic migration;
 * ``DJG215`` ``AddConstraint(CheckConstraint)`` -> ``AddConstraintNotValid`` plus a new

@@ -1,0 +1,120 @@
+"""The query gate's side of ``django-gates fix``: its findings, and the proof of a fix.
+
+The findings come from a JSON report (``--from-report``: ``django-gates run
+--report``, ``pytest --django-gates --gates-report``), else from a run of the whole
+suite under the gate (``python -m pytest --django-gates``, the project's own
+configuration). Fixes are planned by :mod:`pytest_django_gates.fix.recipes.djg101_related`,
+one per queryset: the findings that name the same rows line and the same fix (one
+per test that reached it) are fixed together.
+
+The proof runs exactly the tests the findings name, in a fresh process each time:
+
+1. before the edit, without the gate: they must pass (a failing test proves nothing);
+2. after the edit, without the gate: they must still pass;
+3. after the edit, under the gate: none of the findings fixed may be reported again
+   (the same test, the same repeated statement, the same relation; a latent one
+   included), and no new query finding may appear in those tests.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from pytest_django_gates.config import ConfigError
+from pytest_django_gates.report import Finding, GateResult, Report, ReportError
+
+TIMEOUT = 3600.0
+FIXABLE = ("DJG101",)
+
+
+def _pytest(root: Path, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def findings(root: Path, from_report: Path | None) -> GateResult:
+    """The query gate's result: from the report given, else from a run of the suite."""
+    if from_report is not None:
+        try:
+            report = Report.load(from_report)
+        except ReportError as exc:
+            raise ConfigError(f"--from-report {from_report}: {exc}") from None
+        found = next((g for g in report.gates if g.name == "queries"), None)
+        if found is None:
+            raise ConfigError(
+                f"--from-report {from_report} has no queries gate: run the suite with "
+                "--django-gates --gates-report PATH first"
+            )
+        return found
+    return _run_gate(root, [])
+
+
+def _run_gate(root: Path, tests: Sequence[str]) -> GateResult:
+    with tempfile.TemporaryDirectory(prefix="djg-fix-") as tmp:
+        report_path = Path(tmp) / "report.json"
+        proc = _pytest(root, ["--django-gates", "--gates-report", str(report_path), *tests])
+        if not report_path.is_file():
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-10:])
+            return GateResult(
+                "queries",
+                "error",
+                f"gate could not run: pytest exited with {proc.returncode} without a report:\n"
+                f"{tail}",
+            )
+        report = Report.load(report_path)
+    found = next((g for g in report.gates if g.name == "queries"), None)
+    if found is None:
+        return GateResult("queries", "error", "gate could not run: the report has no queries gate")
+    return found
+
+
+def tests_pass(root: Path, tests: Sequence[str]) -> str | None:
+    """None when ``tests`` pass without the gate; else why not."""
+    proc = _pytest(root, ["-q", *tests])
+    if proc.returncode == 0:
+        return None
+    failed = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    return failed[0] if failed else f"pytest exited with {proc.returncode}"
+
+
+def identity(finding: Finding) -> tuple[str, str, str, str]:
+    """A finding as the proof compares it: its test, its statement's place and relation
+    (its count and the test data's size may change, the place may not)."""
+    lines = finding.message.splitlines()
+    head = lines[0] if lines else ""
+    where = head.rsplit(" at ", 1)[-1] if " at " in head else head
+    relation = next((line for line in lines if line.startswith(("relation:", "field:"))), "")
+    return (finding.code, finding.object, where, relation)
+
+
+def prove(root: Path, fixed: Sequence[Finding], before: GateResult) -> str | None:
+    """Steps 2 and 3 of the module docstring (step 1 is :func:`tests_pass` before the
+    edit); None when proven, else why not."""
+    tests = sorted({f.object for f in fixed})
+    why = tests_pass(root, tests)
+    if why is not None:
+        return f"a test fails after the edit: {why}"
+    after = _run_gate(root, tests)
+    if after.status == "error":
+        return f"the query gate could not run after the edit: {after.summary}"
+    gone = {identity(f) for f in fixed}
+    again = [f for f in after.findings if identity(f) in gone]
+    if again:
+        return f"the query gate still reports it: {again[0].message.splitlines()[0]}"
+    earlier = {identity(f) for f in before.findings}
+    new = [f for f in after.findings if identity(f) not in earlier]
+    if new:
+        return (
+            f"the edit makes the query gate report {new[0].code}: {new[0].message.splitlines()[0]}"
+        )
+    return None

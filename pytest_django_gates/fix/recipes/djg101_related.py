@@ -1,0 +1,212 @@
+"""DJG101: an N+1 of a relation loaded once per row -> ``select_related(...)`` or
+``prefetch_related(...)`` on the rows' queryset, where the finding says it was
+evaluated (``rows: the Book queryset evaluated at shop/views.py:12``).
+
+Offered when the finding's hint is exactly ``Model.objects.select_related('name')``
+or ``Model.objects.prefetch_related('name')`` (a foreign key, a one-to-one, a reverse
+foreign key, a many-to-many or a generic relation, read as it is), and the queryset is
+written in the code under test as ``Model.objects...``: on the line the finding
+names, or in the one assignment ``name = Model.objects...`` of the function that
+evaluates ``name`` on that line. The call goes right after ``Model.objects``
+(``Book.objects.select_related('author').filter(...)``), where a manager always takes
+it, whatever the chain does next.
+
+Not offered: counts and existence checks per row (they need an annotation read in the
+loop), a relation narrowed per row (``Prefetch`` with a queryset chosen by hand),
+``only()`` / ``defer()`` querysets, rows built in a test file, a library or a
+template, and a queryset handed in from elsewhere (a function's argument).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_django_gates.fix.plan import Change, NotFixable, Read
+from pytest_django_gates.fix.source_edit import EditError, Splice, apply, check_parses, span
+
+_HINT = re.compile(
+    r"^(?P<model>\w+)\.objects\.(?P<method>select_related|prefetch_related)\('(?P<name>\w+)'\)"
+    r"(?:; or, on Django 6\.1\+, .*)?$"
+)
+_ROWS = re.compile(r"^rows: the (?P<model>\w+) queryset evaluated at (?P<path>\S+):(?P<line>\d+) ")
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What the finding says of its rows and of the fix."""
+
+    model: str
+    path: str  # as the finding shows it (relative to the project)
+    line: int
+    method: str  # select_related / prefetch_related
+    name: str  # the relation
+
+    @property
+    def call(self) -> str:
+        return f".{self.method}({self.name!r})"
+
+
+def rows_of(message: str, hint: str) -> Rows:
+    """The rows and the fix a DJG101 finding names; :class:`NotFixable` otherwise."""
+    fix = _HINT.match(hint.strip())
+    if fix is None:
+        raise NotFixable(
+            "the hint is not a plain select_related / prefetch_related of the rows' queryset "
+            "(a count, an existence check, a narrowed relation, only()/defer(), a lookup per "
+            "item): apply it by hand"
+        )
+    rows = next((m for line in message.splitlines() if (m := _ROWS.match(line))), None)
+    if rows is None:
+        raise NotFixable("the finding names no queryset its rows came from")
+    if rows["model"] != fix["model"]:
+        raise NotFixable(f"the rows are {rows['model']} rows, the hint is for {fix['model']}")
+    return Rows(fix["model"], rows["path"], int(rows["line"]), fix["method"], fix["name"])
+
+
+def _objects_chains(node: ast.AST, model: str) -> list[ast.Attribute]:
+    """Every ``Model.objects`` attribute in ``node``."""
+    return [
+        n
+        for n in ast.walk(node)
+        if isinstance(n, ast.Attribute)
+        and n.attr == "objects"
+        and isinstance(n.value, ast.Name)
+        and n.value.id == model
+    ]
+
+
+def _statement_at(tree: ast.Module, line: int) -> tuple[ast.stmt, ast.AST | None]:
+    """The innermost simple statement (or compound statement header) spanning ``line``,
+    and the function around it (None: module level)."""
+    best: tuple[ast.stmt, ast.AST | None] | None = None
+
+    def visit(body: list[ast.stmt], function: ast.AST | None) -> None:
+        nonlocal best
+        for stmt in body:
+            end = stmt.end_lineno or stmt.lineno
+            if not stmt.lineno <= line <= end:
+                continue
+            inner = function
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner = stmt
+            best = (stmt, inner)
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                children = getattr(stmt, field, None)
+                if isinstance(children, list) and children and isinstance(children[0], ast.stmt):
+                    visit(children, inner)
+                elif isinstance(children, list) and children:  # except handlers
+                    for handler in children:
+                        visit(getattr(handler, "body", []), inner)
+
+    visit(tree.body, None)
+    if best is None:
+        raise NotFixable("no statement is at that line")
+    return best
+
+
+def _header(stmt: ast.stmt) -> list[ast.AST]:
+    """The parts of a statement evaluated on its own line: a compound statement's header
+    (a for loop's iterable, an if's test), a simple statement whole."""
+    if isinstance(stmt, (ast.For, ast.AsyncFor)):
+        return [stmt.iter]
+    if isinstance(stmt, (ast.If, ast.While)):
+        return [stmt.test]
+    if isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return [item.context_expr for item in stmt.items]
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Try)):
+        return []
+    return [stmt]
+
+
+def plan(rows: Rows, path: Path, read: Read) -> Change:
+    """The edit of ``path`` (the file the rows line is in)."""
+    text = read(path)
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise NotFixable(f"{path.name} does not parse ({exc.msg}, line {exc.lineno})") from None
+    stmt, function = _statement_at(tree, rows.line)
+    chains = [c for part in _header(stmt) for c in _objects_chains(part, rows.model)]
+    where = f"{rows.path}:{rows.line}"
+    if not chains:
+        chains = _assigned_chain(stmt, function, rows)
+    if len(chains) != 1:
+        raise NotFixable(
+            f"{'no' if not chains else len(chains)} {rows.model}.objects queryset written at "
+            f"{where} or assigned to a name it evaluates: add {rows.call} where the queryset "
+            "is built"
+        )
+    quote = _quote(text)
+    call = f".{rows.method}({quote}{rows.name}{quote})"
+    try:
+        new = apply(text, [_splice(text, tree, chains[0], rows, quote)])
+        check_parses(new, path.name)
+    except EditError as exc:
+        raise NotFixable(str(exc)) from None
+    return Change({path: new}, summary=f"{rows.model}.objects{call} at {where}")
+
+
+def _quote(text: str) -> str:
+    """The quote the file writes its strings with, mostly (double when it is a tie)."""
+    counts = {'"': 0, "'": 0}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.STRING:
+                body = token.string.lstrip("rRbBuUfF")
+                if body[:1] in counts and body[:3] != body[0] * 3:
+                    counts[body[0]] += 1
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return "'" if counts["'"] > counts['"'] else '"'
+
+
+def _splice(text: str, tree: ast.Module, chain: ast.Attribute, rows: Rows, quote: str) -> Splice:
+    """The edit after ``Model.objects``: a name added to the same call right there
+    (``select_related("a")`` -> ``select_related("a", "b")``); a bare ``.all()``
+    replaced by the call; else the call inserted."""
+    name = f"{quote}{rows.name}{quote}"
+    call = f".{rows.method}({name})"
+    parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    _start, end = span(text, chain)
+    after = parents.get(id(chain))
+    caller = parents.get(id(after)) if after is not None else None
+    if (
+        isinstance(after, ast.Attribute)
+        and isinstance(caller, ast.Call)
+        and caller.func is after
+        and not caller.keywords
+    ):
+        _call_start, call_end = span(text, caller)
+        if after.attr == "all" and not caller.args:
+            return Splice(end, call_end, call)
+        literal = [a.value for a in caller.args if isinstance(a, ast.Constant)]
+        if after.attr == rows.method and literal and len(literal) == len(caller.args):
+            if rows.name in literal:
+                raise NotFixable(f"the queryset already has {rows.method}({name})")
+            _last_start, last_end = span(text, caller.args[-1])
+            return Splice(last_end, last_end, f", {name}")
+    return Splice(end, end, call)
+
+
+def _assigned_chain(stmt: ast.stmt, function: ast.AST | None, rows: Rows) -> list[ast.Attribute]:
+    """``Model.objects`` in the one assignment, in the same function, of a name the
+    statement's header reads (``books = Book.objects.filter(...)`` ... ``for b in books``)."""
+    if function is None:
+        return []
+    names = {n.id for part in _header(stmt) for n in ast.walk(part) if isinstance(n, ast.Name)}
+    found: list[ast.Attribute] = []
+    for name in sorted(names):
+        assigns = [
+            node
+            for node in ast.walk(function)
+            if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+        ]
+        if len(assigns) == 1 and assigns[0].lineno < rows.line:
+            found += _objects_chains(assigns[0].value, rows.model)
+    return found
