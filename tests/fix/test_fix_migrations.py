@@ -223,8 +223,17 @@ def test_dirty_trees_and_deployed_migrations_are_left_alone(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--only", "queries"], "--only queries: queries cannot be fixed by this version"),
-        (["DJG203"], "no fix exists for DJG203; fixes exist for DJG201, DJG211, DJG215"),
+        (["--only", "coverage"], "--only coverage: coverage cannot be fixed"),
+        (
+            ["--only", "migrations", "DJG101"],
+            "no fix exists for DJG101 (with --only migrations); fixes exist for DJG201, "
+            "DJG211, DJG215",
+        ),
+        (
+            ["DJG203"],
+            "no fix exists for DJG203 (with --only migrations,queries); fixes exist for "
+            "DJG101, DJG201, DJG211, DJG215",
+        ),
     ],
 )
 def test_usage_errors_are_exit_2(tmp_path: Path, argv: list[str], message: str) -> None:
