@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The steps of the pytest-django-gates GitHub Action (action.yml), one sub-command each.
 
-    gates_action.py validate | install | install-gitleaks | run | publish | enforce
+    gates_action.py validate | install | install-gitleaks | run | fixes | publish | enforce
     gates_action.py install-package   (the reusable workflow's code-scanning job)
     gates_action.py merge-shards      (the reusable workflow's merge of a split suite)
 
@@ -247,6 +247,7 @@ def validate(env: Mapping[str, str]) -> dict[str, str]:
         "path-prefix": _path_prefix(workdir, workspace),
         "fail-on-warnings": _flag("DJG_FAIL_ON_WARNINGS", env, "false"),
         "annotations": _flag("DJG_ANNOTATIONS", env, "true"),
+        "fixes": _flag("DJG_FIXES", env, "true"),
         "install": install,
     }
 
@@ -475,6 +476,78 @@ def run(env: Mapping[str, str]) -> int:
     return proc.returncode
 
 
+# ----------------------------------------------------------------------- fixes
+
+FIX_GATES = ("migrations", "queries")
+
+
+def fixes(env: Mapping[str, str]) -> int:
+    """After a run that failed (exit 1): ``django-gates fix --patch-only`` proves the
+    fixes it can make for the migration and query gates' findings and writes their diff
+    to ``fixes.patch`` in the report directory, the checkout left as it was; its summary
+    goes to ``fixes.md``, which the publish step adds to the job summary. It never fails
+    the job (the gates' verdict does): a fix step that could not run says so in its log.
+    Returns the fix command's exit status (0 when it did not run)."""
+    report = report_path(env)
+    patch = report.parent / "fixes.patch"
+    notes = report.parent / "fixes.md"
+    for stale in (patch, notes):
+        if stale.exists():
+            stale.unlink()
+    gates = [g for g in parse_gates(env.get("DJG_GATES", "")) if g in FIX_GATES]
+    if env.get("DJG_RUN_EXIT", "").strip() != "1" or not gates or not report.is_file():
+        return 0
+    command = [
+        sys.executable,
+        "-m",
+        "pytest_django_gates",
+        "--project",
+        env["DJG_WORKING_DIRECTORY"],
+        "fix",
+        "--only",
+        ",".join(gates),
+        "--from-report",
+        str(report),
+        "--patch-only",
+        str(patch),
+        "--allow-dirty",  # the report directory itself is untracked in the checkout
+    ]
+    if env.get("DJG_BASE_REF"):
+        command += ["--since", env["DJG_BASE_REF"]]
+    child = dict(os.environ)
+    if env.get("DJG_SETTINGS"):
+        child["DJANGO_SETTINGS_MODULE"] = env["DJG_SETTINGS"]
+    print("::group::django-gates fix --patch-only", flush=True)
+    proc = subprocess.run(command, env=child, capture_output=True, text=True, check=False)
+    sys.stdout.write(proc.stdout + proc.stderr)
+    print("::endgroup::", flush=True)
+    if proc.returncode in (2, 3) or not patch.is_file():
+        print(f"::warning title=django-gates fix::no fixes were proposed (exit {proc.returncode})")
+        return proc.returncode
+    fixed = [line.strip() for line in proc.stdout.splitlines() if line.startswith("  fixed ")]
+    if fixed:
+        base = env.get("DJG_BASE_REF") or "origin/<base branch>"
+        lines = [
+            f"### :wrench: {len(fixed)} finding(s) django-gates can fix, each proven",
+            "",
+            *(_fixed_line(line) for line in fixed),
+            "",
+            f"Apply them: download `{patch.name}` from this run's report and `git apply "
+            f"{patch.name}`, or run `django-gates fix --since {base}` locally.",
+            "",
+        ]
+        notes.write_text("\n".join(lines), encoding="utf-8")
+    else:
+        patch.unlink()
+    return proc.returncode
+
+
+def _fixed_line(line: str) -> str:
+    """``fixed DJG211 app.0002_x (path:line): what`` as a Markdown list item."""
+    _status, code, obj, rest = [*line.split(None, 3), "", "", ""][:4]
+    return f"- `{code}` {obj} {rest}"
+
+
 # ---------------------------------------------------------------- merge-shards
 
 
@@ -572,6 +645,9 @@ def publish(env: Mapping[str, str]) -> dict[str, str]:
     sarif = out_dir / "gates.sarif"
     _render(report, "markdown", prefix, summary)
     _append("GITHUB_STEP_SUMMARY", summary.read_text(encoding="utf-8"))
+    notes = out_dir / "fixes.md"
+    if notes.is_file():
+        _append("GITHUB_STEP_SUMMARY", "\n" + notes.read_text(encoding="utf-8"))
     _render(report, "sarif", prefix, sarif)
     if env.get("DJG_ANNOTATIONS", "true") == "true":
         sys.stdout.write(_render(report, "github", prefix))
@@ -630,6 +706,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args[0] == "run":
             run(env)
             return 0  # the enforce step fails the job, after the results are published
+        if args[0] == "fixes":
+            fixes(env)
+            return 0  # fixes are a proposal: the gates' verdict fails the job, not them
         if args[0] == "publish":
             publish(env)
             return 0

@@ -69,6 +69,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Print the unified diff of the fixes and change nothing (the fixes are not proven).",
     )
     parser.add_argument(
+        "--patch-only",
+        type=Path,
+        metavar="PATH",
+        help="Prove the fixes, write their unified diff to PATH and put every file back as "
+        "it was (CI: a proven fixes.patch, the checkout left untouched).",
+    )
+    parser.add_argument(
         "--allow-dirty",
         action="store_true",
         help="Edit files even though the git work tree has uncommitted changes.",
@@ -182,6 +189,13 @@ def _uncommitted(root: Path) -> set[Path]:
 
 def run(args: argparse.Namespace, cfg: GatesConfig, root: Path, out: IO[str], err: IO[str]) -> int:
     gates, codes = _selection(args, cfg)
+    if args.patch_only is not None and args.dry_run:
+        raise ConfigError("--patch-only proves the fixes and --dry-run does not: choose one")
+    if args.patch_only is not None and not args.patch_only.resolve().parent.is_dir():
+        raise ConfigError(
+            f"--patch-only {args.patch_only}: the directory {args.patch_only.parent} does not "
+            "exist; create it first"
+        )
     if not args.dry_run and not args.allow_dirty:
         _require_clean(root)
     workspace = Workspace(root.resolve(), dry_run=args.dry_run)
@@ -200,6 +214,13 @@ def run(args: argparse.Namespace, cfg: GatesConfig, root: Path, out: IO[str], er
     _print_summary(outcomes, left, root, args.dry_run, err if args.dry_run else out)
     if args.dry_run:
         out.write(workspace.diff())
+    elif args.patch_only is not None:
+        from pytest_django_gates.report import atomic_write_text
+
+        patch = workspace.diff()
+        workspace.restore(dict(workspace.original))
+        atomic_write_text(args.patch_only, patch)
+        out.write(f"the fixes' diff: {args.patch_only} (git apply takes it); no file changed\n")
     unfixed = [o for o in outcomes if o.status == "not fixed"]
     return EXIT_FAILED if unfixed or left else EXIT_PASSED
 
@@ -388,11 +409,21 @@ class Workspace:
                 atomic_write_bytes(p, data)
 
     def diff(self) -> str:
+        """The unified diff of every file a kept (or planned) fix changed, ``git apply``'s
+        input: from the planned texts with ``--dry-run``, else from the files."""
         chunks: list[str] = []
-        for p in sorted(self.current):
-            before = self.original.get(p)
+        for p in sorted(self.original):
+            before = self.original[p]
+            if self.dry_run:
+                text = self.current.get(p)
+            else:
+                text = p.read_bytes().decode("utf-8") if p.exists() else None
+            if text is None:
+                continue
             old = before.decode("utf-8").splitlines(keepends=True) if before is not None else []
-            new = self.current[p].splitlines(keepends=True)
+            new = text.splitlines(keepends=True)
+            if old == new:
+                continue
             name = _rel(p, self.root)
             chunks.extend(
                 difflib.unified_diff(

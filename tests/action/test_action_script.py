@@ -60,8 +60,9 @@ def test_validate_normalises_the_inputs(tmp_path: Path) -> None:
     assert out["report-dir"] == str(tmp_path / "django-gates-report")
     assert out["path-prefix"] == "backend"
     assert out["base-ref"] == ""
-    assert (out["fail-on-warnings"], out["annotations"], out["install"]) == (
+    assert (out["fail-on-warnings"], out["annotations"], out["install"], out["fixes"]) == (
         "false",
+        "true",
         "true",
         "true",
     )
@@ -74,6 +75,7 @@ def test_validate_normalises_the_inputs(tmp_path: Path) -> None:
         ({"DJG_WORKING_DIRECTORY": "missing"}, "input working-directory 'missing'"),
         ({"DJG_SETTINGS": "config/settings.py"}, "input settings must be a dotted"),
         ({"DJG_FAIL_ON_WARNINGS": "yes"}, "input fail-on-warnings must be true or false"),
+        ({"DJG_FIXES": "on"}, "input fixes must be true or false"),
         ({"DJG_RUFF_VERSION": ">=0.6"}, "input ruff-version must be an exact version"),
         ({"DJG_BASE_REF": "--output=/etc/x"}, "input base-ref"),
         ({"DJG_GITLEAKS_URL": "http://mirror.invalid/x"}, "https:// or file://"),
@@ -266,3 +268,43 @@ def test_merge_shards_fails_closed_when_no_shard_left_a_report(tmp_path: Path) -
     bad, _, _ = step(tmp_path, "merge-shards", {**env, "DJG_SHARDS": "two"})
     assert bad.returncode == 2
     assert "shards must be a whole number" in bad.stdout
+
+
+def test_fixes_writes_a_proven_patch_and_its_summary_and_leaves_the_checkout(
+    tmp_path: Path, postgres_db: str
+) -> None:
+    """After a failed run, the fixes step proves what django-gates fix can do, writes
+    fixes.patch and fixes.md into the report directory, and changes no file of the
+    checkout; publish puts fixes.md into the job summary."""
+    from tests.fix.test_fix_migrations import branch_project
+    from tests.helpers import git
+
+    root = branch_project(tmp_path / "checkout", postgres_db)
+    report_dir = tmp_path / "django-gates-report"
+    run_env = {
+        "DJG_GATES": "migrations",
+        "DJG_WORKING_DIRECTORY": str(root),
+        "DJG_REPORT_DIR": str(report_dir),
+        "DJG_BASE_REF": "main",
+        "DJG_SETTINGS": "proj_settings",
+    }
+    ran, out, _ = step(tmp_path, "run", run_env)
+    assert out["exit-code"] == "1", ran.stdout + ran.stderr
+
+    proc, _, _ = step(tmp_path, "fixes", {**run_env, "DJG_RUN_EXIT": "1"})
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert git(root, "status", "--porcelain") == ""
+    patch = (report_dir / "fixes.patch").read_text(encoding="utf-8")
+    assert "+++ b/shop/migrations/0003_shop_item_name_concurrently.py" in patch
+    notes = (report_dir / "fixes.md").read_text(encoding="utf-8")
+    assert "finding(s) django-gates can fix, each proven" in notes
+    assert "- `DJG211` shop.0002_stock" in notes
+    assert "`git apply fixes.patch`, or run `django-gates fix --since main` locally" in notes
+    summary = tmp_path / "summary.md"
+    summary.write_text("")
+    step(tmp_path, "publish", {**run_env, "DJG_RUN_EXIT": "1", "GITHUB_STEP_SUMMARY": str(summary)})
+    assert "each proven" in summary.read_text(encoding="utf-8")
+    # Nothing to fix after a passing run: no patch.
+    step(tmp_path, "fixes", {**run_env, "DJG_RUN_EXIT": "0"})
+    assert not (report_dir / "fixes.patch").exists()

@@ -67,7 +67,7 @@ class Item(models.Model):
 """
 
 
-def _project(root: Path, database_url: str | None = None) -> Path:
+def branch_project(root: Path, database_url: str | None = None) -> Path:
     """A project on git: main has the model, the branch ``feature`` adds the migration."""
     make_project(
         root,
@@ -109,7 +109,7 @@ def _gate(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_each_migration_recipe_is_applied_and_proven_on_postgresql(
     tmp_path: Path, postgres_db: str
 ) -> None:
-    root = _project(tmp_path / "p", postgres_db)
+    root = branch_project(tmp_path / "p", postgres_db)
     before = _gate(root, "--since", "main")
     assert before.returncode == 1
     for code in ("DJG201", "DJG211", "DJG215"):
@@ -167,7 +167,7 @@ def test_a_fix_whose_proof_fails_is_reverted_byte_for_byte(tmp_path: Path) -> No
     """On SQLite (the PostgreSQL rules asked for with --backend), AddIndexConcurrently
     and NOT VALID cannot be applied: both fixes are reverted, the files are as they were
     to the byte (CRLF line ends, a trailing space), and no new migration is left."""
-    root = _project(tmp_path / "p")
+    root = branch_project(tmp_path / "p")
     path = root / "shop/migrations/0002_stock.py"
     original = FEATURE.replace("\n", "\r\n").replace("# a comment", "# a comment ").encode()
     path.write_bytes(original)
@@ -188,7 +188,7 @@ def test_a_fix_whose_proof_fails_is_reverted_byte_for_byte(tmp_path: Path) -> No
 
 
 def test_dry_run_prints_a_diff_that_git_applies_and_changes_nothing(tmp_path: Path) -> None:
-    root = _project(tmp_path / "p")
+    root = branch_project(tmp_path / "p")
     (root / "untracked.txt").write_text("a dirty tree is fine for a dry run\n", encoding="utf-8")
 
     proc = _fix(root, "--since", "main", "--backend", "postgresql", "--dry-run")
@@ -204,7 +204,7 @@ def test_dry_run_prints_a_diff_that_git_applies_and_changes_nothing(tmp_path: Pa
 
 
 def test_dirty_trees_and_deployed_migrations_are_left_alone(tmp_path: Path) -> None:
-    root = _project(tmp_path / "p")
+    root = branch_project(tmp_path / "p")
     (root / "shop/models.py").write_text(MODELS + "# edited\n", encoding="utf-8")
     proc = _fix(root, "--since", "main", "--backend", "postgresql")
     assert proc.returncode == 2
@@ -237,7 +237,28 @@ def test_dirty_trees_and_deployed_migrations_are_left_alone(tmp_path: Path) -> N
     ],
 )
 def test_usage_errors_are_exit_2(tmp_path: Path, argv: list[str], message: str) -> None:
-    root = _project(tmp_path / "p")
+    root = branch_project(tmp_path / "p")
     proc = _fix(root, "--since", "main", *argv)
     assert proc.returncode == 2
     assert message in proc.stderr
+
+
+def test_patch_only_proves_the_fixes_writes_their_diff_and_leaves_the_tree(
+    tmp_path: Path, postgres_db: str
+) -> None:
+    """CI's form (the action's fixes.patch): proven fixes, the checkout as it was."""
+    root = branch_project(tmp_path / "p", postgres_db)
+    patch = tmp_path / "fixes.patch"
+
+    proc = _fix(root, "--since", "main", "--patch-only", str(patch))
+
+    assert "fixed     DJG211" in proc.stdout, proc.stdout + proc.stderr
+    assert f"the fixes' diff: {patch} (git apply takes it); no file changed" in proc.stdout
+    assert git(root, "status", "--porcelain") == ""
+    text = patch.read_text(encoding="utf-8")
+    assert "+++ b/shop/migrations/0003_shop_item_name_concurrently.py" in text
+    git(root, "apply", str(patch))
+    after = _gate(root, "--since", "main")
+    assert "DJG211" not in after.stdout
+    assert "DJG215" not in after.stdout
+    assert after.returncode == (0 if django.VERSION >= (5, 0) else 1), after.stdout
