@@ -327,7 +327,7 @@ def _fix_queries(
                 Outcome(f, "planned", change.summary, tuple(change.files)) for f in members
             ]
             continue
-        tests = sorted({f.object for f in members})
+        tests = queries.tests_of(members)
         why = queries.tests_pass(root, tests)
         if why is not None:
             outcomes += [

@@ -97,10 +97,22 @@ def identity(finding: Finding) -> tuple[str, str, str, str]:
     return (finding.code, finding.object, where, relation)
 
 
+def tests_of(findings: Sequence[Finding]) -> list[str]:
+    """The node ids the findings name: each one's test, and those its ``in N tests:``
+    line lists (the query gate groups one finding reached by several tests)."""
+    tests = {f.object for f in findings}
+    for finding in findings:
+        for line in finding.message.splitlines():
+            if line.startswith("in ") and " tests: " in line:
+                listed = line.split(" tests: ", 1)[1].split(" (+", 1)[0]
+                tests.update(t.strip() for t in listed.split(", ") if t.strip())
+    return sorted(tests)
+
+
 def prove(root: Path, fixed: Sequence[Finding], before: GateResult) -> str | None:
     """Steps 2 and 3 of the module docstring (step 1 is :func:`tests_pass` before the
     edit); None when proven, else why not."""
-    tests = sorted({f.object for f in fixed})
+    tests = tests_of(fixed)
     why = tests_pass(root, tests)
     if why is not None:
         return f"a test fails after the edit: {why}"

@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import django
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
@@ -59,8 +60,9 @@ STEPS = {  # the action's steps, by their stepID under the workflow's step `gate
     ("gates", "2"): "Install pytest-django-gates and the pinned tools",
     ("gates", "3"): "Install gitleaks (official release, sha256-checked)",
     ("gates", "run"): "Run the gates",
+    ("gates", "fixes"): "Prove the fixes django-gates can make (fixes.patch)",
     ("gates", "publish"): "Publish the summary, annotations and SARIF",
-    ("gates", "6"): "Fail the job when a gate failed",
+    ("gates", "7"): "Fail the job when a gate failed",
 }
 OUTPUTS = {
     "status",
@@ -211,7 +213,8 @@ def test_act_pull_request_that_drops_a_select_related_plants_a_migration_debug_a
     steps = result.step_results(job)
     assert steps[("gates", "run")] == "success"  # the gates ran; they found problems
     assert steps[("gates", "publish")] == "success"
-    assert steps[("gates", "6")] == "failure"
+    assert steps[("gates", "fixes")] == "success"
+    assert steps[("gates", "7")] == "failure"
     assert steps[("gates",)] == "failure"
 
     outputs = kept_outputs(result, job)
@@ -234,8 +237,22 @@ def test_act_pull_request_that_drops_a_select_related_plants_a_migration_debug_a
     assert_planted(annotations, planted_queries_migrations_deploy_gitleaks(demo_copy))
     assert token not in "\n".join(result.raw(job))  # redacted
 
+    # The fixes step proved what django-gates fix can do, the checkout left as it was:
+    # on Django 5.0+ the new NOT NULL column gets its default in the database too (the
+    # N+1's rows come from a Prefetch queryset, which the fix does not edit).
+    fixes = ""
+    if django.VERSION >= (5, 0):
+        patch = (kept / "fixes.patch").read_text()
+        field = 'field=models.CharField(default="", max_length=13, db_default=""),'
+        assert f"+            {field}" in patch
+        assert '+    isbn = models.CharField(max_length=13, default="", db_default="")' in patch
+        fixes = "\n" + (kept / "fixes.md").read_text()
+        assert "1 finding(s) django-gates can fix, each proven" in fixes
+    else:
+        assert not (kept / "fixes.patch").exists()
+
     summary = result.summary(job)
-    assert summary == (kept / "summary.md").read_text()
+    assert summary == (kept / "summary.md").read_text() + fixes
     assert summary.startswith("## :x: pytest-django-gates: failed\n")
     for gate in ("gitleaks", "tests", "queries", "migrations", "deploy"):
         assert f"| {gate} | :x: failed |" in summary
