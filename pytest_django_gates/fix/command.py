@@ -311,49 +311,131 @@ def _fix_queries(
         group = (rows.path, rows.line, rows.call)
         groups.setdefault(group, []).append(finding)
         plans[group] = rows
+    planned: list[_QueryFix] = []
     for group, members in groups.items():
         rows = plans[group]
         path = (root / rows.path).resolve()
-        try:
-            if not _inside(path, workspace.root) or not path.is_file():
-                raise NotFixable(f"{rows.path} is not a file of the project")
-            change = djg101_related.plan(rows, path, workspace.read)
-        except NotFixable as exc:
-            outcomes += [Outcome(f, "not fixed", str(exc)) for f in members]
+        if not _inside(path, workspace.root) or not path.is_file():
+            outcomes += [
+                Outcome(f, "not fixed", f"{rows.path} is not a file of the project")
+                for f in members
+            ]
             continue
-        if workspace.dry_run:
+        planned.append(_QueryFix(rows, path, members))
+    if workspace.dry_run:
+        for fix in planned:
+            try:
+                change = djg101_related.plan(fix.rows, fix.path, workspace.read)
+            except NotFixable as exc:
+                outcomes += [Outcome(f, "not fixed", str(exc)) for f in fix.members]
+                continue
             workspace.stage(change)
             outcomes += [
-                Outcome(f, "planned", change.summary, tuple(change.files)) for f in members
+                Outcome(f, "planned", change.summary, tuple(change.files)) for f in fix.members
             ]
-            continue
-        tests = queries.tests_of(members)
-        why = queries.tests_pass(root, tests)
-        if why is not None:
-            outcomes += [
-                Outcome(f, "not fixed", f"its tests fail before any edit: {why}") for f in members
-            ]
-            continue
-        saved = workspace.stage(change)
-        try:
-            why = queries.prove(root, members, before)
-        except BaseException:
-            workspace.restore(saved)
-            raise
-        if why is not None:
-            workspace.restore(saved)
-            outcomes += [
-                Outcome(f, "not fixed", f"{change.summary}, reverted: {why}") for f in members
-            ]
-            continue
-        proven = (
-            f"proven: {len(tests)} test(s) pass, and the query gate no longer reports it "
-            "in them nor anything new"
-        )
-        outcomes += [
-            Outcome(f, "fixed", f"{change.summary}; {proven}", tuple(change.files)) for f in members
-        ]
+        return None
+    if planned:
+        outcomes += _prove_query_fixes(root, workspace, planned, before)
     return None
+
+
+@dataclass
+class _QueryFix:
+    rows: Any  # djg101_related.Rows
+    path: Path
+    members: list[Finding]
+    change: Any = None  # the Change staged last
+    why: str | None = None  # why it is not kept
+
+
+def _stage_all(
+    workspace: Workspace, fixes: Sequence[_QueryFix], start: dict[Path, bytes | None]
+) -> list[_QueryFix]:
+    """The files the query fixes touched back as they were before them (``start``, filled
+    as they are first touched), then ``fixes`` planned and written one after another
+    (each on the files the ones before it left); those that plan (the others get why)."""
+    from pytest_django_gates.fix.plan import NotFixable
+    from pytest_django_gates.fix.recipes import djg101_related
+
+    workspace.restore(dict(start))
+    staged: list[_QueryFix] = []
+    for fix in fixes:
+        try:
+            fix.change = djg101_related.plan(fix.rows, fix.path, workspace.read)
+        except NotFixable as exc:
+            fix.why = str(exc)
+            continue
+        for path, data in workspace.stage(fix.change).items():
+            start.setdefault(path, data)
+        staged.append(fix)
+    return staged
+
+
+def _prove_query_fixes(
+    root: Path, workspace: Workspace, planned: list[_QueryFix], before: Any
+) -> list[Outcome]:
+    """Fix and prove (see :mod:`pytest_django_gates.fix.queries`): tests that fail before
+    any edit rule their findings out; then every fix at once, narrowed until a set is
+    proven whole; then each one set aside, alone on top of that set."""
+    from pytest_django_gates.fix import queries
+
+    all_tests = sorted({t for fix in planned for t in queries.tests_of(fix.members)})
+    failed = queries.failing_tests(root, all_tests) if all_tests else set()
+    ready: list[_QueryFix] = []
+    for fix in planned:
+        if isinstance(failed, str):
+            fix.why = f"its tests could not run before any edit: {failed}"
+        else:
+            broken = sorted(failed & set(queries.tests_of(fix.members)))
+            if broken:
+                fix.why = f"its tests fail before any edit: FAILED {broken[0]}"
+        if fix.why is None:
+            ready.append(fix)
+    kept: list[_QueryFix] = []
+    aside: list[_QueryFix] = []
+    start: dict[Path, bytes | None] = {}  # the files the query fixes touch, before them
+    try:
+        while ready:
+            staged = _stage_all(workspace, ready, start)
+            verdicts = queries.judge(root, [f.members for f in staged], before)
+            bad = [fix for fix, why in zip(staged, verdicts, strict=True) if why is not None]
+            if not bad:
+                kept = staged
+                break
+            aside += bad
+            ready = [fix for fix in staged if fix not in bad]
+        _stage_all(workspace, kept, start)
+        for fix in aside:
+            fix.why = None
+            trial = _stage_all(workspace, [*kept, fix], start)
+            if fix not in trial:
+                continue
+            # Its own proof, and the kept ones' again: an edit may break another's test.
+            *others, why = queries.judge(root, [*(k.members for k in kept), fix.members], before)
+            if why is None and all(other is None for other in others):
+                kept.append(fix)
+            else:
+                why = why or next(o for o in others if o is not None)
+                fix.why = f"{fix.change.summary}, reverted: {why}"
+        _stage_all(workspace, kept, start)
+    except BaseException:
+        workspace.restore(dict(start))
+        raise
+    outcomes: list[Outcome] = []
+    for fix in planned:
+        if fix in kept:
+            tests = queries.tests_of(fix.members)
+            proven = (
+                f"proven: {len(tests)} test(s) pass, and the query gate no longer reports it "
+                "in them nor anything new"
+            )
+            files = tuple(fix.change.files)
+            outcomes += [
+                Outcome(f, "fixed", f"{fix.change.summary}; {proven}", files) for f in fix.members
+            ]
+        else:
+            outcomes += [Outcome(f, "not fixed", fix.why or "not proven") for f in fix.members]
+    return outcomes
 
 
 def _in_order(findings: Sequence[Finding]) -> list[Finding]:

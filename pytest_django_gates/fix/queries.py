@@ -7,13 +7,19 @@ configuration). Fixes are planned by :mod:`pytest_django_gates.fix.recipes.djg10
 one per queryset: the findings that name the same rows line and the same fix (one
 per test that reached it) are fixed together.
 
-The proof runs exactly the tests the findings name, in a fresh process each time:
+The proof runs exactly the tests the findings name, in fresh processes:
 
 1. before the edit, without the gate: they must pass (a failing test proves nothing);
 2. after the edit, without the gate: they must still pass;
 3. after the edit, under the gate: none of the findings fixed may be reported again
    (the same test, the same repeated statement, the same relation; a latent one
    included), and no new query finding may appear in those tests.
+
+Every fix is tried at once first (one run of the union of their tests for each step,
+a real suite's start-up paid once, not once per fix): the ones whose tests fail or
+whose findings stay are set aside and the rest tried again, until a set is proven
+whole; then each one set aside is tried alone on top of it, and kept only if its own
+proof holds (:func:`pytest_django_gates.fix.command`).
 """
 
 from __future__ import annotations
@@ -78,13 +84,21 @@ def _run_gate(root: Path, tests: Sequence[str]) -> GateResult:
     return found
 
 
-def tests_pass(root: Path, tests: Sequence[str]) -> str | None:
-    """None when ``tests`` pass without the gate; else why not."""
-    proc = _pytest(root, ["-q", *tests])
+def failing_tests(root: Path, tests: Sequence[str]) -> set[str] | str:
+    """The node ids among ``tests`` that fail without the gate (empty: they all pass);
+    a sentence when pytest could not run them at all."""
+    proc = _pytest(root, ["-q", "-rfE", *tests])
     if proc.returncode == 0:
-        return None
-    failed = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
-    return failed[0] if failed else f"pytest exited with {proc.returncode}"
+        return set()
+    failed = {
+        line.split(" ", 1)[1].split(" - ", 1)[0].strip()
+        for line in proc.stdout.splitlines()
+        if line.startswith(("FAILED ", "ERROR "))
+    }
+    if proc.returncode != 1 or not failed:
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
+        return f"pytest exited with {proc.returncode}: {' '.join(tail)}"
+    return failed
 
 
 def identity(finding: Finding) -> tuple[str, str, str, str]:
@@ -109,24 +123,35 @@ def tests_of(findings: Sequence[Finding]) -> list[str]:
     return sorted(tests)
 
 
-def prove(root: Path, fixed: Sequence[Finding], before: GateResult) -> str | None:
-    """Steps 2 and 3 of the module docstring (step 1 is :func:`tests_pass` before the
-    edit); None when proven, else why not."""
-    tests = tests_of(fixed)
-    why = tests_pass(root, tests)
-    if why is not None:
-        return f"a test fails after the edit: {why}"
+def judge(root: Path, groups: Sequence[Sequence[Finding]], before: GateResult) -> list[str | None]:
+    """Steps 2 and 3 of the module docstring for ``groups`` of findings fixed together
+    (each group one edit): for each, None when proven, else why not. One run of the
+    union of their tests without the gate, one under it."""
+    each = [tests_of(group) for group in groups]
+    tests = sorted({t for one in each for t in one})
+    failed = failing_tests(root, tests)
+    if isinstance(failed, str):
+        return [f"its tests could not run after the edit: {failed}"] * len(groups)
     after = _run_gate(root, tests)
     if after.status == "error":
-        return f"the query gate could not run after the edit: {after.summary}"
-    gone = {identity(f) for f in fixed}
-    again = [f for f in after.findings if identity(f) in gone]
-    if again:
-        return f"the query gate still reports it: {again[0].message.splitlines()[0]}"
+        return [f"the query gate could not run after the edit: {after.summary}"] * len(groups)
     earlier = {identity(f) for f in before.findings}
     new = [f for f in after.findings if identity(f) not in earlier]
-    if new:
-        return (
-            f"the edit makes the query gate report {new[0].code}: {new[0].message.splitlines()[0]}"
-        )
-    return None
+    now = {identity(f): f for f in after.findings}
+    verdicts: list[str | None] = []
+    for group, mine in zip(groups, each, strict=True):
+        broken = sorted(failed & set(mine))
+        again = [now[identity(f)] for f in group if identity(f) in now]
+        added = [f for f in new if set(tests_of([f])) & set(mine)]
+        if broken:
+            verdicts.append(f"a test fails after the edit: {broken[0]}")
+        elif again:
+            verdicts.append(f"the query gate still reports it: {again[0].message.splitlines()[0]}")
+        elif added:
+            verdicts.append(
+                f"the edit makes the query gate report {added[0].code}: "
+                f"{added[0].message.splitlines()[0]}"
+            )
+        else:
+            verdicts.append(None)
+    return verdicts
