@@ -101,14 +101,46 @@ def failing_tests(root: Path, tests: Sequence[str]) -> set[str] | str:
     return failed
 
 
-def identity(finding: Finding) -> tuple[str, str, str, str]:
-    """A finding as the proof compares it: its test, its statement's place and relation
-    (its count and the test data's size may change, the place may not)."""
+def identity(finding: Finding) -> tuple[str, str, str]:
+    """A finding as the proof compares it: its code, its statement's place and relation
+    (its count and the test data's size may change, the place may not). Which test
+    carries it is not part of it: the gate names a finding several tests reach by the
+    smallest of their node ids, which depends on the tests that ran."""
     lines = finding.message.splitlines()
     head = lines[0] if lines else ""
     where = head.rsplit(" at ", 1)[-1] if " at " in head else head
     relation = next((line for line in lines if line.startswith(("relation:", "field:"))), "")
-    return (finding.code, finding.object, where, relation)
+    return (finding.code, where, relation)
+
+
+def _reached(findings: Sequence[Finding]) -> dict[tuple[str, str, str], set[str] | None]:
+    """identity -> the tests that reached it (None: more than the finding lists)."""
+    out: dict[tuple[str, str, str], set[str] | None] = {}
+    for finding in findings:
+        key = identity(finding)
+        truncated = any(
+            line.startswith("in ") and " tests: " in line and " (+" in line
+            for line in finding.message.splitlines()
+        )
+        known = out.get(key, set())
+        out[key] = None if truncated or known is None else known | set(tests_of([finding]))
+    return out
+
+
+def _still(
+    now: dict[tuple[str, str, str], set[str] | None], finding: Finding, tests: Sequence[str]
+) -> bool:
+    """The finding fixed is reported again in one of ``tests``."""
+    if identity(finding) not in now:
+        return False
+    reached = now[identity(finding)]
+    return reached is None or bool(reached & set(tests))
+
+
+def _had(before: dict[tuple[str, str, str], set[str] | None], finding: Finding) -> bool:
+    """``finding`` (after an edit) was there before in each test it reaches now."""
+    tests = before.get(identity(finding), set())
+    return tests is None or set(tests_of([finding])) <= tests
 
 
 def tests_of(findings: Sequence[Finding]) -> list[str]:
@@ -135,13 +167,13 @@ def judge(root: Path, groups: Sequence[Sequence[Finding]], before: GateResult) -
     after = _run_gate(root, tests)
     if after.status == "error":
         return [f"the query gate could not run after the edit: {after.summary}"] * len(groups)
-    earlier = {identity(f) for f in before.findings}
-    new = [f for f in after.findings if identity(f) not in earlier]
-    now = {identity(f): f for f in after.findings}
+    earlier = _reached(before.findings)
+    new = [f for f in after.findings if not _had(earlier, f)]
+    now = _reached(after.findings)
     verdicts: list[str | None] = []
     for group, mine in zip(groups, each, strict=True):
         broken = sorted(failed & set(mine))
-        again = [now[identity(f)] for f in group if identity(f) in now]
+        again = [f for f in group if _still(now, f, mine)]
         added = [f for f in new if set(tests_of([f])) & set(mine)]
         if broken:
             verdicts.append(f"a test fails after the edit: {broken[0]}")
