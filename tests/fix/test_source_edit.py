@@ -76,3 +76,60 @@ def test_a_new_migration_is_numbered_after_every_other(tmp_path: Path) -> None:
         (root / name).write_text("", encoding="utf-8")
     assert new_migration_name(root, "Index Name!", set()) == "0010_index_name"
     assert new_migration_name(root, "v", {root / "0010_index_name.py"}) == "0011_v"
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "after"),
+    [
+        (  # Model.objects on the rows line: right after it, a bare .all() replaced
+            "def f():\n    return [b.author for b in Book.objects.all()]\n",
+            2,
+            'def f():\n    return [b.author for b in Book.objects.select_related("author")]\n',
+        ),
+        (  # a name assigned once from Model.objects in the same function
+            "def f():\n    books = Book.objects.filter(x=1)\n"
+            "    for b in books:\n        b.author\n",
+            3,
+            'def f():\n    books = Book.objects.select_related("author").filter(x=1)\n'
+            "    for b in books:\n        b.author\n",
+        ),
+        (  # a related manager's queryset: the call at its end
+            "def f(shelf):\n    for b in shelf.books.all():\n        b.author\n",
+            2,
+            'def f(shelf):\n    for b in shelf.books.all().select_related("author"):\n'
+            "        b.author\n",
+        ),
+        (  # a helper's queryset filtered in place, assigned once
+            "def f(u):\n    books = visible(u).filter(x=1)\n    if not books:\n        return\n",
+            3,
+            'def f(u):\n    books = visible(u).filter(x=1).select_related("author")\n'
+            "    if not books:\n        return\n",
+        ),
+        (  # select_related already there: the name joins the same call
+            "def f():\n    return list(Book.objects.select_related('shelf').filter(x=1))\n",
+            2,
+            "def f():\n"
+            "    return list(Book.objects.select_related('shelf', 'author').filter(x=1))\n",
+        ),
+    ],
+)
+def test_the_related_call_goes_where_the_rows_queryset_is_built(
+    tmp_path: Path, source: str, line: int, after: str
+) -> None:
+    from pytest_django_gates.fix.recipes.djg101_related import Rows, plan
+
+    path = tmp_path / "views.py"
+    path.write_text(source, encoding="utf-8")
+    rows = Rows("Book", "views.py", line, "select_related", "author")
+    change = plan(rows, path, lambda p: p.read_text(encoding="utf-8"))
+    assert change.files[path] == after
+
+
+def test_a_queryset_handed_in_as_an_argument_is_not_fixable(tmp_path: Path) -> None:
+    from pytest_django_gates.fix.plan import NotFixable
+    from pytest_django_gates.fix.recipes.djg101_related import Rows, plan
+
+    path = tmp_path / "views.py"
+    path.write_text("def f(books):\n    return [b.author for b in books]\n", encoding="utf-8")
+    with pytest.raises(NotFixable, match=r"no single Book queryset written at views\.py:2"):
+        plan(Rows("Book", "views.py", 2, "select_related", "author"), path, Path.read_text)

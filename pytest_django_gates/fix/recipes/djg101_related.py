@@ -131,24 +131,74 @@ def plan(rows: Rows, path: Path, read: Read) -> Change:
     except SyntaxError as exc:
         raise NotFixable(f"{path.name} does not parse ({exc.msg}, line {exc.lineno})") from None
     stmt, function = _statement_at(tree, rows.line)
-    chains = [c for part in _header(stmt) for c in _objects_chains(part, rows.model)]
     where = f"{rows.path}:{rows.line}"
-    if not chains:
-        chains = _assigned_chain(stmt, function, rows)
-    if len(chains) != 1:
-        raise NotFixable(
-            f"{'no' if not chains else len(chains)} {rows.model}.objects queryset written at "
-            f"{where} or assigned to a name it evaluates: add {rows.call} where the queryset "
-            "is built"
-        )
     quote = _quote(text)
     call = f".{rows.method}({quote}{rows.name}{quote})"
+    chains = [c for part in _header(stmt) for c in _objects_chains(part, rows.model)]
+    if not chains:
+        chains = [
+            c
+            for value in _assigned_values(stmt, function, rows.line)
+            for c in _objects_chains(value, rows.model)
+        ]
+    if len(chains) == 1:
+        splice = _splice(text, tree, chains[0], rows, quote)
+        summary = f"{rows.model}.objects{call} at {where}"
+    else:
+        # No Model.objects written there: the one queryset method call that builds the
+        # rows (a related manager's ``event.shifts.all()``, a helper's queryset
+        # filtered in place), with the call added at its end.
+        calls = [c for part in _header(stmt) for c in _queryset_calls(part)]
+        if not calls and not chains:
+            values = _assigned_values(stmt, function, rows.line)
+            calls = [c for value in values for c in _queryset_calls(value)]
+        if len(chains) > 1 or len(calls) != 1:
+            raise NotFixable(
+                f"no single {rows.model} queryset written at {where} or assigned to a name "
+                f"it evaluates: add {rows.call} where the queryset is built"
+            )
+        _start, end = span(text, calls[0])
+        splice = Splice(end, end, call)
+        summary = f"{call} on the {rows.model} queryset at {where}"
     try:
-        new = apply(text, [_splice(text, tree, chains[0], rows, quote)])
+        new = apply(text, [splice])
         check_parses(new, path.name)
     except EditError as exc:
         raise NotFixable(str(exc)) from None
-    return Change({path: new}, summary=f"{rows.model}.objects{call} at {where}")
+    return Change({path: new}, summary=summary)
+
+
+# Methods of a manager or queryset that return a queryset of the same rows.
+QUERYSET_METHODS = frozenset(
+    {
+        "all",
+        "filter",
+        "exclude",
+        "order_by",
+        "distinct",
+        "annotate",
+        "alias",
+        "select_related",
+        "prefetch_related",
+        "using",
+        "select_for_update",
+        "reverse",
+    }
+)
+
+
+def _queryset_calls(node: ast.AST) -> list[ast.Call]:
+    """The outermost calls of a queryset method in ``node`` (``a.b.filter(x).order_by(y)``
+    once, as the whole chain)."""
+    calls = [
+        n
+        for n in ast.walk(node)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr in QUERYSET_METHODS
+    ]
+    inner = {id(c.func.value) for c in calls if isinstance(c.func, ast.Attribute)}
+    return [c for c in calls if id(c) not in inner]
 
 
 def _quote(text: str) -> str:
@@ -193,13 +243,14 @@ def _splice(text: str, tree: ast.Module, chain: ast.Attribute, rows: Rows, quote
     return Splice(end, end, call)
 
 
-def _assigned_chain(stmt: ast.stmt, function: ast.AST | None, rows: Rows) -> list[ast.Attribute]:
-    """``Model.objects`` in the one assignment, in the same function, of a name the
-    statement's header reads (``books = Book.objects.filter(...)`` ... ``for b in books``)."""
+def _assigned_values(stmt: ast.stmt, function: ast.AST | None, line: int) -> list[ast.expr]:
+    """The values of the one assignment each, in the same function and before ``line``,
+    of the names the statement's header reads (``books = Book.objects.filter(...)`` ...
+    ``for b in books``)."""
     if function is None:
         return []
     names = {n.id for part in _header(stmt) for n in ast.walk(part) if isinstance(n, ast.Name)}
-    found: list[ast.Attribute] = []
+    found: list[ast.expr] = []
     for name in sorted(names):
         assigns = [
             node
@@ -207,6 +258,6 @@ def _assigned_chain(stmt: ast.stmt, function: ast.AST | None, rows: Rows) -> lis
             if isinstance(node, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
         ]
-        if len(assigns) == 1 and assigns[0].lineno < rows.line:
-            found += _objects_chains(assigns[0].value, rows.model)
+        if len(assigns) == 1 and assigns[0].lineno < line:
+            found.append(assigns[0].value)
     return found
