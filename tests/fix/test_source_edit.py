@@ -133,3 +133,25 @@ def test_a_queryset_handed_in_as_an_argument_is_not_fixable(tmp_path: Path) -> N
     path.write_text("def f(books):\n    return [b.author for b in books]\n", encoding="utf-8")
     with pytest.raises(NotFixable, match=r"no single Book queryset written at views\.py:2"):
         plan(Rows("Book", "views.py", 2, "select_related", "author"), path, Path.read_text)
+
+
+def test_an_existence_check_per_row_is_fixed_with_the_hints_prefetch() -> None:
+    from pytest_django_gates.fix.recipes.djg101_related import rows_of
+
+    message = (
+        "N+1: 3 x SELECT 1 AS a FROM shop_review ... at shop/views.py:9 (in shelf)\n"
+        "relation: shop.Book.reviews (reverse foreign key) loaded once per row\n"
+        "rows: the Book queryset evaluated at shop/views.py:8 (in shelf)"
+    )
+    hint = (
+        "Book.objects.annotate(has_reviews=Exists(<reviews subquery>)), or "
+        "prefetch_related('reviews') and test the cached list"
+    )
+    rows = rows_of(message, hint)
+    assert (rows.model, rows.path, rows.line, rows.method, rows.name) == (
+        "Book",
+        "shop/views.py",
+        8,
+        "prefetch_related",
+        "reviews",
+    )

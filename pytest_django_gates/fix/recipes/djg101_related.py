@@ -4,7 +4,9 @@ evaluated (``rows: the Book queryset evaluated at shop/views.py:12``).
 
 Offered when the finding's hint is exactly ``Model.objects.select_related('name')``
 or ``Model.objects.prefetch_related('name')`` (a foreign key, a one-to-one, a reverse
-foreign key, a many-to-many or a generic relation, read as it is), and the queryset is
+foreign key, a many-to-many or a generic relation, read as it is), or an existence
+check per row whose hint offers ``prefetch_related('name')`` (``exists()`` on a
+prefetched relation reads its cache), and the queryset is
 written in the code under test as ``Model.objects...``: on the line the finding
 names, or in the one assignment ``name = Model.objects...`` of the function that
 evaluates ``name`` on that line. The call goes right after ``Model.objects``
@@ -33,6 +35,13 @@ _HINT = re.compile(
     r"^(?P<model>\w+)\.objects\.(?P<method>select_related|prefetch_related)\('(?P<name>\w+)'\)"
     r"(?:; or, on Django 6\.1\+, .*)?$"
 )
+# An existence check per row (``obj.comments.exists()``): the hint's second way, a
+# prefetch, answers it from the cache (``QuerySet.exists()`` reads a filled result cache)
+# without touching the loop; the annotation, its first way, needs the loop rewritten.
+_EXISTS_HINT = re.compile(
+    r"^(?P<model>\w+)\.objects\.annotate\(has_\w+=Exists\(<\w+ subquery>\)\), "
+    r"or prefetch_related\('(?P<name>\w+)'\) and test the cached list$"
+)
 _ROWS = re.compile(r"^rows: the (?P<model>\w+) queryset evaluated at (?P<path>\S+):(?P<line>\d+) ")
 
 
@@ -54,6 +63,8 @@ class Rows:
 def rows_of(message: str, hint: str) -> Rows:
     """The rows and the fix a DJG101 finding names; :class:`NotFixable` otherwise."""
     fix = _HINT.match(hint.strip())
+    method = fix["method"] if fix is not None else "prefetch_related"
+    fix = fix or _EXISTS_HINT.match(hint.strip())
     if fix is None:
         raise NotFixable(
             "the hint is not a plain select_related / prefetch_related of the rows' queryset "
@@ -65,7 +76,7 @@ def rows_of(message: str, hint: str) -> Rows:
         raise NotFixable("the finding names no queryset its rows came from")
     if rows["model"] != fix["model"]:
         raise NotFixable(f"the rows are {rows['model']} rows, the hint is for {fix['model']}")
-    return Rows(fix["model"], rows["path"], int(rows["line"]), fix["method"], fix["name"])
+    return Rows(fix["model"], rows["path"], int(rows["line"]), method, fix["name"])
 
 
 def _objects_chains(node: ast.AST, model: str) -> list[ast.Attribute]:
