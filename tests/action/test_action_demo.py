@@ -102,6 +102,7 @@ def test_action_on_a_clean_pull_request(
         "Install pytest-django-gates and the pinned tools": "success",
         "Install gitleaks (official release, sha256-checked)": "success",
         "Run the gates": "success",
+        "Prove the fixes django-gates can make (fixes.patch)": "skipped",  # nothing failed
         "Publish the summary, annotations and SARIF": "success",
         "Fail the job when a gate failed": "success",
     }, result.stdout
@@ -232,7 +233,13 @@ def test_action_on_a_pull_request_that_breaks_production(
         assert f"| {gate} | :x: failed |" in summary
     assert "### gitleaks: " in summary
     assert "scripts/sync_catalog.sh:2" in summary
-    assert Path(result.outputs["summary"]).read_text() == summary
+    # Then the fixes django-gates fix proved (fixes.md, beside fixes.patch), if any.
+    fixes = Path(result.outputs["summary"]).parent / "fixes.md"
+    extra = "\n" + fixes.read_text() if fixes.is_file() else ""
+    if extra:
+        assert "django-gates can fix, each proven" in extra
+        assert (fixes.parent / "fixes.patch").is_file()
+    assert Path(result.outputs["summary"]).read_text() + extra == summary
 
     # Annotations on the diff: file and line, within GitHub's per-step limits.
     annotations = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
