@@ -50,9 +50,7 @@
 #             this checkout, and tests/test_docs.py passing there
 #
 # Every step runs even if one fails; the exit status is 1 if any failed, and the time
-# of each step is printed at the end. The adoption step runs beside the others from
-# the start (its project's suite is serial, so it mostly needs one core of the two);
-# its output is printed when everything else is done.
+# of each step is printed at the end.
 #
 # DJANGO_SERIES="5.2 6.1" bash tests/run.sh   runs only these series (and the two steps).
 set -euo pipefail
@@ -328,41 +326,11 @@ run_step() {
   timings+=("$(printf '%-9s %-10s %5d s' "$name" "$status" $((SECONDS - started)))")
 }
 
-# The adoption step runs beside the others, from the start: its project's suite runs
-# serially (ephios has no pytest-xdist, and adopting adds nothing to it), so one of the
-# two cores would idle for its ~17 minutes; its output is printed when it ends.
-BACKGROUND_PID=""
-case " $SERIES " in
-  *" adoption "*)
-    log "adoption: started beside the other steps; its output follows at the end"
-    (
-      started=$SECONDS
-      set +e
-      (
-        set -e
-        run_series adoption
-      ) > "$STATE/adoption.log" 2>&1
-      echo "$? $((SECONDS - started))" > "$STATE/adoption.rc"
-    ) &
-    BACKGROUND_PID=$!
-    ;;
-esac
-
 run_step docs run_docs
 run_step package run_package
 for series in $SERIES; do
-  if [ "$series" = adoption ]; then continue; fi
   run_step "$series" run_series "$series"
 done
-
-if [ -n "$BACKGROUND_PID" ]; then
-  wait "$BACKGROUND_PID" || true
-  log "adoption (ran beside the other steps)"
-  cat "$STATE/adoption.log"
-  read -r rc took < "$STATE/adoption.rc" || { rc=1; took=0; }
-  if [ "$rc" = 0 ]; then status=passed; else status="FAILED($rc)"; failed+=(adoption); fi
-  timings+=("$(printf '%-9s %-10s %5d s (beside the others)' adoption "$status" "$took")")
-fi
 
 log "step      status      time"
 printf '%s\n' "${timings[@]}"
