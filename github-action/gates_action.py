@@ -438,19 +438,37 @@ def report_path(env: Mapping[str, str]) -> Path:
     return Path(env["DJG_REPORT_DIR"]) / "gates-report.json"
 
 
-def run_command(env: Mapping[str, str]) -> list[str]:
-    command = [
+def gates_command(env: Mapping[str, str], *args: str) -> list[str]:
+    """``django-gates --project <working-directory> ARGS...`` with this Python."""
+    return [
         sys.executable,
         "-m",
         "pytest_django_gates",
         "--project",
         env["DJG_WORKING_DIRECTORY"],
+        *args,
+    ]
+
+
+def child_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a django-gates command: the job's, plus the settings inputs."""
+    child = dict(os.environ)
+    if env.get("DJG_SETTINGS"):
+        child["DJANGO_SETTINGS_MODULE"] = env["DJG_SETTINGS"]
+    if env.get("DJG_DEPLOY_SETTINGS"):
+        child["DJANGO_GATES_DEPLOY_SETTINGS"] = env["DJG_DEPLOY_SETTINGS"]
+    return child
+
+
+def run_command(env: Mapping[str, str]) -> list[str]:
+    command = gates_command(
+        env,
         "run",
         "--only",
         env["DJG_GATES"],
         "--report",
         str(report_path(env)),
-    ]
+    )
     if env.get("DJG_BASE_REF"):
         command += ["--since", env["DJG_BASE_REF"]]
     if env.get("DJG_FAIL_ON_WARNINGS") == "true":
@@ -463,14 +481,9 @@ def run(env: Mapping[str, str]) -> int:
     report.parent.mkdir(parents=True, exist_ok=True)
     if report.exists():
         report.unlink()
-    child = dict(os.environ)
-    if env.get("DJG_SETTINGS"):
-        child["DJANGO_SETTINGS_MODULE"] = env["DJG_SETTINGS"]
-    if env.get("DJG_DEPLOY_SETTINGS"):
-        child["DJANGO_GATES_DEPLOY_SETTINGS"] = env["DJG_DEPLOY_SETTINGS"]
     command = run_command(env)
     print(f"::group::django-gates run ({env['DJG_GATES']})", flush=True)
-    proc = subprocess.run(command, env=child, check=False)
+    proc = subprocess.run(command, env=child_env(env), check=False)
     print("::endgroup::", flush=True)
     set_outputs({"exit-code": str(proc.returncode), "report": str(report)})
     return proc.returncode
@@ -497,12 +510,8 @@ def fixes(env: Mapping[str, str]) -> int:
     gates = [g for g in parse_gates(env.get("DJG_GATES", "")) if g in FIX_GATES]
     if env.get("DJG_RUN_EXIT", "").strip() != "1" or not gates or not report.is_file():
         return 0
-    command = [
-        sys.executable,
-        "-m",
-        "pytest_django_gates",
-        "--project",
-        env["DJG_WORKING_DIRECTORY"],
+    command = gates_command(
+        env,
         "fix",
         "--only",
         ",".join(gates),
@@ -511,14 +520,11 @@ def fixes(env: Mapping[str, str]) -> int:
         "--patch-only",
         str(patch),
         "--allow-dirty",  # the report directory itself is untracked in the checkout
-    ]
+    )
     if env.get("DJG_BASE_REF"):
         command += ["--since", env["DJG_BASE_REF"]]
-    child = dict(os.environ)
-    if env.get("DJG_SETTINGS"):
-        child["DJANGO_SETTINGS_MODULE"] = env["DJG_SETTINGS"]
     print("::group::django-gates fix --patch-only", flush=True)
-    proc = subprocess.run(command, env=child, capture_output=True, text=True, check=False)
+    proc = subprocess.run(command, env=child_env(env), capture_output=True, text=True, check=False)
     sys.stdout.write(proc.stdout + proc.stderr)
     print("::endgroup::", flush=True)
     if proc.returncode in (2, 3) or not patch.is_file():

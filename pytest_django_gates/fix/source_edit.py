@@ -105,10 +105,6 @@ def add_keyword(text: str, call: ast.Call, name: str, value: str) -> Splice:
     return Splice(last_end, last_end, f", {name}={value}")
 
 
-def keyword(call: ast.Call, name: str) -> ast.keyword | None:
-    return next((k for k in call.keywords if k.arg == name), None)
-
-
 def top_imports(tree: ast.Module) -> list[ast.stmt]:
     return [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
 
