@@ -220,6 +220,11 @@ _RELATIONS = (
     "AND c.relkind IN ('r', 'p', 'i', 'I', 'm')"
 )
 _SCANS = "SELECT relid, seq_scan FROM pg_stat_xact_user_tables"
+_BACKEND_LOCKS = (  # granted or asked for, and whether the backend waits for a lock
+    "SELECT l.relation, l.relation::regclass::text, l.mode, a.wait_event_type "
+    "FROM pg_stat_activity a LEFT JOIN pg_locks l ON l.pid = a.pid "
+    "AND l.locktype = 'relation' AND l.relation IS NOT NULL WHERE a.pid = %s"
+)
 _LOCKS = (
     "SELECT relation, mode FROM pg_locks WHERE pid = pg_backend_pid() "
     "AND locktype = 'relation' AND granted AND relation IS NOT NULL"
@@ -324,45 +329,88 @@ class _Observer:
 
 
 class _Sampler(threading.Thread):
-    """Polls the migrating backend's locks from the probe alias while a statement that
-    cannot run in a transaction runs; probes the tables it saw locked."""
+    """Reads the migrating backend's locks from the probe alias while a statement that
+    cannot run in a transaction runs, and probes the tables it holds locked.
+
+    Polling alone would see the locks only if a poll fell inside the statement: a
+    fast ``CREATE INDEX CONCURRENTLY`` on a small table finishes between two polls,
+    and the trace would then depend on timing. So before the statement starts, a
+    third connection (the *gate*) opens a ``REPEATABLE READ`` transaction that holds
+    a snapshot and ``ACCESS SHARE`` on every existing table. The concurrent
+    statements wait for such a transaction while they hold their locks:
+    ``CREATE INDEX CONCURRENTLY`` and ``REINDEX CONCURRENTLY`` for older snapshots,
+    ``DROP INDEX CONCURRENTLY`` for every lock holder of the table, and any statement
+    that asks for a lock conflicting with ``ACCESS SHARE`` queues behind the gate.
+    Once the backend is seen waiting, its locks (granted, or asked for) are read and
+    the tables probed, deterministically; then the gate is released and polling goes
+    on until the statement ends, recording any stronger lock. A statement that never
+    waits (``VACUUM``) is only polled."""
 
     def __init__(
-        self, pid: int, op: OpTrace, observer: _Observer, existing: set[int], tables: set[int]
+        self,
+        pid: int,
+        op: OpTrace,
+        observer: _Observer,
+        existing: set[int],
+        tables: set[int],
+        gated: Sequence[str],
     ) -> None:
         super().__init__(daemon=True)
         self.pid, self.op, self.observer, self.existing = pid, op, observer, existing
         self.tables = tables
+        self.gated = list(gated)
         self.stop = threading.Event()
         self.ready = threading.Event()
         self.seen: dict[str, str] = {}
+        self.error: BaseException | None = None
 
     def run(self) -> None:
         from django.db import connections
 
         probe = connections[PROBE_ALIAS]
+        gate: Any = None
         try:
+            gate = self._open_gate(connections.create_connection(PROBE_ALIAS))
             while not self.stop.is_set():
                 with probe.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT relation, relation::regclass::text, mode FROM pg_locks "
-                        "WHERE pid = %s AND locktype = 'relation' AND relation IS NOT NULL",
-                        [self.pid],
-                    )
-                    locked = cursor.fetchall()
-                for oid, name, mode in locked:
-                    if oid in self.existing and name not in self.seen:
-                        self.seen[name] = mode
-                        if oid in self.tables:  # probe it while the statement runs
-                            self.observer.probe(self.op, [name])
-                    elif oid in self.existing:
-                        old = self.seen[name]
-                        if LOCK_ORDER.index(mode) > LOCK_ORDER.index(old):
-                            self.seen[name] = mode
+                    cursor.execute(_BACKEND_LOCKS, [self.pid])
+                    rows = cursor.fetchall()
+                waiting = any(row[3] == "Lock" for row in rows)
+                locked = [row[:3] for row in rows if row[0] is not None]
+                self._note(locked, probing=gate is not None and waiting)
+                if gate is not None and waiting:
+                    gate.rollback()
+                    gate.close()
+                    gate = None
                 self.ready.set()  # connected and polling: the statement may start
+        except BaseException as exc:  # re-raised by the migrating thread
+            self.error = exc
         finally:
             self.ready.set()
+            if gate is not None:
+                gate.close()
             probe.close()
+
+    def _open_gate(self, gate: Any) -> Any:
+        gate.ensure_connection()
+        gate.set_autocommit(False)
+        with gate.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            if self.gated:
+                cursor.execute(f"LOCK TABLE {', '.join(self.gated)} IN ACCESS SHARE MODE")
+            cursor.execute("SELECT 1")  # takes the transaction's snapshot
+        return gate
+
+    def _note(self, locked: Sequence[tuple[int, str, str]], *, probing: bool) -> None:
+        for oid, name, mode in locked:
+            if oid not in self.existing:
+                continue
+            old = self.seen.get(name)
+            if old is None or LOCK_ORDER.index(mode) > LOCK_ORDER.index(old):
+                self.seen[name] = mode
+        if probing:  # the statement waits on the gate holding (or asking for) these
+            names = {name for oid, name, _ in locked if oid in self.existing and oid in self.tables}
+            self.observer.probe(self.op, sorted(names))
 
 
 # -- running the migrations ------------------------------------------------------------
@@ -555,7 +603,8 @@ class Tracer:
     def _sampled(self, op: OpTrace, execute: Callable[..., Any], *args: Any) -> Any:
         before = self.observer.snapshot()
         tables = {oid for oid, rel in before.relations.items() if rel[1] in ("r", "p")}
-        sampler = _Sampler(self.pid, op, self.observer, self.existing, tables)
+        gated = sorted(before.relations[oid][0] for oid in tables & self.existing)
+        sampler = _Sampler(self.pid, op, self.observer, self.existing, tables, gated)
         sampler.start()
         sampler.ready.wait(10)
         try:
@@ -563,6 +612,10 @@ class Tracer:
         finally:
             sampler.stop.set()
             sampler.join()
+        if sampler.error is not None:
+            raise TraceError(
+                f"could not watch the locks of {op.operation!r}: {sampler.error}"
+            ) from sampler.error
         op.sampled = True
         after = self.observer.snapshot()
         # statistics of other transactions are not this one's: no scans from a sample
