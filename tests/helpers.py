@@ -13,12 +13,30 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 
 # pytest-randomly (a test dependency) is loaded by every pytest run once installed. The
 # runs the tests make keep their order: ``PYTEST_ADDOPTS`` blocks it, and a run whose
 # point is a random order turns it back on with ``-p randomly`` on its command line.
 NO_RANDOMLY = "-p no:randomly"
+
+# Tests of what does not depend on Django's version (the external tools, signals, file
+# writes, hostile configuration, baseline and report files, the action's script) run in
+# two series of tests/run.sh (ONCE_SERIES: the act series and the coverage series), which
+# set DJANGO_GATES_ONCE_TESTS=run; the other whole-suite series set "skip" to stay within
+# CI's hour. A plain ``pytest`` runs them.
+ONCE_SWITCH = "DJANGO_GATES_ONCE_TESTS"
+ONCE_REASON = (
+    "independent of Django's version: runs in tests/run.sh's ONCE_SERIES, not this one "
+    f"({ONCE_SWITCH}=skip)"
+)
+
+
+def runs_once() -> pytest.MarkDecorator:
+    """The mark of a module that :data:`ONCE_SWITCH` skips."""
+    return pytest.mark.skipif(os.environ.get(ONCE_SWITCH) == "skip", reason=ONCE_REASON)
 
 
 def default_sigint() -> None:

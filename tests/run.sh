@@ -29,6 +29,10 @@
 # cores) run in one series, ACT_SERIES (5.2); the other series skip them, saying so. The
 # kill -9 harness (tests/robustness/test_interrupted_runs.py, 50 kills, ~90 s) runs in
 # one series too, KILL_SERIES (4.2).
+# The tests that do not depend on Django's version (the modules marked with
+# tests/helpers.py runs_once: the external tools, signals, file writes, hostile input
+# files, the action's script; about 85 s per series) run in ONCE_SERIES (5.2 and 6.1) and
+# are skipped, saying so, in 4.2 and 6.0.
 #
 # For each series: a virtualenv (.venvs/django-<series>, or /opt/venvs/<name> inside the
 # chroot) with the package and its test extras plus the test-only gitleaks wheel
@@ -51,7 +55,9 @@
 #             this checkout, and tests/test_docs.py passing there
 #
 # Every step runs even if one fails; the exit status is 1 if any failed, and the time
-# of each step is printed at the end.
+# of each step is printed at the end. The whole-suite series run first; then the
+# adoption step runs in the background (its project's suite is serial) beside docs,
+# package, py3.10 (one xdist worker then) and realworld; its output is printed at the end.
 #
 # DJANGO_SERIES="5.2 6.1" bash tests/run.sh   runs only these series (and the two steps).
 set -euo pipefail
@@ -61,6 +67,7 @@ cd "$ROOT"
 SERIES="${DJANGO_SERIES:-4.2 5.2 6.0 6.1 py3.10 realworld adoption}"
 ACT_SERIES=5.2
 KILL_SERIES=4.2
+ONCE_SERIES="5.2 6.1"
 COVERAGE_SERIES="6.1"
 DEBIAN_PYTHON="${DEBIAN_PYTHON:-$ROOT/../shared/tools/debian-python.sh}"
 
@@ -114,7 +121,7 @@ series_args() {
     *" $1 "*) echo "-m pytest -n 2 --django-gates --cov --cov-report=term --gates-report=gates-report-$1.json"; return 0 ;;
   esac
   case "$1" in
-    py3.10) echo "-m pytest -n 2 tests/queries tests/demo" ;;
+    py3.10) echo "-m pytest -n ${PY310_WORKERS:-2} tests/queries tests/demo" ;;
     *) echo "-m pytest -n 2" ;;
   esac
 }
@@ -124,6 +131,11 @@ act_tests() { if [ "$1" = "$ACT_SERIES" ]; then echo run; else echo skip; fi; }
 # run or skip: whether the kill -9 harness runs in this series (it judges file writes, not
 # Django: one series is enough; tests/robustness/test_interrupted_runs.py)
 kill_tests() { if [ "$1" = "$KILL_SERIES" ]; then echo run; else echo skip; fi; }
+# run or skip: whether the tests that do not depend on Django's version (tests/helpers.py
+# runs_once: the external tools, signals, file writes, hostile input files, the action's
+# script) run in this series: in ONCE_SERIES (the act series, and the coverage series,
+# whose floor counts them), not in the other whole-suite series
+once_tests() { case " $ONCE_SERIES " in *" $1 "*) echo run ;; *) echo skip ;; esac; }
 
 run_host_series() {
   local series="$1" python="$2" django venv
@@ -152,6 +164,7 @@ run_host_series() {
   # shellcheck disable=SC2046
   PATH="$venv/bin:$PATH" DJANGO_GATES_ACT_TESTS="$(act_tests "$series")" \
     DJANGO_GATES_KILL_TESTS="$(kill_tests "$series")" \
+    DJANGO_GATES_ONCE_TESTS="$(once_tests "$series")" \
     "$venv/bin/python" $(series_args "$series")
 }
 
@@ -166,8 +179,9 @@ run_chroot_series() {
   export DEBPY_SUITE="$suite" DEBPY_SRC="$ROOT" DEBPY_VENV="$name"
   DJANGO_GATES_ACT_TESTS="$(act_tests "$series")"
   DJANGO_GATES_KILL_TESTS="$(kill_tests "$series")"
-  export DJANGO_GATES_ACT_TESTS DJANGO_GATES_KILL_TESTS
-  export DEBPY_ENV="${DEBPY_ENV:-} DJANGO_GATES_ACT_TESTS DJANGO_GATES_KILL_TESTS"
+  DJANGO_GATES_ONCE_TESTS="$(once_tests "$series")"
+  export DJANGO_GATES_ACT_TESTS DJANGO_GATES_KILL_TESTS DJANGO_GATES_ONCE_TESTS
+  export DEBPY_ENV="${DEBPY_ENV:-} DJANGO_GATES_ACT_TESTS DJANGO_GATES_KILL_TESTS DJANGO_GATES_ONCE_TESTS"
   export DEBPY_PIP="-e $ROOT[test] Django~=$django.0"
   log "Debian $suite chroot: installing pytest-django-gates[test] with Django $django ($series)"
   bash "$DEBIAN_PYTHON" python -m pip install --quiet --require-hashes --no-deps \
@@ -327,11 +341,50 @@ run_step() {
   timings+=("$(printf '%-9s %-10s %5d s' "$name" "$status" $((SECONDS - started)))")
 }
 
+# The whole-suite series first (each uses both cores: -n 2). Then the adoption step, whose
+# project's suite is serial (one core), runs in the background beside the steps that fit
+# in the other core: docs and package (pip and mkdocs, serial), py3.10 with one xdist
+# worker instead of two, and realworld (serial suites). Beside the -n 2 series it slowed
+# them all (5b5c023, reverted in a93f3cb); beside these it takes the idle core.
+BESIDE_ADOPTION="py3.10 realworld"
+for series in $SERIES; do
+  case " $BESIDE_ADOPTION adoption " in
+    *" $series "*) ;;
+    *) run_step "$series" run_series "$series" ;;
+  esac
+done
+BACKGROUND_PID=""
+case " $SERIES " in
+  *" adoption "*)
+    log "adoption: started in the background beside docs, package, $BESIDE_ADOPTION; its output follows at the end"
+    PY310_WORKERS=1
+    (
+      started=$SECONDS
+      set +e
+      (
+        set -e
+        run_series adoption
+      ) > "$STATE/adoption.log" 2>&1
+      echo "$? $((SECONDS - started))" > "$STATE/adoption.rc"
+    ) &
+    BACKGROUND_PID=$!
+    ;;
+esac
 run_step docs run_docs
 run_step package run_package
 for series in $SERIES; do
-  run_step "$series" run_series "$series"
+  case " $BESIDE_ADOPTION " in
+    *" $series "*) run_step "$series" run_series "$series" ;;
+  esac
 done
+if [ -n "$BACKGROUND_PID" ]; then
+  wait "$BACKGROUND_PID" || true
+  log "adoption (ran in the background beside docs, package, $BESIDE_ADOPTION)"
+  cat "$STATE/adoption.log"
+  read -r rc took < "$STATE/adoption.rc" || { rc=1; took=0; }
+  if [ "$rc" = 0 ]; then status=passed; else status="FAILED($rc)"; failed+=(adoption); fi
+  timings+=("$(printf '%-9s %-10s %5d s (in the background)' adoption "$status" "$took")")
+fi
 
 log "step      status      time"
 printf '%s\n' "${timings[@]}"

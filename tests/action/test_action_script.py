@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.action.action_harness import parse_file_commands
+from tests.helpers import runs_once
+
+pytestmark = runs_once()
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "github-action" / "gates_action.py"

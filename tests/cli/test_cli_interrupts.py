@@ -27,8 +27,10 @@ from pytest_django_gates import suite_process
 from tests.cli.test_cli_run import MINI_SETTINGS
 from tests.cli.test_cli_run import PYPROJECT as RUN_PYPROJECT
 from tests.cli.test_cli_tools import fake_tool
-from tests.helpers import default_sigint
+from tests.helpers import default_sigint, runs_once
 from tests.migrations.migrations_support import clean_env
+
+pytestmark = runs_once()
 
 PYPROJECT = (
     RUN_PYPROJECT
@@ -51,6 +53,7 @@ import time
 from pathlib import Path
 
 from shop.prices import total
+
 
 
 def _started(name):

@@ -25,6 +25,9 @@ from tests.cli.cli_support import (
     git,
     unused_port,
 )
+from tests.helpers import runs_once
+
+pytestmark = runs_once()
 
 BIN = Path(sys.executable).parent
 

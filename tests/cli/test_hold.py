@@ -16,6 +16,9 @@ from pytest_django_gates import config, options
 from pytest_django_gates.gates import _hold
 from pytest_django_gates.report import Finding
 from tests.cli.cli_support import commit_all, django_gates, git
+from tests.helpers import runs_once
+
+pytestmark = runs_once()
 
 PYPROJECT = """
 [tool.ruff.lint]

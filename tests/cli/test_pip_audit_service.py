@@ -18,7 +18,10 @@ from typing import Any
 from tests.cli.cli_support import OsvServer, unused_port
 from tests.cli.pypi_proxy import FakePyPI, fake_pypi, pypi_certificates
 from tests.cli.test_cli_tools import write
+from tests.helpers import runs_once
 from tests.migrations.migrations_support import clean_env
+
+pytestmark = runs_once()
 
 __all__ = ["fake_pypi", "pypi_certificates"]
 

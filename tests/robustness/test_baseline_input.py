@@ -16,7 +16,7 @@ from pytest_django_gates.config import ConfigError
 from pytest_django_gates.gates import _hold
 from pytest_django_gates.migrations.baseline import Baseline
 from pytest_django_gates.queries import baseline as query_baseline
-from tests.helpers import clean_env
+from tests.helpers import clean_env, runs_once
 from tests.robustness.support import (
     check_contract,
     deep_nesting,
@@ -26,6 +26,8 @@ from tests.robustness.support import (
     maybe,
     run_cli,
 )
+
+pytestmark = runs_once()
 
 _format = st.one_of(st.just(1), st.just(1), st.sampled_from([2, 99, "1", None, 0]))
 _counts = st.integers(-3, 10**20)

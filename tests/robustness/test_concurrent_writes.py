@@ -18,9 +18,11 @@ import pytest
 from pytest_django_gates import report
 from pytest_django_gates.report import atomic_write_text, remove_stray_temp_files
 from pytest_django_gates.suite_process import CoverageFile
-from tests.helpers import clean_env
+from tests.helpers import clean_env, runs_once
 from tests.robustness import runs
 from tests.robustness.support import no_leftovers
+
+pytestmark = runs_once()
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -186,6 +188,7 @@ KILLED_WRITER = """
 import os, signal, sys
 from pathlib import Path
 from pytest_django_gates.report import atomic_write_text
+
 os.replace = lambda src, dst: os.kill(os.getpid(), signal.SIGKILL)  # killed just before it
 atomic_write_text(Path(sys.argv[1]), "new\\n")
 """

@@ -17,8 +17,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from pytest_django_gates import options
-from tests.helpers import clean_env
+from tests.helpers import clean_env, runs_once
 from tests.robustness.support import check_contract, deep_nesting, run_cli
+
+pytestmark = runs_once()
 
 RUFF = str(Path(sys.executable).with_name("ruff"))
 # Values that would make the run write or execute somewhere: pinned by the environment

@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import clean_env
+from tests.helpers import clean_env, runs_once
 from tests.robustness.runs import project
 from tests.robustness.support import check_contract, run_cli
+
+pytestmark = runs_once()
 
 ARGS = ["run", "--format", "json"]
 

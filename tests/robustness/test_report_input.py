@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tests.helpers import runs_once
 from tests.robustness.support import (
     check_contract,
     mangled_json,
@@ -17,6 +18,8 @@ from tests.robustness.support import (
     no_leftovers,
     run_cli,
 )
+
+pytestmark = runs_once()
 
 _findings = st.fixed_dictionaries(
     {},
