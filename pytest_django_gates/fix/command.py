@@ -264,7 +264,7 @@ def _fix_migrations(
             "it is committed, and without --since nothing tells whether it has been deployed "
             "(a deployed migration is never edited): run with --since <base branch>"
         )
-    fixer = _MigrationFixer(workspace, target_project, before)
+    fixer = _MigrationFixer(workspace, target_project, before, frozenset(new_files))
     for finding in _in_order(before.findings):
         if finding.code not in codes:
             left.append(finding)
@@ -521,7 +521,9 @@ class Workspace:
 class _MigrationFixer:
     """Plans, writes, proves and reverts the migration gate's findings, one at a time."""
 
-    def __init__(self, workspace: Workspace, project: Any, before: Any) -> None:
+    def __init__(
+        self, workspace: Workspace, project: Any, before: Any, editable: frozenset[Path]
+    ) -> None:
         import django
 
         from pytest_django_gates.fix.plan import Context
@@ -529,10 +531,15 @@ class _MigrationFixer:
         self.workspace = workspace
         self.project = project
         self.before = before
+        self.schema: dict[str, Any] | None = None
+        from pytest_django_gates.fix import proof
+
         self.context = Context(
             root=workspace.root,
             django_version=(django.VERSION[0], django.VERSION[1]),
             created=workspace.created,
+            sql_of=lambda app, name: proof.migration_sql(project, app, name),
+            editable=editable,
         )
 
     def fix(self, finding: Finding, path: Path) -> Outcome:
@@ -557,15 +564,29 @@ class _MigrationFixer:
         except (OSError, UnicodeDecodeError) as exc:
             return Outcome(finding, "not fixed", f"cannot read {path.name}: {exc}")
         files = tuple(sorted(change.files))
-        saved = ws.stage(change)
         if ws.dry_run:
+            ws.stage(change)
             return Outcome(finding, "planned", change.summary, files)
+        if self.schema is None:  # what the migrations leave before any edit
+            applied = proof.apply_migrations(self.project)
+            if applied.why is not None or applied.schema is None:
+                return Outcome(
+                    finding,
+                    "not fixed",
+                    f"{change.summary}, not tried: the migrations do not apply before the "
+                    f"edit: {applied.why}",
+                )
+            self.schema = applied.schema
+        saved = ws.stage(change)
+        applied = proof.Applied(None)
         try:
             after = proof.run_gate(self.project)
             why = proof.judge_gate(self.before, after, proof.key(finding))
-            vendor = ""
             if why is None:
-                why, vendor = proof.apply_migrations(self.project)
+                applied = proof.apply_migrations(self.project)
+                why = applied.why
+            if why is None and applied.schema is not None:
+                why = proof.judge_schema(self.schema, applied.schema, change.schema_may_differ)
         except BaseException:
             ws.restore(saved)
             raise
@@ -573,9 +594,12 @@ class _MigrationFixer:
             ws.restore(saved)
             return Outcome(finding, "not fixed", f"{change.summary}, reverted: {why}")
         self.before = after
+        self.schema = applied.schema
         proven = (
             "proven: the migration gate no longer reports it and reports nothing new; "
-            f"every migration applied to a new {vendor or 'test'} database"
+            f"every migration applied to a new {applied.vendor or 'test'} database, which "
+            "ends with the same columns, indexes and constraints"
+            + (" (bar column defaults)" if change.schema_may_differ else "")
         )
         return Outcome(finding, "fixed", f"{change.summary}; {proven}", files)
 

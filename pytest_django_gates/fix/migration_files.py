@@ -9,10 +9,11 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_django_gates.fix.source_edit import EditError, Splice, span
+from pytest_django_gates.fix.source_edit import EditError, Splice, apply, check_parses, span
 
 _NUMBERED = re.compile(r"^(\d{4})_\w+\.py$")
 
@@ -128,20 +129,99 @@ def app_and_name(obj: str) -> tuple[str, str]:
     return app, name
 
 
-def place_after(root: Path, path: Path, app: str, name: str, created: set[Path]) -> str:
-    """The migration a new one written for the migration ``path`` (``app.name``) depends
-    on: ``name`` when nothing depends on it, else the last of the migrations this run
-    created after it, when those are all that depend on it. Raises :class:`EditError`
-    naming a migration of the project that depends on it."""
-    users = [p for p in depended_on(root, path.parent, app, name) if Path(p) not in created]
-    if users:
-        try:
-            shown = str(Path(users[0]).relative_to(root))
-        except ValueError:
-            shown = users[0]
-        raise EditError(f"{shown} depends on {app}.{name}")
-    mine = sorted(p for p in created if p.parent == path.parent)
-    return mine[-1].stem if mine else name
+def insert_after(
+    root: Path,
+    path: Path,
+    app: str,
+    name: str,
+    created: set[Path],
+    new_name: str,
+    editable: frozenset[Path] | None = None,
+    read: Callable[[Path], str] | None = None,
+) -> tuple[str, dict[Path, str]]:
+    """Where a new migration ``new_name`` written for the migration ``path`` (``app.name``)
+    goes: (the migration it depends on, {file: new text} of the migrations to rewire).
+
+    It goes right after ``name``, or after the migrations this run already created after
+    it (followed as a chain). Every other migration that depended on that one is rewired
+    to depend on the new one, in its ``dependencies`` list, so that the app keeps one
+    leaf and the order of everything else is kept. Raises :class:`EditError` when a
+    migration names it otherwise (``run_before``, ``replaces``), cannot be read, or is
+    not in ``editable`` (the migrations the command may edit: None, any). ``read`` gives
+    a file's text as the command sees it (with --dry-run, planned files included)."""
+    reader = read or (lambda p: p.read_text(encoding="utf-8"))
+    after = name
+    chained = True
+    while chained:
+        chained = False
+        for created_path in sorted(p for p in created if p.parent == path.parent):
+            if created_path.stem != after and _depends_on(created_path, app, after, reader):
+                after, chained = created_path.stem, True
+                break
+    rewired: dict[Path, str] = {}
+    for user in depended_on(root, path.parent, app, after):
+        user_path = Path(user)
+        if user_path in created:
+            continue
+        if editable is not None and user_path.resolve() not in editable:
+            try:
+                shown = str(user_path.relative_to(root))
+            except ValueError:
+                shown = str(user_path)
+            raise EditError(f"{shown} depends on {app}.{after} and is not new (never edited)")
+        rewired[user_path] = _rewire(user_path, app, after, new_name, reader(user_path))
+    return after, rewired
+
+
+def _depends_on(path: Path, app: str, name: str, read: Callable[[Path], str]) -> bool:
+    try:
+        source = MigrationSource.read(path, read(path))
+    except (EditError, OSError, UnicodeDecodeError):
+        return False
+    return any(True for _ in _dependency_names(source, app, name))
+
+
+def _dependency_names(source: MigrationSource, app: str, name: str) -> list[ast.Constant]:
+    """The ``name`` constants of the ``(app, name)`` tuples of ``dependencies``."""
+    found: list[ast.Constant] = []
+    for stmt in source.cls.body:
+        if isinstance(stmt, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "dependencies" for t in stmt.targets
+        ):
+            if not isinstance(stmt.value, (ast.List, ast.Tuple)):
+                continue
+            for element in stmt.value.elts:
+                if (
+                    isinstance(element, (ast.Tuple, ast.List))
+                    and len(element.elts) == 2
+                    and all(isinstance(e, ast.Constant) for e in element.elts)
+                ):
+                    first, second = element.elts
+                    assert isinstance(first, ast.Constant)
+                    assert isinstance(second, ast.Constant)
+                    if first.value == app and second.value == name:
+                        found.append(second)
+    return found
+
+
+def _rewire(path: Path, app: str, old: str, new: str, text: str) -> str:
+    """``path``'s ``text`` with ``(app, old)`` in its dependencies made ``(app, new)``."""
+    source = MigrationSource.read(path, text)
+    names = _dependency_names(source, app, old)
+    rest = re.sub(r"#.*", "", text)
+    mentions = len(re.findall(r"""["']""" + re.escape(old) + r"""["']""", rest))
+    if not names or mentions != len(names):
+        raise EditError(
+            f"{path.name} names {app}.{old} outside its dependencies (run_before, replaces)"
+        )
+    splices = []
+    for constant in names:
+        start, end = span(text, constant)
+        quote = text[start] if text[start] in "'\"" else '"'
+        splices.append(Splice(start, end, f"{quote}{new}{quote}"))
+    edited = apply(text, splices)
+    check_parses(edited, path.name)
+    return edited
 
 
 def depended_on(root: Path, migrations_dir: Path, app: str, name: str) -> list[str]:

@@ -9,7 +9,12 @@ For a migration fix, after the edit is written:
    finding of its own, ``DJG230`` when the model and the migrations disagree), and
    the gate must have run (an error is not a proof);
 2. every migration is applied to a new, empty test database of the checked alias
-   (:mod:`pytest_django_gates.fix.apply_worker`).
+   (:mod:`pytest_django_gates.fix.apply_worker`), and the structure it leaves (every
+   column, index and constraint, by name, with its definition) must be the one the
+   migrations left before the edit: a fix changes how the database gets there (an
+   index built ``CONCURRENTLY``, a constraint added ``NOT VALID`` and validated
+   later), never where it ends, bar what the recipe declares (``db_default`` gives a
+   column a database default).
 
 A fix that fails either step is reverted byte for byte by the caller.
 """
@@ -68,14 +73,29 @@ def judge_gate(before: GateResult, after: GateResult, fixed: Key) -> str | None:
     return None
 
 
-def apply_migrations(project: Project) -> tuple[str | None, str]:
-    """(None, vendor) when every migration applied to a new test database; else
-    (why not, "")."""
+@dataclass(frozen=True)
+class Applied:
+    """What applying every migration to a new test database gave."""
+
+    why: str | None  # None: every migration applied
+    vendor: str = ""
+    schema: dict[str, Any] | None = None
+
+
+class _WorkerFailed(Exception):
+    """A worker that timed out, exited non-zero or printed no JSON: the sentence why."""
+
+
+def _worker(project: Project, what: str, module: str, *args: str) -> dict[str, Any]:
+    """The JSON object the last line of ``python -m module ARGS`` prints, run with the
+    project's settings; :class:`_WorkerFailed` naming ``what`` and why otherwise."""
+    import json
+
     from pytest_django_gates.migrations.worker import project_env
 
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest_django_gates.fix.apply_worker", project.database],
+            [sys.executable, "-m", module, *args],
             cwd=project.root,
             env=project_env(project.settings, project.paths),
             capture_output=True,
@@ -84,8 +104,61 @@ def apply_migrations(project: Project) -> tuple[str | None, str]:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return f"applying the migrations took more than {APPLY_TIMEOUT:.0f} s", ""
+        raise _WorkerFailed(f"{what} took more than {APPLY_TIMEOUT:.0f} s") from None
     if proc.returncode != 0:
         lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
-        return (lines[-1] if lines else f"the migrate process exited with {proc.returncode}"), ""
-    return None, proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+        raise _WorkerFailed(lines[-1] if lines else f"{what} exited with {proc.returncode}")
+    try:
+        data = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise _WorkerFailed(f"{what} printed no result") from None
+    if not isinstance(data, dict):
+        raise _WorkerFailed(f"{what} printed no result")
+    return data
+
+
+def apply_migrations(project: Project) -> Applied:
+    """Every migration applied to a new test database, and the schema they left."""
+    try:
+        data = _worker(
+            project,
+            "applying the migrations",
+            "pytest_django_gates.fix.apply_worker",
+            project.database,
+        )
+        return Applied(None, str(data["vendor"]), dict(data["schema"]))
+    except _WorkerFailed as exc:
+        return Applied(str(exc))
+    except (KeyError, TypeError, ValueError):
+        return Applied("applying the migrations printed no schema")
+
+
+def judge_schema(
+    before: dict[str, Any], after: dict[str, Any], allowed: frozenset[str]
+) -> str | None:
+    """None when the schema is the same (bar ``allowed`` column properties); else why not."""
+    from pytest_django_gates.fix.apply_worker import differences
+
+    found = differences(before, after, allowed)
+    if not found:
+        return None
+    more = f" (and {len(found) - 1} more difference(s))" if len(found) > 1 else ""
+    return f"the database the migrations leave is not the same: {found[0]}{more}"
+
+
+def migration_sql(project: Project, app: str, name: str) -> tuple[str, list[dict[str, Any]]]:
+    """(vendor, Django's SQL of each operation of ``app.name``), read on a new database of
+    the project's alias (:mod:`pytest_django_gates.fix.sql_worker`); raises
+    :class:`~pytest_django_gates.fix.plan.NotFixable` with the reason when it cannot be."""
+    from pytest_django_gates.fix.plan import NotFixable
+
+    what = f"reading Django's SQL of {app}.{name}"
+    try:
+        data = _worker(
+            project, what, "pytest_django_gates.fix.sql_worker", project.database, app, name
+        )
+        return str(data["vendor"]), list(data["operations"])
+    except _WorkerFailed as exc:
+        raise NotFixable(f"Django's SQL of {app}.{name} could not be read: {exc}") from None
+    except (KeyError, TypeError, ValueError):
+        raise NotFixable(f"Django's SQL of {app}.{name} could not be read") from None

@@ -4,6 +4,7 @@ real PostgreSQL and SQLite, the command run as a process."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -11,7 +12,7 @@ import django
 import pytest
 
 from tests.helpers import git
-from tests.migrations.migrations_support import INITIAL, cli, make_project
+from tests.migrations.migrations_support import INITIAL, clean_env, cli, make_project
 
 CONDITION = "condition" if django.VERSION >= (5, 1) else "check"
 
@@ -67,11 +68,18 @@ class Item(models.Model):
 """
 
 
-def branch_project(root: Path, database_url: str | None = None) -> Path:
-    """A project on git: main has the model, the branch ``feature`` adds the migration."""
+def branch_project(
+    root: Path,
+    database_url: str | None = None,
+    *,
+    base: tuple[str, str] = (BASE_MODELS, INITIAL),
+    feature: tuple[str, str, str] = (MODELS, "0002_stock.py", FEATURE),
+) -> Path:
+    """A project on git: main has the model (``base``: models.py, 0001_initial.py), the
+    branch ``feature`` changes it and adds the migration (models.py, name, text)."""
     make_project(
         root,
-        {"shop": {"models.py": BASE_MODELS, "migrations/0001_initial.py": INITIAL}},
+        {"shop": {"models.py": base[0], "migrations/0001_initial.py": base[1]}},
     )
     if database_url is not None:
         url = urlparse(database_url)
@@ -89,8 +97,8 @@ def branch_project(root: Path, database_url: str | None = None) -> Path:
     git(root, "add", "-A")
     git(root, "commit", "-qm", "base")
     git(root, "checkout", "-qb", "feature")
-    (root / "shop/models.py").write_text(MODELS, encoding="utf-8")
-    (root / "shop/migrations/0002_stock.py").write_text(FEATURE, encoding="utf-8")
+    (root / "shop/models.py").write_text(feature[0], encoding="utf-8")
+    (root / "shop/migrations" / feature[1]).write_text(feature[2], encoding="utf-8")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "feature")
     return root
@@ -200,7 +208,7 @@ def test_dry_run_prints_a_diff_that_git_applies_and_changes_nothing(tmp_path: Pa
     assert "--- /dev/null" in diff
     (tmp_path / "fixes.patch").write_text(diff, encoding="utf-8")
     git(root, "apply", "--check", str(tmp_path / "fixes.patch"))
-    assert proc.returncode == 0 if django.VERSION >= (5, 0) else 1
+    assert proc.returncode == (0 if django.VERSION >= (5, 0) else 1), proc.stderr
 
 
 def test_dirty_trees_and_deployed_migrations_are_left_alone(tmp_path: Path) -> None:
@@ -262,3 +270,183 @@ def test_patch_only_proves_the_fixes_writes_their_diff_and_leaves_the_tree(
     assert "DJG211" not in after.stdout
     assert "DJG215" not in after.stdout
     assert after.returncode == (0 if django.VERSION >= (5, 0) else 1), after.stdout
+
+
+# An index on a field and a unique pair added to an existing table: makemigrations
+# writes them as AlterField and AlterUniqueTogether, which the fix keeps as the state
+# change while Django's own SQL builds them CONCURRENTLY.
+OPTION_MODELS = """\
+from django.db import models
+
+
+class Item(models.Model):
+    name = models.CharField(max_length=50, db_index=True)
+    code = models.CharField(max_length=10, default="")
+
+    class Meta:
+        unique_together = [("name", "code")]
+"""
+
+OPTION_BASE = """\
+from django.db import models
+
+
+class Item(models.Model):
+    name = models.CharField(max_length=50)
+    code = models.CharField(max_length=10, default="")
+"""
+
+OPTION_INITIAL = INITIAL.replace(
+    '("name", models.CharField(max_length=50)),',
+    '("name", models.CharField(max_length=50)),\n'
+    '                ("code", models.CharField(max_length=10, default="")),',
+)
+
+OPTION_FEATURE = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+
+    operations = [
+        migrations.AlterField(
+            model_name="item",
+            name="name",
+            field=models.CharField(max_length=50, db_index=True),
+        ),
+        migrations.AlterUniqueTogether(name="item", unique_together={("name", "code")}),
+    ]
+"""
+
+
+def _pg_indexes(database_url: str) -> dict[str, str]:
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as conn:
+        rows = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'shop_item'"
+        ).fetchall()
+    return dict(rows)
+
+
+def test_field_and_model_options_build_their_indexes_concurrently_with_djangos_sql(
+    tmp_path: Path, postgres_db: str
+) -> None:
+    root = branch_project(
+        tmp_path / "p",
+        postgres_db,
+        base=(OPTION_BASE, OPTION_INITIAL),
+        feature=(OPTION_MODELS, "0002_options.py", OPTION_FEATURE),
+    )
+    assert _gate(root, "--since", "main").stdout.count("DJG211") == 2
+
+    proc = _fix(root, "--since", "main")
+
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    assert out.count("fixed     DJG211 shop.0002_options") == 2, out
+    assert "ends with the same columns, indexes and constraints" in out
+    migration = (root / "shop/migrations/0002_options.py").read_text(encoding="utf-8")
+    assert "    atomic = False\n" in migration
+    assert migration.count("migrations.SeparateDatabaseAndState(") == 2
+    # the operations as written stay the state change, their layout kept
+    assert (
+        "            state_operations=[\n"
+        "                migrations.AlterField(\n"
+        '                    model_name="item",\n'
+    ) in migration
+    assert 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "shop_item_name_' in migration
+    assert "varchar_pattern_ops" in migration  # the _like index Django adds on PostgreSQL
+    assert 'UNIQUE USING INDEX "shop_item_name_code_' in migration
+    assert "DROP INDEX CONCURRENTLY IF EXISTS" in migration  # the way back
+    assert _gate(root, "--since", "main").returncode == 0
+
+    # Forwards the indexes are Django's, valid; backwards they are gone.
+    env = {"DJANGO_SETTINGS_MODULE": "proj_settings", "PYTHONPATH": str(root)}
+    migrate = [sys.executable, "-m", "django", "migrate", "-v", "0"]
+    for target in ([], ["shop", "0001"]):
+        done = subprocess.run(
+            [*migrate, *target], cwd=root, env=clean_env(env), capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        indexes = _pg_indexes(postgres_db)
+        if not target:
+            assert any(n.endswith("_like") for n in indexes), indexes
+            assert any("UNIQUE" in d and "(name, code)" in d for d in indexes.values()), indexes
+        else:
+            assert sorted(indexes) == ["shop_item_pkey"], indexes
+
+
+CHAIN_MODELS = f"""\
+from django.db import models
+
+
+class Item(models.Model):
+    name = models.CharField(max_length=50)
+    stock = models.IntegerField(null=True)
+    note = models.TextField(null=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint({CONDITION}=models.Q(stock__gte=0), name="stock_gte_0")
+        ]
+"""
+
+CHAIN_0002 = f"""\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+
+    operations = [
+        migrations.AddField("item", "stock", models.IntegerField(null=True)),
+        migrations.AddConstraint(
+            "item", models.CheckConstraint({CONDITION}=models.Q(stock__gte=0), name="stock_gte_0")
+        ),
+    ]
+"""
+
+CHAIN_0003 = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ('shop', '0002_stock'),  # the next change of the same branch
+    ]
+
+    operations = [
+        migrations.AddField("item", "note", models.TextField(null=True)),
+    ]
+"""
+
+
+def test_a_new_migration_goes_into_the_middle_of_a_branchs_chain(
+    tmp_path: Path, postgres_db: str
+) -> None:
+    """The validation of 0002's constraint needs a migration right after 0002, and the
+    branch's 0003 depends on 0002: 0003 is rewired to depend on the new one (one leaf,
+    the order kept), in its own quotes, its comment kept."""
+    root = branch_project(
+        tmp_path / "p", postgres_db, feature=(CHAIN_MODELS, "0002_stock.py", CHAIN_0002)
+    )
+    (root / "shop/migrations/0003_note.py").write_text(CHAIN_0003, encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "note")
+
+    proc = _fix(root, "--since", "main")
+
+    assert "fixed     DJG215 shop.0002_stock" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 0
+    validate = (root / "shop/migrations/0004_validate_stock_gte_0.py").read_text("utf-8")
+    assert 'dependencies = [("shop", "0002_stock")]' in validate
+    note = (root / "shop/migrations/0003_note.py").read_text("utf-8")
+    assert note == CHAIN_0003.replace("'0002_stock'", "'0004_validate_stock_gte_0'")
+    assert _gate(root, "--since", "main").returncode == 0
+    assert sorted(git(root, "status", "--porcelain").splitlines()) == [
+        " M shop/migrations/0002_stock.py",
+        " M shop/migrations/0003_note.py",
+        "?? shop/migrations/0004_validate_stock_gte_0.py",
+    ]

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
-from pytest_django_gates.fix.migration_files import MigrationSource, Operation
-from pytest_django_gates.fix.plan import NotFixable, Read, Target
-from pytest_django_gates.fix.source_edit import EditError
+from pytest_django_gates.fix.migration_files import (
+    MigrationSource,
+    Operation,
+    app_and_name,
+    insert_after,
+    new_migration,
+    new_migration_name,
+)
+from pytest_django_gates.fix.plan import Change, Context, NotFixable, Read, Target
+from pytest_django_gates.fix.source_edit import EditError, Splice, apply, check_parses
 
 
 def located(target: Target, read: Read) -> tuple[MigrationSource, Operation]:
@@ -49,3 +57,67 @@ def called_name(node: ast.expr | None) -> str:
 
 def other_kinds(source: MigrationSource, op: Operation) -> list[str]:
     return [o.kind or "an expression" for o in source.operations if o is not op]
+
+
+def edited_in_place(target: Target, source: MigrationSource, splices: list[Splice | None]) -> str:
+    """The migration's text with ``splices`` (and nothing else), parsed again."""
+    try:
+        text = apply(source.text, [s for s in splices if s is not None])
+        check_parses(text, target.path.name)
+    except EditError as exc:
+        raise NotFixable(str(exc)) from None
+    return text
+
+
+@dataclass(frozen=True)
+class NewMigration:
+    """A migration a recipe adds right after the one it fixes."""
+
+    suffix: str  # of its name: 0004_<suffix>
+    operations: list[str]  # source texts of its operations
+    imports: list[str]
+    atomic: bool
+    doc: str
+
+
+def with_new_migration(
+    target: Target,
+    ctx: Context,
+    read: Read,
+    edited: str,
+    new: NewMigration,
+    *,
+    refused: str,
+    summary: str,
+) -> Change:
+    """The fixed migration's ``edited`` text plus ``new``, right after it; the later
+    migrations of the branch rewired to depend on it (:func:`insert_after`). ``refused``
+    and ``summary`` are formatted with ``exc`` (why it cannot go there) and ``new`` (its
+    name)."""
+    app, name = app_and_name(target.object)
+    new_name = new_migration_name(target.path.parent, new.suffix, ctx.created)
+    try:
+        after, rewired = insert_after(
+            ctx.root, target.path, app, name, ctx.created, new_name, ctx.editable, read
+        )
+    except EditError as exc:
+        raise NotFixable(refused.format(exc=exc)) from None
+    try:
+        check_parses(edited, target.path.name)
+        text = new_migration(
+            imports=new.imports,
+            app=app,
+            depends=after,
+            operations=new.operations,
+            atomic=new.atomic,
+            doc=new.doc,
+        )
+        check_parses(text, new_name)
+    except EditError as exc:
+        raise NotFixable(str(exc)) from None
+    path = target.path.parent / f"{new_name}.py"
+    return Change(
+        {target.path: edited, path: text, **rewired},
+        created=frozenset({path}),
+        summary=summary.format(new=new_name),
+    )

@@ -84,6 +84,7 @@ def plan(target: Target, ctx: Context, read: Read) -> Change:
     return Change(
         {target.path: migration_text, model_path: new_model_text},
         summary=f"db_default={value} on the field, in the migration and in {model_path.name}",
+        schema_may_differ=frozenset({"default"}),  # the column keeps its database default
     )
 
 

@@ -17,17 +17,17 @@ import ast
 from pytest_django_gates.fix import migration_files as mf
 from pytest_django_gates.fix.plan import Change, Context, NotFixable, Read, Target
 from pytest_django_gates.fix.recipes._ops import (
+    NewMigration,
     argument,
+    edited_in_place,
     keyword_value,
     literal_str,
     located,
     other_kinds,
+    with_new_migration,
 )
 from pytest_django_gates.fix.source_edit import (
-    EditError,
     Splice,
-    apply,
-    check_parses,
     ensure_import,
     span,
 )
@@ -49,59 +49,41 @@ def plan(target: Target, ctx: Context, read: Read) -> Change:
     arguments_text = source.text[func_end:call_end]
     index = argument(call, 1, "index")
     index_name = literal_str(keyword_value(index, "name")) if isinstance(index, ast.Call) else None
-    try:
-        if all(o.kind in _INDEX_ONLY for o in source.operations):
-            splices = [Splice(func_start, func_end, NEW)]
-            splices += [
-                s
-                for s in (
-                    ensure_import(source.text, source.tree, OPERATIONS, NEW),
-                    source.atomic_false(),
-                )
-                if s
-            ]
-            text = apply(source.text, splices)
-            check_parses(text, target.path.name)
-            return Change(
-                {target.path: text},
-                summary=f"AddIndex -> {NEW}, and atomic = False on the migration",
-            )
-        app, name = mf.app_and_name(target.object)
-        try:
-            after = mf.place_after(ctx.root, target.path, app, name, ctx.created)
-        except EditError as exc:
-            raise NotFixable(
-                f"the migration also has {', '.join(sorted(set(other_kinds(source, op))))}, and "
-                f"{exc}: move the index to a migration of its own by hand"
-            ) from None
-        new_name = mf.new_migration_name(
-            target.path.parent, f"{index_name or 'index'}_concurrently", ctx.created
+    if all(o.kind in _INDEX_ONLY for o in source.operations):
+        text = edited_in_place(
+            target,
+            source,
+            [
+                Splice(func_start, func_end, NEW),
+                ensure_import(source.text, source.tree, OPERATIONS, NEW),
+                source.atomic_false(),
+            ],
         )
-        arguments = [*call.args, *(k.value for k in call.keywords)]
-        names: set[str] = (
-            set().union(*(mf.used_names(a) for a in arguments)) if arguments else set()
+        return Change(
+            {target.path: text}, summary=f"AddIndex -> {NEW}, and atomic = False on the migration"
         )
-        imports = [
+    arguments = [*call.args, *(k.value for k in call.keywords)]
+    names: set[str] = set().union(*(mf.used_names(a) for a in arguments)) if arguments else set()
+    _app, name = mf.app_and_name(target.object)
+    new = NewMigration(
+        suffix=f"{index_name or 'index'}_concurrently",
+        operations=[NEW + arguments_text],
+        imports=[
             *mf.imports_for(source.tree, source.text, names),
             f"from {OPERATIONS} import {NEW}",
-        ]
-        new_text = mf.new_migration(
-            imports=imports,
-            app=app,
-            depends=after,
-            operations=[NEW + arguments_text],
-            atomic=False,
-            doc=f"Builds the index {index_name or ''} of {name} without blocking writes "
-            "(django-gates fix, DJG211).",
-        )
-        edited = apply(source.text, [source.remove(op)])
-        check_parses(edited, target.path.name)
-        check_parses(new_text, new_name)
-    except EditError as exc:
-        raise NotFixable(str(exc)) from None
-    new_path = target.path.parent / f"{new_name}.py"
-    return Change(
-        {target.path: edited, new_path: new_text},
-        created=frozenset({new_path}),
-        summary=f"AddIndex moved to a new non-atomic migration {new_name} as {NEW}",
+        ],
+        atomic=False,
+        doc=f"Builds the index {index_name or ''} of {name} without blocking writes "
+        "(django-gates fix, DJG211).",
+    )
+    kinds = ", ".join(sorted(set(other_kinds(source, op))))
+    return with_new_migration(
+        target,
+        ctx,
+        read,
+        edited_in_place(target, source, [source.remove(op)]),
+        new,
+        refused=f"the migration also has {kinds}, and {{exc}}: move the index to a "
+        "migration of its own by hand",
+        summary=f"AddIndex moved to a new non-atomic migration {{new}} as {NEW}",
     )

@@ -6,32 +6,47 @@ updated rows are checked at once); ``ValidateConstraint``, in a migration of its
 that depends on it, checks the existing rows under a lock that lets reads and writes go
 on. The new migration needs the edited one to be its app's last (nothing depends on
 it); otherwise the fix is refused, as it is for a CHECK that comes from a field's type
-(``PositiveIntegerField``) rather than from a ``CheckConstraint``.
+(``PositiveIntegerField``) rather than from a ``CheckConstraint``. The constraint is
+known to be a CHECK when it is written as ``CheckConstraint(...)``, or when the finding
+says so (``adds the CHECK constraint 'name'``: the rule saw the object a helper built).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 
-from pytest_django_gates.fix import migration_files as mf
 from pytest_django_gates.fix.plan import Change, Context, NotFixable, Read, Target
 from pytest_django_gates.fix.recipes._ops import (
+    NewMigration,
     argument,
     called_name,
+    edited_in_place,
     keyword_value,
     literal_str,
     located,
+    with_new_migration,
 )
 from pytest_django_gates.fix.source_edit import (
-    EditError,
     Splice,
-    apply,
-    check_parses,
     ensure_import,
     span,
 )
 
 OPERATIONS = "django.contrib.postgres.operations"
+_CHECK_NAMED = re.compile(r"adds the CHECK constraint '(?P<name>[^']+)'")
+
+
+def validation(name: str, operation: str, imports: list[str]) -> NewMigration:
+    """The migration that validates the constraint ``name`` on its own."""
+    return NewMigration(
+        suffix=f"validate_{name}",
+        operations=[operation],
+        imports=imports,
+        atomic=True,
+        doc=f"Checks the existing rows against {name} without blocking reads or writes "
+        "(django-gates fix, DJG215).",
+    )
 
 
 def plan(target: Target, ctx: Context, read: Read) -> Change:
@@ -43,49 +58,38 @@ def plan(target: Target, ctx: Context, read: Read) -> Change:
         )
     call = op.call
     constraint = argument(call, 1, "constraint")
-    if called_name(constraint) != "CheckConstraint":
+    said = _CHECK_NAMED.search(target.message)
+    if called_name(constraint) == "CheckConstraint":
+        assert isinstance(constraint, ast.Call)  # called_name is "" for anything else
+        name = literal_str(keyword_value(constraint, "name"))
+    elif said is not None:
+        name = said["name"]
+    else:
         raise NotFixable("the constraint is not a CheckConstraint written in the migration")
     model = literal_str(argument(call, 0, "model_name"))
-    assert isinstance(constraint, ast.Call)  # called_name is "" for anything else
-    name = literal_str(keyword_value(constraint, "name"))
     if model is None or name is None:
         raise NotFixable("the model name or the constraint's name is not a string literal")
-    app, migration = mf.app_and_name(target.object)
-    try:
-        after = mf.place_after(ctx.root, target.path, app, migration, ctx.created)
-    except EditError as exc:
-        raise NotFixable(
-            f"validating it needs a migration after {migration}, and {exc}: add "
-            "AddConstraintNotValid and ValidateConstraint by hand"
-        ) from None
-    try:
-        func_start, func_end = span(source.text, call.func)
-        splices = [Splice(func_start, func_end, "AddConstraintNotValid")]
-        splices += [
-            s
-            for s in (ensure_import(source.text, source.tree, OPERATIONS, "AddConstraintNotValid"),)
-            if s
-        ]
-        edited = apply(source.text, splices)
-        check_parses(edited, target.path.name)
-        new_name = mf.new_migration_name(target.path.parent, f"validate_{name}", ctx.created)
-        new_text = mf.new_migration(
-            imports=[f"from {OPERATIONS} import ValidateConstraint"],
-            app=app,
-            depends=after,
-            operations=[f'ValidateConstraint(model_name="{model}", name="{name}")'],
-            atomic=True,
-            doc=f"Checks the existing rows against {name} without blocking reads or writes "
-            "(django-gates fix, DJG215).",
-        )
-        check_parses(new_text, new_name)
-    except EditError as exc:
-        raise NotFixable(str(exc)) from None
-    new_path = target.path.parent / f"{new_name}.py"
-    return Change(
-        {target.path: edited, new_path: new_text},
-        created=frozenset({new_path}),
-        summary=(
-            f"AddConstraint -> AddConstraintNotValid, validated in the new migration {new_name}"
-        ),
+    func_start, func_end = span(source.text, call.func)
+    edited = edited_in_place(
+        target,
+        source,
+        [
+            Splice(func_start, func_end, "AddConstraintNotValid"),
+            ensure_import(source.text, source.tree, OPERATIONS, "AddConstraintNotValid"),
+        ],
+    )
+    new = validation(
+        name,
+        f'ValidateConstraint(model_name="{model}", name="{name}")',
+        [f"from {OPERATIONS} import ValidateConstraint"],
+    )
+    return with_new_migration(
+        target,
+        ctx,
+        read,
+        edited,
+        new,
+        refused="validating it needs a migration right after this one, and {exc}: add "
+        "AddConstraintNotValid and ValidateConstraint by hand",
+        summary="AddConstraint -> AddConstraintNotValid, validated in the new migration {new}",
     )
