@@ -29,6 +29,7 @@ not run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import os
 import subprocess
@@ -295,22 +296,28 @@ def _fix_queries(
     before = queries.findings(root, args.from_report)
     if before.status == "error":
         return before.summary
-    groups: dict[tuple[str, int, str], list[Finding]] = {}
-    plans: dict[tuple[str, int, str], djg101_related.Rows] = {}
+    groups: dict[tuple[Any, ...], list[Finding]] = {}
+    plans: dict[tuple[Any, ...], djg101_related.Rows] = {}
     for finding in _in_order(before.findings):
         if finding.code not in codes:
             left.append(finding)
             continue
         try:
             rows = djg101_related.rows_of(finding.message, finding.hint)
-            if rows.path == finding.object.partition("::")[0]:
+            test_file = finding.object.partition("::")[0]
+            if rows.path == test_file:
                 raise NotFixable(f"the rows are built in the test file {rows.path}")
         except NotFixable as exc:
             outcomes.append(Outcome(finding, "not fixed", str(exc)))
             continue
         group = (rows.path, rows.line, rows.call)
         groups.setdefault(group, []).append(finding)
-        plans[group] = rows
+        known = plans.get(group, rows)
+        plans[group] = dataclasses.replace(
+            known,
+            callers=tuple(sorted({*known.callers, *rows.callers})),
+            test_files=known.test_files | {test_file},
+        )
     planned: list[_QueryFix] = []
     for group, members in groups.items():
         rows = plans[group]

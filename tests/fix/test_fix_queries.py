@@ -109,3 +109,65 @@ def test_a_finding_whose_test_fails_before_the_edit_is_left_alone(tmp_path: Path
         proc.stdout
     )
     assert (root / "shop/services.py").read_bytes() == services
+
+
+REPORTS = """\
+from shop.models import Book
+from shop.services import author_names
+
+
+def author_report():
+    return author_names(Book.objects.order_by("pk"))
+"""
+
+TEST_REPORTS = """\
+from shop.reports import author_report
+
+
+def test_author_report(data):
+    assert len(author_report()) == 3
+"""
+
+
+def test_rows_passed_into_a_helper_are_fixed_where_the_caller_builds_them(
+    tmp_path: Path,
+) -> None:
+    """``author_names(queryset)`` loops over what it is given: the fix goes to the
+    queryset its caller builds (the next frame of the call path), in that file; when the
+    caller is the test itself, the rows are the test's and nothing is edited."""
+    root = copy_project(PROJECT, tmp_path / "project")
+    (root / "shop/reports.py").write_text(REPORTS, encoding="utf-8")
+    (root / "test_reports.py").write_text(TEST_REPORTS, encoding="utf-8")
+    (root / ".gitignore").write_text("*.sqlite3\n__pycache__/\n*.json\n", encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "scenarios")
+    # The same rows line reached from the test's own queryset: the test's rows.
+    first = run_pytest(
+        root, "--django-gates", "--gates-report", "own.json", "-k", "test_catch_fk_in_service"
+    )
+    assert first.returncode == 1, first.stdout
+    fix = ["--project", str(root), "fix", "--only", "queries", "--from-report"]
+    proc = cli([*fix, "own.json"], cwd=root)
+    assert (
+        "not fixed DJG101 test_scenarios.py::test_catch_fk_in_service (shop/services.py:10): "
+        "the rows are built in the test file test_scenarios.py (passed to author_names() as "
+        "'queryset')"
+    ) in proc.stdout, proc.stdout + proc.stderr
+    assert git(root, "status", "--porcelain") == ""
+
+    first = run_pytest(
+        root, "--django-gates", "--gates-report", "report.json", "-k", "test_author_report"
+    )
+    assert first.returncode == 1, first.stdout
+    proc = cli([*fix, "report.json"], cwd=root)
+
+    assert (
+        "fixed     DJG101 test_reports.py::test_author_report (shop/services.py:10): "
+        '.select_related("author") on the Book queryset passed to author_names() at '
+        "shop/reports.py:6; proven"
+    ) in proc.stdout, proc.stdout + proc.stderr
+    assert (root / "shop/reports.py").read_text(encoding="utf-8") == REPORTS.replace(
+        'Book.objects.order_by("pk")', 'Book.objects.select_related("author").order_by("pk")'
+    )
+    assert git(root, "status", "--porcelain") == " M shop/reports.py\n"

@@ -16,7 +16,9 @@ it, whatever the chain does next.
 Not offered: counts and existence checks per row (they need an annotation read in the
 loop), a relation narrowed per row (``Prefetch`` with a queryset chosen by hand),
 ``only()`` / ``defer()`` querysets, rows built in a test file, a library or a
-template, and a queryset handed in from elsewhere (a function's argument).
+template, and a queryset handed in by a caller that did not build it (only the next
+frame of the call path is followed: a parameter the rows line loops over is fixed at
+the call that passes it, when that call builds the queryset).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ _EXISTS_HINT = re.compile(
     r"or prefetch_related\('(?P<name>\w+)'\) and test the cached list$"
 )
 _ROWS = re.compile(r"^rows: the (?P<model>\w+) queryset evaluated at (?P<path>\S+):(?P<line>\d+) ")
+_CALL_PATH = re.compile(r"^call path: (?P<frames>.+)$")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,11 @@ class Rows:
     line: int
     method: str  # select_related / prefetch_related
     name: str  # the relation
+    # The frames that called the function the rows line is in, innermost first, as the
+    # finding's call path shows them ("path", line): where a queryset passed in as an
+    # argument was built.
+    callers: tuple[tuple[str, int], ...] = ()
+    test_files: frozenset[str] = frozenset()  # the files of the findings' tests
 
     @property
     def call(self) -> str:
@@ -76,7 +84,22 @@ def rows_of(message: str, hint: str) -> Rows:
         raise NotFixable("the finding names no queryset its rows came from")
     if rows["model"] != fix["model"]:
         raise NotFixable(f"the rows are {rows['model']} rows, the hint is for {fix['model']}")
-    return Rows(fix["model"], rows["path"], int(rows["line"]), method, fix["name"])
+    where = (rows["path"], int(rows["line"]))
+    return Rows(fix["model"], *where, method, fix["name"], callers=_callers(message, where))
+
+
+def _callers(message: str, rows: tuple[str, int]) -> tuple[tuple[str, int], ...]:
+    """The call path's frames after the rows line's (empty when it is not on the path)."""
+    for line in message.splitlines():
+        if match := _CALL_PATH.match(line):
+            frames: list[tuple[str, int]] = []
+            for text in match["frames"].split(" <- "):
+                path, _, number = text.rpartition(":")
+                if path and number.isdigit():
+                    frames.append((path, int(number)))
+            if rows in frames and frames.index(rows) + 1 < len(frames):
+                return (frames[frames.index(rows) + 1],)
+    return ()
 
 
 def _objects_chains(node: ast.AST, model: str) -> list[ast.Attribute]:
@@ -163,6 +186,10 @@ def plan(rows: Rows, path: Path, read: Read) -> Change:
         if not calls and not chains:
             values = _assigned_values(stmt, function, rows.line)
             calls = [c for value in values for c in _queryset_calls(value)]
+        if not calls and not chains:
+            passed = _passed_in(stmt, function, rows.line)
+            if passed is not None:
+                return _plan_in_caller(rows, path, read, passed)
         if len(chains) > 1 or len(calls) != 1:
             raise NotFixable(
                 f"no single {rows.model} queryset written at {where} or assigned to a name "
@@ -272,3 +299,161 @@ def _assigned_values(stmt: ast.stmt, function: ast.AST | None, line: int) -> lis
         if len(assigns) == 1 and assigns[0].lineno < line:
             found.append(assigns[0].value)
     return found
+
+
+def _passed_in(stmt: ast.stmt, function: ast.AST | None, line: int) -> tuple[str, int, str] | None:
+    """(function name, position, parameter) when the statement evaluates a parameter of
+    the function it is in that nothing reassigns before ``line``: the queryset was
+    passed in."""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    if params[:1] in (["self"], ["cls"]):  # called as obj.method(...): not passed
+        params = params[1:]
+    names = _evaluated_names(stmt)
+    used = [p for p in params if p in names]
+    if len(used) != 1:
+        return None
+    param = used[0]
+    reassigned = any(
+        isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+        and node.lineno < line
+        and any(
+            isinstance(t, ast.Name) and t.id == param
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        )
+        for node in ast.walk(function)
+    )
+    if reassigned:
+        return None
+    return function.name, params.index(param), param
+
+
+_EVALUATING = frozenset({"list", "tuple", "sorted", "set", "len", "iter", "enumerate"})
+
+
+def _evaluated_names(stmt: ast.stmt) -> set[str]:
+    """The names whose rows the statement evaluates itself: the iterable of its ``for``
+    or of a comprehension, the argument of ``list()`` and its kin, or the start of a
+    queryset method chain (``qs.filter(...)``), given as a bare name. A name only passed
+    on to another call (``self.get_response(request)``) is not one."""
+    candidates: list[ast.expr] = []
+    for part in _header(stmt):
+        for node in ast.walk(part):
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                candidates.append(node.iter)
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in _EVALUATING
+                and node.args
+            ):
+                candidates.append(node.args[0])
+    if isinstance(stmt, (ast.For, ast.AsyncFor)):
+        candidates.append(stmt.iter)
+    names: set[str] = set()
+    for expr in candidates:
+        while (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Attribute)
+            and expr.func.attr in QUERYSET_METHODS
+        ):
+            expr = expr.func.value
+        if isinstance(expr, ast.Name):
+            names.add(expr.id)
+    return names
+
+
+def _plan_in_caller(rows: Rows, path: Path, read: Read, passed: tuple[str, int, str]) -> Change:
+    """The fix at each caller that passed the rows' queryset in (the next frame of the
+    findings' call paths), when it builds it there: ``helper(Book.objects.filter(...))``."""
+    name, _position, param = passed
+    if not rows.callers:
+        raise NotFixable(
+            f"the {rows.model} rows come in as the argument {param!r} of {name}(), and the "
+            f"finding names no caller: add {rows.call} where the queryset is built"
+        )
+    for caller_rel, _line in rows.callers:
+        if caller_rel in rows.test_files:
+            raise NotFixable(
+                f"the rows are built in the test file {caller_rel} (passed to {name}() as "
+                f"{param!r})"
+            )
+    root = Path(str(path)[: -len(rows.path)]) if str(path).endswith(rows.path) else path.parent
+    files: dict[Path, str] = {}
+    for caller_rel, caller_line in rows.callers:
+        caller_path = root / caller_rel
+        if not caller_path.is_file():
+            raise NotFixable(f"the caller {caller_rel} is not a file of the project")
+        text = files[caller_path] if caller_path in files else read(caller_path)
+        files[caller_path] = _edit_caller(rows, text, caller_rel, caller_line, passed)
+    places = ", ".join(f"{rel}:{line}" for rel, line in rows.callers)
+    quote = _quote(next(iter(files.values())))
+    call = f".{rows.method}({quote}{rows.name}{quote})"
+    return Change(
+        files, summary=f"{call} on the {rows.model} queryset passed to {name}() at {places}"
+    )
+
+
+def _edit_caller(
+    rows: Rows, text: str, caller_rel: str, caller_line: int, passed: tuple[str, int, str]
+) -> str:
+    """``text`` of the caller with the call added to the queryset it passes in."""
+    name, position, param = passed
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise NotFixable(f"{caller_rel} does not parse ({exc.msg}, line {exc.lineno})") from None
+    stmt, _function = _statement_at(tree, caller_line)
+    arguments = [
+        value
+        for node in ast.walk(stmt)
+        if isinstance(node, ast.Call) and _called(node) == name
+        for value in [_argument(node, position, param)]
+        if value is not None
+    ]
+    where = f"{caller_rel}:{caller_line}"
+    if len(arguments) != 1:
+        raise NotFixable(
+            f"the {rows.model} rows come in as {param!r} of {name}(), and {where} does not "
+            f"pass it in one call written there: add {rows.call} where the queryset is built"
+        )
+    argument = arguments[0]
+    quote = _quote(text)
+    call = f".{rows.method}({quote}{rows.name}{quote})"
+    chains = _objects_chains(argument, rows.model)
+    if len(chains) == 1:
+        splice = _splice(text, tree, chains[0], rows, quote)
+    else:
+        calls = _queryset_calls(argument)
+        if chains or len(calls) != 1:
+            raise NotFixable(
+                f"the {rows.model} rows come in as {param!r} of {name}(), and {where} passes "
+                f"no single queryset written there: add {rows.call} where it is built"
+            )
+        _start, end = span(text, calls[0])
+        splice = Splice(end, end, call)
+    try:
+        new = apply(text, [splice])
+        check_parses(new, caller_rel)
+    except EditError as exc:
+        raise NotFixable(str(exc)) from None
+    return new
+
+
+def _called(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    if position < len(call.args) and not any(
+        isinstance(a, ast.Starred) for a in call.args[: position + 1]
+    ):
+        return call.args[position]
+    return None
