@@ -450,3 +450,19 @@ def test_a_new_migration_goes_into_the_middle_of_a_branchs_chain(
         " M shop/migrations/0003_note.py",
         "?? shop/migrations/0004_validate_stock_gte_0.py",
     ]
+
+
+def test_options_on_a_sqlite_project_are_refused_naming_the_database(tmp_path: Path) -> None:
+    """CONCURRENTLY is PostgreSQL's: on a project that tests on SQLite (the PostgreSQL
+    rules asked for with --backend), Django's SQL is read there and the fix refused."""
+    root = branch_project(
+        tmp_path / "p",
+        base=(OPTION_BASE, OPTION_INITIAL),
+        feature=(OPTION_MODELS, "0002_options.py", OPTION_FEATURE),
+    )
+
+    proc = _fix(root, "--since", "main", "--backend", "postgresql")
+
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.count("the database is sqlite: CONCURRENTLY is PostgreSQL's") == 2
+    assert git(root, "status", "--porcelain") == ""
