@@ -539,6 +539,7 @@ class _MigrationFixer:
         self.project = project
         self.before = before
         self.schema: dict[str, Any] | None = None
+        self.schema_error: str | None = None  # why they did not apply before any edit
         from pytest_django_gates.fix import proof
 
         self.context = Context(
@@ -574,16 +575,17 @@ class _MigrationFixer:
         if ws.dry_run:
             ws.stage(change)
             return Outcome(finding, "planned", change.summary, files)
-        if self.schema is None:  # what the migrations leave before any edit
+        if self.schema is None and self.schema_error is None:  # before any edit, once
             applied = proof.apply_migrations(self.project)
-            if applied.why is not None or applied.schema is None:
-                return Outcome(
-                    finding,
-                    "not fixed",
-                    f"{change.summary}, not tried: the migrations do not apply before the "
-                    f"edit: {applied.why}",
-                )
             self.schema = applied.schema
+            self.schema_error = applied.why or ("" if applied.schema else "no schema")
+        if self.schema is None:
+            return Outcome(
+                finding,
+                "not fixed",
+                f"{change.summary}, not tried: the migrations do not apply before the "
+                f"edit: {self.schema_error}",
+            )
         saved = ws.stage(change)
         applied = proof.Applied(None)
         try:
