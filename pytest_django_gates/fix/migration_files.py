@@ -178,7 +178,7 @@ def _depends_on(path: Path, app: str, name: str, read: Callable[[Path], str]) ->
         source = MigrationSource.read(path, read(path))
     except (EditError, OSError, UnicodeDecodeError):
         return False
-    return any(True for _ in _dependency_names(source, app, name))
+    return bool(_dependency_names(source, app, name))
 
 
 def _dependency_names(source: MigrationSource, app: str, name: str) -> list[ast.Constant]:

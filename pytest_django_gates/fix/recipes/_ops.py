@@ -26,11 +26,14 @@ def located(target: Target, read: Read) -> tuple[MigrationSource, Operation]:
 
 
 def argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
-    """The argument passed at ``position`` or as ``name=``."""
+    """The argument passed at ``position`` or as ``name=`` (None when a ``*args`` at or
+    before ``position`` hides which one it is)."""
     for kw in call.keywords:
         if kw.arg == name:
             return kw.value
-    if len(call.args) > position and not any(isinstance(a, ast.Starred) for a in call.args):
+    if len(call.args) > position and not any(
+        isinstance(a, ast.Starred) for a in call.args[: position + 1]
+    ):
         return call.args[position]
     return None
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_django_gates.fix.plan import Change, NotFixable, Read
+from pytest_django_gates.fix.recipes._ops import argument, called_name
 from pytest_django_gates.fix.source_edit import EditError, Splice, apply, check_parses, span
 
 _HINT = re.compile(
@@ -408,8 +409,8 @@ def _edit_caller(
     arguments = [
         value
         for node in ast.walk(stmt)
-        if isinstance(node, ast.Call) and _called(node) == name
-        for value in [_argument(node, position, param)]
+        if isinstance(node, ast.Call) and called_name(node) == name
+        for value in [argument(node, position, param)]
         if value is not None
     ]
     where = f"{caller_rel}:{caller_line}"
@@ -418,14 +419,14 @@ def _edit_caller(
             f"the {rows.model} rows come in as {param!r} of {name}(), and {where} does not "
             f"pass it in one call written there: add {rows.call} where the queryset is built"
         )
-    argument = arguments[0]
+    passed_in = arguments[0]
     quote = _quote(text)
     call = f".{rows.method}({quote}{rows.name}{quote})"
-    chains = _objects_chains(argument, rows.model)
+    chains = _objects_chains(passed_in, rows.model)
     if len(chains) == 1:
         splice = _splice(text, tree, chains[0], rows, quote)
     else:
-        calls = _queryset_calls(argument)
+        calls = _queryset_calls(passed_in)
         if chains or len(calls) != 1:
             raise NotFixable(
                 f"the {rows.model} rows come in as {param!r} of {name}(), and {where} passes "
@@ -439,21 +440,3 @@ def _edit_caller(
     except EditError as exc:
         raise NotFixable(str(exc)) from None
     return new
-
-
-def _called(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else ""
-
-
-def _argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
-    for keyword in call.keywords:
-        if keyword.arg == name:
-            return keyword.value
-    if position < len(call.args) and not any(
-        isinstance(a, ast.Starred) for a in call.args[: position + 1]
-    ):
-        return call.args[position]
-    return None

@@ -81,9 +81,7 @@ class Built:
 def rewrite(statement: str) -> Built | None:
     """The concurrent form of one of Django's index statements; None for another."""
     text = statement.strip()
-    if match := _CREATE_INDEX.match(text):
-        if match["rest"].startswith("CONCURRENTLY") or match["name"] == '"CONCURRENTLY"':
-            return None
+    if match := _CREATE_INDEX.match(text):  # CONCURRENTLY is not a quoted name: no match
         unique = match["unique"] or ""
         return Built(
             match["name"],
@@ -210,8 +208,9 @@ def plan(target: Target, ctx: Context, read: Read) -> Change:
     entry = operations[position]
     forward = [str(s) for s in entry["forward"]]
     backward = [_concurrent_drop(str(s)) for s in entry["backward"]]
-    built = [b for s in forward if (b := rewrite(s)) is not None]
-    other = [s for s in forward if rewrite(s) is None]
+    rewritten = [(s, rewrite(s)) for s in forward]
+    built = [b for _s, b in rewritten if b is not None]
+    other = [s for s, b in rewritten if b is None]
     if not built:
         raise NotFixable(
             "Django's SQL for it builds no index in a form rewritten automatically "
