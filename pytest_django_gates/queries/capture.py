@@ -54,7 +54,11 @@ class _ThreadState(threading.local):
     query: Any = None  # the ORM Query being executed (SQLCompiler.execute_sql)
     fetching: list[Any] | None = None  # the Querys whose rows are being fetched
     in_get: int = 0  # QuerySet.get() calls running (their rows are not multi-row)
-    last_site: Site | None = None  # the call path of the thread's latest statement
+    # The call path of the first statement since the thread's latest queryset fetch
+    # began (its SELECT): statements run while its rows are built (a JSON field's decoder
+    # loading objects) or prefetched come after and do not move it. Reset by the fetch
+    # wrappers, kept for the fetch around a nested one (see _fetch_all).
+    fetch_site: Site | None = None
 
 
 _tls = _ThreadState()
@@ -311,7 +315,8 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
     assert _classifier is not None
     write = _is_write(text)
     site, fresh = _classifier.walk(sys._getframe(1), calls=write)
-    _tls.last_site = site
+    if _tls.fetch_site is None:
+        _tls.fetch_site = site
     relation = _current_relation()
     judged: LoopItems | None = None
     seen = not fresh
@@ -464,7 +469,7 @@ def _new_source(queryset: Any) -> int:
         _sources[_source_counter] = Source(
             model=queryset.model._meta.object_name,
             only=only,
-            site=_tls.last_site,
+            site=_tls.fetch_site,
             request=_request,
         )
         return _source_counter
@@ -867,9 +872,20 @@ def _plan_querysets(patches: Patches) -> None:
     @wraps(fetch_all)
     def _fetch_all(self: Any) -> None:
         loading = self._result_cache is None
-        if loading and _recorders:
-            _tls.last_site = None
-        if loading and _recorders and self._prefetch_related_lookups:
+        if not (loading and _recorders):
+            fetch_all(self)
+            return
+        # A fetch nested in another's row building (a decoder's get()) has its own
+        # SELECT; the outer one's is put back when it is done.
+        outer = _tls.fetch_site
+        _tls.fetch_site = None
+        try:
+            _fetch_all_recorded(self)
+        finally:
+            _tls.fetch_site = outer
+
+    def _fetch_all_recorded(self: Any) -> None:
+        if self._prefetch_related_lookups:
             # Its prefetches run inside fetch_all: prefetch_one_level reads the query
             # whose rows it prefetches for (see _key_pinned).
             fetching = _tls.fetching
@@ -882,7 +898,7 @@ def _plan_querysets(patches: Patches) -> None:
                 fetching.pop()
         else:
             fetch_all(self)
-        if not (loading and _recorders and self._result_cache):
+        if not (_recorders and self._result_cache):
             return
         query = self.query
         multi = query.high_mark is None or query.high_mark - query.low_mark > 1
@@ -900,12 +916,20 @@ def _plan_querysets(patches: Patches) -> None:
     def _iterator(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         mark = self._iterable_class is ModelIterable
         source_id = 0
+        # As in _fetch_all: the rows' site is their SELECT's, the first statement from
+        # here; the site of a fetch this one runs inside is put back after the first row.
+        outer = _tls.fetch_site
+        if mark and _recorders:
+            _tls.fetch_site = None
         for obj in iterator(self, *args, **kwargs):
             if mark and _recorders:
                 if not source_id:
                     source_id = _new_source(self)
+                    _tls.fetch_site = outer
                 _mark_multi((obj,), source_id)
             yield obj
+        if not source_id:
+            _tls.fetch_site = outer
 
     patches.add(QuerySet, "_iterator", _iterator)
 
