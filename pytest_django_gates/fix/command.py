@@ -33,8 +33,8 @@ import dataclasses
 import difflib
 import os
 import subprocess
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -208,7 +208,7 @@ def run(args: argparse.Namespace, cfg: GatesConfig, root: Path, out: IO[str], er
             print(f"django-gates fix: the migration gate could not run: {error}", file=err)
             return EXIT_ERROR
     if "queries" in gates:
-        error = _fix_queries(args, root, workspace, codes, outcomes, left)
+        error = _fix_queries(args, cfg, root, workspace, codes, outcomes, left)
         if error is not None:
             print(f"django-gates fix: the query gate could not run: {error}", file=err)
             return EXIT_ERROR
@@ -282,6 +282,7 @@ def _fix_migrations(
 
 def _fix_queries(
     args: argparse.Namespace,
+    cfg: GatesConfig,
     root: Path,
     workspace: Workspace,
     codes: set[str],
@@ -305,8 +306,6 @@ def _fix_queries(
         try:
             rows = djg101_related.rows_of(finding.message, finding.hint)
             test_file = finding.object.partition("::")[0]
-            if rows.path == test_file:
-                raise NotFixable(f"the rows are built in the test file {rows.path}")
         except NotFixable as exc:
             outcomes.append(Outcome(finding, "not fixed", str(exc)))
             continue
@@ -329,6 +328,7 @@ def _fix_queries(
             ]
             continue
         planned.append(_QueryFix(rows, path, members))
+    planned = _locate_built(root, workspace, planned, cfg, outcomes)
     if workspace.dry_run:
         for fix in planned:
             try:
@@ -346,6 +346,104 @@ def _fix_queries(
     return None
 
 
+def _locate_built(
+    root: Path,
+    workspace: Workspace,
+    planned: list[_QueryFix],
+    cfg: GatesConfig,
+    outcomes: list[Outcome],
+) -> list[_QueryFix]:
+    """The fixes whose rows line holds no queryset (a template, a generic view or a form
+    set evaluated it: the line is a middleware's or the view's) moved to the line of the
+    code under test that built the queryset, found by running their tests once with
+    :mod:`pytest_django_gates.fix.locate`; those that cannot be moved get their outcome."""
+    from pytest_django_gates.fix import locate, queries
+    from pytest_django_gates.fix.plan import NotFixable
+    from pytest_django_gates.fix.recipes import djg101_related
+
+    static: dict[int, str] = {}  # id(fix) -> why the rows line itself cannot be edited
+    for fix in planned:
+        if fix.rows.path in fix.rows.test_files:
+            # Evaluated under the test's own line: a library's view the test requested,
+            # or rows the test built (then located in the test file, and refused).
+            static[id(fix)] = f"the rows are built in the test file {fix.rows.path}"
+            continue
+        try:
+            djg101_related.plan(fix.rows, fix.path, workspace.read)
+        except djg101_related.NoQuerysetThere as exc:
+            static[id(fix)] = str(exc)
+        except NotFixable:
+            pass
+    moving = [fix for fix in planned if id(fix) in static]
+    if not moving:
+        return planned
+    targets = sorted({(f.rows.model, f.rows.path, f.rows.line) for f in moving})
+    tests = sorted({t for fix in moving for t in queries.tests_of(fix.members)})
+    found = locate.locate(root, targets, tests, list(cfg["queries.ignore_callers"]))
+    kept: list[_QueryFix] = []
+    for fix in planned:
+        if id(fix) not in static:
+            kept.append(fix)
+            continue
+        # Each finding alone: findings grouped by a rows line that builds nothing (a
+        # middleware's) may be rows of different views.
+        for finding in fix.members:
+            moved = _moved(root, workspace, fix.rows, finding, found)
+            if isinstance(moved, _QueryFix):
+                kept.append(moved)
+            else:
+                outcomes.append(Outcome(finding, "not fixed", moved))
+    # Rows of several findings found built on one line are one fix (one edit, proven
+    # with all their tests), as findings naming one rows line are.
+    merged: dict[tuple[str, int, str], _QueryFix] = {}
+    for fix in kept:
+        place = (fix.rows.path, fix.rows.line, fix.rows.call)
+        if place not in merged:
+            merged[place] = fix
+            continue
+        known = merged[place]
+        rows = dataclasses.replace(
+            known.rows,
+            callers=tuple(sorted({*known.rows.callers, *fix.rows.callers})),
+            test_files=known.rows.test_files | fix.rows.test_files,
+        )
+        merged[place] = _QueryFix(
+            rows, known.path, [*known.members, *fix.members], origin=known.origin
+        )
+    return list(merged.values())
+
+
+def _moved(
+    root: Path,
+    workspace: Workspace,
+    rows: Any,
+    finding: Finding,
+    found: dict[tuple[str, tuple[str, str, int]], set[Any]] | str,
+) -> _QueryFix | str:
+    """The fix of ``finding`` at the line that built its rows (``found``: what
+    :func:`pytest_django_gates.fix.locate.locate` saw), or why not."""
+    from pytest_django_gates.fix import queries
+    from pytest_django_gates.fix.plan import NotFixable
+    from pytest_django_gates.fix.recipes import djg101_related
+
+    if isinstance(found, str):
+        return (
+            f"no {rows.model} queryset is written at {rows.path}:{rows.line}, and its tests "
+            f"could not run to find where it is built: {found}"
+        )
+    target = (rows.model, rows.path, rows.line)
+    builds = {b for test in queries.tests_of([finding]) for b in found.get((test, target), set())}
+    try:
+        built = djg101_related.built_at(rows, builds)
+        path = (root / built.path).resolve()
+        if not _inside(path, workspace.root) or not path.is_file():
+            raise NotFixable(f"{built.path} is not a file of the project")
+        djg101_related.plan(built, path, workspace.read)
+    except NotFixable as exc:
+        return str(exc)
+    return _QueryFix(built, path, [finding], origin=(rows.path, rows.line))
+
+
 @dataclass
 class _QueryFix:
     rows: Any  # djg101_related.Rows
@@ -353,6 +451,76 @@ class _QueryFix:
     members: list[Finding]
     change: Any = None  # the Change staged last
     why: str | None = None  # why it is not kept
+    # The rows line the findings name (the rows may have been moved to where they are
+    # built): a finding the edit brings out on the same rows is one this fix can extend.
+    origin: tuple[str, int] | None = None
+    # Relations of the same rows added after the proof found them (see _extension).
+    extra: list[Any] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.origin is None:
+            self.origin = (self.rows.path, self.rows.line)
+
+
+# How many times a fix is extended with a relation its own proof brought out.
+EXTEND_ROUNDS = 3
+
+
+def _plan_fix(fix: _QueryFix, read: Callable[[Path], str]) -> Any:
+    """The fix's change: its relation, then each extra one on the text it leaves."""
+    from pytest_django_gates.fix.recipes import djg101_related
+
+    change = djg101_related.plan(fix.rows, fix.path, read)
+    files: dict[Path, str] = dict(change.files)
+
+    def planned(path: Path) -> str:
+        return files[path] if path in files else read(path)
+
+    for more in fix.extra:
+        files.update(djg101_related.plan(more, fix.path, planned).files)
+        change = dataclasses.replace(
+            change,
+            files=dict(files),
+            summary=f"{change.summary}, and {more.name} (its proof found it read per row too)",
+        )
+    return change
+
+
+def _extension(fix: _QueryFix, verdict: Any) -> list[Any]:
+    """The relations to add when the fix's proof failed only because the gate now
+    reports N+1s on the rows the fix is about: the same rows line, the hint a plain
+    ``select_related`` / ``prefetch_related``. Rows of the same model: another relation
+    of them (two relations to one table read in one statement: the finding named one,
+    the edit uncovered the other). Rows of another model: the rows the fix itself now
+    fetches in one batch (evaluated at the same line), whose own relation is read per
+    row: the lookup goes through the fixed one (``prefetch_related("a__b")``, a
+    ``select_related("a__b")`` when both are). Empty when the failure is anything else;
+    what is added is proven again like the rest."""
+    from pytest_django_gates.fix.plan import NotFixable
+    from pytest_django_gates.fix.recipes import djg101_related
+
+    if verdict.why is None or not verdict.added:
+        return []
+    known = {(r.method, r.name) for r in (fix.rows, *fix.extra)}
+    more: list[Any] = []
+    for finding in verdict.added:
+        if finding.code != "DJG101":
+            return []
+        try:
+            rows = djg101_related.rows_of(finding.message, finding.hint)
+        except NotFixable:
+            return []
+        if (rows.path, rows.line) != fix.origin:
+            return []
+        method, name = rows.method, rows.name
+        if rows.model != fix.rows.model:
+            both = {fix.rows.method, rows.method} == {"select_related"}
+            method = "select_related" if both else "prefetch_related"
+            name = f"{fix.rows.name}__{rows.name}"
+        if (method, name) not in known:
+            known.add((method, name))
+            more.append(dataclasses.replace(fix.rows, method=method, name=name))
+    return more
 
 
 def _stage_all(
@@ -362,13 +530,12 @@ def _stage_all(
     as they are first touched), then ``fixes`` planned and written one after another
     (each on the files the ones before it left); those that plan (the others get why)."""
     from pytest_django_gates.fix.plan import NotFixable
-    from pytest_django_gates.fix.recipes import djg101_related
 
     workspace.restore(dict(start))
     staged: list[_QueryFix] = []
     for fix in fixes:
         try:
-            fix.change = djg101_related.plan(fix.rows, fix.path, workspace.read)
+            fix.change = _plan_fix(fix, workspace.read)
         except NotFixable as exc:
             fix.why = str(exc)
             continue
@@ -405,7 +572,7 @@ def _prove_query_fixes(
         while ready:
             staged = _stage_all(workspace, ready, start)
             verdicts = queries.judge(root, [f.members for f in staged], before)
-            bad = [fix for fix, why in zip(staged, verdicts, strict=True) if why is not None]
+            bad = [fix for fix, v in zip(staged, verdicts, strict=True) if v.why is not None]
             if not bad:
                 kept = staged
                 break
@@ -413,17 +580,24 @@ def _prove_query_fixes(
             ready = [fix for fix in staged if fix not in bad]
         _stage_all(workspace, kept, start)
         for fix in aside:
-            fix.why = None
-            trial = _stage_all(workspace, [*kept, fix], start)
-            if fix not in trial:
-                continue
-            # Its own proof, and the kept ones' again: an edit may break another's test.
-            *others, why = queries.judge(root, [*(k.members for k in kept), fix.members], before)
-            if why is None and all(other is None for other in others):
-                kept.append(fix)
-            else:
-                why = why or next(o for o in others if o is not None)
-                fix.why = f"{fix.change.summary}, reverted: {why}"
+            for round_ in range(EXTEND_ROUNDS + 1):
+                fix.why = None
+                trial = _stage_all(workspace, [*kept, fix], start)
+                if fix not in trial:
+                    break
+                # Its own proof, and the kept ones' again: an edit may break another's test.
+                *others, mine = queries.judge(
+                    root, [*(k.members for k in kept), fix.members], before
+                )
+                spoiled = next((o.why for o in others if o.why is not None), None)
+                if mine.why is None and spoiled is None:
+                    kept.append(fix)
+                    break
+                more: list[Any] = _extension(fix, mine) if spoiled is None else []
+                if not more or round_ == EXTEND_ROUNDS:
+                    fix.why = f"{fix.change.summary}, reverted: {mine.why or spoiled}"
+                    break
+                fix.extra += more
         _stage_all(workspace, kept, start)
     except BaseException:
         workspace.restore(dict(start))

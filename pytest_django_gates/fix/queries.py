@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_django_gates.config import ConfigError
@@ -37,10 +38,14 @@ TIMEOUT = 3600.0
 FIXABLE = ("DJG101",)
 
 
-def _pytest(root: Path, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+def run_pytest(
+    root: Path, args: Sequence[str], env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The project's pytest in a fresh process (no cache, no random order)."""
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", *args],
         cwd=root,
+        env=env,
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -68,7 +73,7 @@ def findings(root: Path, from_report: Path | None) -> GateResult:
 def _run_gate(root: Path, tests: Sequence[str]) -> GateResult:
     with tempfile.TemporaryDirectory(prefix="djg-fix-") as tmp:
         report_path = Path(tmp) / "report.json"
-        proc = _pytest(root, ["--django-gates", "--gates-report", str(report_path), *tests])
+        proc = run_pytest(root, ["--django-gates", "--gates-report", str(report_path), *tests])
         if not report_path.is_file():
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-10:])
             return GateResult(
@@ -87,7 +92,7 @@ def _run_gate(root: Path, tests: Sequence[str]) -> GateResult:
 def failing_tests(root: Path, tests: Sequence[str]) -> set[str] | str:
     """The node ids among ``tests`` that fail without the gate (empty: they all pass);
     a sentence when pytest could not run them at all."""
-    proc = _pytest(root, ["-q", "-rfE", *tests])
+    proc = run_pytest(root, ["-q", "-rfE", *tests])
     if proc.returncode == 0:
         return set()
     failed = {
@@ -155,35 +160,46 @@ def tests_of(findings: Sequence[Finding]) -> list[str]:
     return sorted(tests)
 
 
-def judge(root: Path, groups: Sequence[Sequence[Finding]], before: GateResult) -> list[str | None]:
+@dataclass(frozen=True)
+class Verdict:
+    """The proof of one edit: ``why`` it is not proven (None: proven), and when that is
+    only because the gate reports findings it did not report before in the edit's
+    tests, those findings (``added``)."""
+
+    why: str | None
+    added: tuple[Finding, ...] = ()
+
+
+def judge(root: Path, groups: Sequence[Sequence[Finding]], before: GateResult) -> list[Verdict]:
     """Steps 2 and 3 of the module docstring for ``groups`` of findings fixed together
-    (each group one edit): for each, None when proven, else why not. One run of the
-    union of their tests without the gate, one under it."""
+    (each group one edit): for each, its :class:`Verdict`. One run of the union of their
+    tests without the gate, one under it."""
     each = [tests_of(group) for group in groups]
     tests = sorted({t for one in each for t in one})
     failed = failing_tests(root, tests)
     if isinstance(failed, str):
-        return [f"its tests could not run after the edit: {failed}"] * len(groups)
+        return [Verdict(f"its tests could not run after the edit: {failed}")] * len(groups)
     after = _run_gate(root, tests)
     if after.status == "error":
-        return [f"the query gate could not run after the edit: {after.summary}"] * len(groups)
+        why = f"the query gate could not run after the edit: {after.summary}"
+        return [Verdict(why)] * len(groups)
     earlier = _reached(before.findings)
     new = [f for f in after.findings if not _had(earlier, f)]
     now = _reached(after.findings)
-    verdicts: list[str | None] = []
+    verdicts: list[Verdict] = []
     for group, mine in zip(groups, each, strict=True):
         broken = sorted(failed & set(mine))
         again = [f for f in group if _still(now, f, mine)]
         added = [f for f in new if set(tests_of([f])) & set(mine)]
         if broken:
-            verdicts.append(f"a test fails after the edit: {broken[0]}")
+            verdicts.append(Verdict(f"a test fails after the edit: {broken[0]}"))
         elif again:
-            verdicts.append(f"the query gate still reports it: {again[0].message.splitlines()[0]}")
+            first = again[0].message.splitlines()[0]
+            verdicts.append(Verdict(f"the query gate still reports it: {first}"))
         elif added:
-            verdicts.append(
-                f"the edit makes the query gate report {added[0].code}: "
-                f"{added[0].message.splitlines()[0]}"
-            )
+            first = added[0].message.splitlines()[0]
+            why = f"the edit makes the query gate report {added[0].code}: {first}"
+            verdicts.append(Verdict(why, tuple(added)))
         else:
-            verdicts.append(None)
+            verdicts.append(Verdict(None))
     return verdicts

@@ -302,6 +302,14 @@ class Classifier:
         self._code_refs.append(code)
         return info
 
+    def in_orm(self, frame: FrameType) -> bool:
+        """``frame`` runs Django's ORM (``django.db``) or plumbing (this plugin's wrappers,
+        a manager's proxy method): not the caller of a query or queryset by itself."""
+        info = self._codes.get(id(frame.f_code))
+        if info is None:
+            info = self._code_info(frame)
+        return bool(info & (_F_ORM | _F_PLUMBING))
+
     def forget_sites(self) -> None:
         """Let the call paths seen so far go (when no recorder is active)."""
         self._sites.clear()

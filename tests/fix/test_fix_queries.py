@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pytest_django_gates.report import Finding
 from tests.helpers import copy_project, gate, git, load_report, run, run_pytest
 from tests.migrations.migrations_support import cli
 
@@ -16,6 +17,9 @@ SCENARIOS = [
     "test_catch_count_in_loop",  # a count per row: an annotation, no recipe
     "test_catch_fk_of_deleted_rows_by_recorders",  # select_related does not reach it
     "test_catch_library_serializer_per_row",  # the rows are built in the test file
+    # a library reads two relations to one table; the finding names one, the fix's
+    # proof brings out the other, which the fix then adds and proves again
+    "test_catch_two_relations_by_a_library_per_row",
     "test_ok_select_related",  # must not flag: never touched
 ]
 
@@ -49,12 +53,21 @@ def test_n_plus_ones_are_fixed_where_the_rows_are_built_and_proven(tmp_path: Pat
     assert "not fixed DJG101 test_scenarios.py::test_catch_fk_of_deleted_rows_by_recorders" in out
     assert "reverted: the query gate still reports it" in out
     assert "the rows are built in the test file test_scenarios.py" in out
+    assert (
+        "fixed     DJG101 test_scenarios.py::test_catch_two_relations_by_a_library_per_row "
+        '(shop/services.py:299): Loan.objects.select_related("borrower") at '
+        "shop/services.py:299, and lender (its proof found it read per row too); proven"
+    ) in out
     after = (root / "shop/services.py").read_text(encoding="utf-8").splitlines()
     before = services.splitlines()
     assert after[22] == '    for book in Book.objects.select_related("author"):'
     assert after[33] == '    for book in Book.objects.prefetch_related("tags"):'
+    assert after[298] == (
+        '    return serializerlib.dump(Loan.objects.select_related("borrower", "lender")'
+        '.order_by("pk"), ["lender.name", "borrower.name"])'
+    )
     changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
-    assert changed == [22, 33]  # the reverted edit left no trace
+    assert changed == [22, 33, 298]  # the reverted edit left no trace
     assert git(root, "status", "--porcelain") == " M shop/services.py\n"
 
     # The fixed scenarios now pass under the gate, and the report no longer names them.
@@ -171,3 +184,204 @@ def test_rows_passed_into_a_helper_are_fixed_where_the_caller_builds_them(
         'Book.objects.order_by("pk")', 'Book.objects.select_related("author").order_by("pk")'
     )
     assert git(root, "status", "--porcelain") == " M shop/reports.py\n"
+
+
+CATALOG = """\
+from django.urls import path
+from django.views.generic import ListView
+
+from shop.models import Book
+
+
+class Catalog(ListView):
+    template_name = "shop/books.html"
+    context_object_name = "books"
+
+    def get_queryset(self):
+        return Book.objects.order_by("title")
+
+
+class AllBooks(ListView):
+    model = Book
+    template_name = "shop/all_books.html"
+    context_object_name = "books"
+
+
+urlpatterns = [
+    path("catalog/", Catalog.as_view()),
+    path("all-books/", AllBooks.as_view()),
+]
+"""
+
+TEST_CATALOG = """\
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def catalog_urls(settings):
+    settings.ROOT_URLCONF = "shop.catalog"
+    settings.MIDDLEWARE = ["shop.middleware.RequestTimer"]
+
+
+def test_catalog(data, client):
+    assert client.get("/catalog/").status_code == 200
+
+
+def test_all_books(data, client):
+    assert client.get("/all-books/").status_code == 200
+"""
+
+
+def test_rows_a_template_evaluates_are_fixed_where_the_view_builds_them(tmp_path: Path) -> None:
+    """A generic view's template loops over the rows: the gate can only name the
+    middleware's ``get_response`` line as where they were evaluated. ``fix`` runs the
+    test once more to find the line that built the queryset (the view's
+    ``get_queryset``) and fixes it there; a queryset the library builds itself
+    (``model = Book``) is refused with that reason, and nothing else is touched."""
+    root = copy_project(PROJECT, tmp_path / "project")
+    (root / "shop/catalog.py").write_text(CATALOG, encoding="utf-8")
+    (root / "test_catalog.py").write_text(TEST_CATALOG, encoding="utf-8")
+    templates = root / "shop/templates/shop"
+    (templates / "all_books.html").write_bytes((templates / "books.html").read_bytes())
+    (root / ".gitignore").write_text("*.sqlite3\n__pycache__/\n*.json\n", encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "scenarios")
+    first = run_pytest(root, "--django-gates", "--gates-report", "report.json", "test_catalog.py")
+    assert first.returncode == 1, first.stdout
+    findings = gate(load_report(root / "report.json"), "queries")["findings"]
+    assert all(
+        "rows: the Book queryset evaluated at shop/middleware.py:12" in f["message"]
+        for f in findings
+    ), findings
+
+    proc = cli(
+        ["--project", str(root), "fix", "--only", "queries", "--from-report", "report.json"],
+        cwd=root,
+    )
+
+    out = proc.stdout
+    assert proc.returncode == 1, out + proc.stderr
+    assert (
+        "fixed     DJG101 test_catalog.py::test_catalog (shop/templates/shop/books.html:3): "
+        'Book.objects.select_related("author") at shop/catalog.py:12; proven: 1 test(s) pass'
+    ) in out, out
+    assert (
+        "not fixed DJG101 test_catalog.py::test_all_books (shop/templates/shop/all_books.html:3): "
+        "the Book queryset evaluated at shop/middleware.py:12 is built by a library"
+    ) in out, out
+    assert (root / "shop/catalog.py").read_text(encoding="utf-8") == CATALOG.replace(
+        'Book.objects.order_by("title")', 'Book.objects.select_related("author").order_by("title")'
+    )
+    assert git(root, "status", "--porcelain") == " M shop/catalog.py\n"
+
+
+SHELF = """\
+from django.db import models
+from django.urls import path
+from django.views.generic import ListView
+
+from shop.models import Book
+
+
+class BookQuerySet(models.QuerySet):
+    def starting_with_b(self):
+        return self.filter(title__startswith="b")
+
+
+def b_books():
+    return BookQuerySet(Book).starting_with_b()
+
+
+def b_titles():
+    return [book.title for book in b_books()]
+
+
+class Shelf(ListView):
+    queryset = Book.objects.all()
+    ordering = ["title"]
+    template_name = "shop/books.html"
+    context_object_name = "books"
+
+
+urlpatterns = [path("shelf/", Shelf.as_view())]
+"""
+
+TEST_SHELF = """\
+from shop.shelf import b_titles
+
+
+def test_titles(data):
+    assert b_titles()
+
+
+def test_shelf(data, client, settings):
+    settings.ROOT_URLCONF = "shop.shelf"
+    assert client.get("/shelf/").status_code == 200
+"""
+
+
+def test_locate_names_the_line_of_the_code_under_test_that_built_the_rows(
+    tmp_path: Path,
+) -> None:
+    """A method of the project's own queryset class stands for its caller; a clone a
+    library makes (a generic view's ``all()`` and ``order_by()`` of its ``queryset``)
+    keeps the line its source was built at; rows are matched by test and by the line
+    the gate names for their evaluation."""
+    from pytest_django_gates.fix.locate import locate
+
+    root = copy_project(PROJECT, tmp_path / "project")
+    (root / "shop/shelf.py").write_text(SHELF, encoding="utf-8")
+    (root / "test_shelf.py").write_text(TEST_SHELF, encoding="utf-8")
+    targets = [("Book", "shop/shelf.py", 18), ("Book", "test_shelf.py", 10)]
+    tests = ["test_shelf.py::test_titles", "test_shelf.py::test_shelf"]
+
+    found = locate(root, targets, tests, ["factory"])
+
+    assert found == {
+        ("test_shelf.py::test_titles", targets[0]): {("shop/shelf.py", 14, False)},
+        ("test_shelf.py::test_shelf", targets[1]): {("shop/shelf.py", 22, False)},
+    }
+
+
+def _added(model: str, rows_line: str, hint: str, code: str = "DJG101") -> Finding:
+    message = (
+        f"latent N+1: 1 x SELECT ... at shop/views.py:30 (in page)\n"
+        f"rows: the {model} queryset evaluated at {rows_line} (in page)"
+    )
+    return Finding(code, "error", message, "test_x.py::test_page", "shop/views.py", 30, hint)
+
+
+def test_a_fix_is_extended_only_with_relations_of_the_rows_it_is_about() -> None:
+    """What the proof brings out on the same rows line extends the fix: another relation
+    of the same rows, or a relation of the rows the fix now prefetches (through it);
+    anything else (another rows line, a hint that is no queryset change, another code)
+    leaves the fix reverted."""
+    from pytest_django_gates.fix.command import _extension, _QueryFix
+    from pytest_django_gates.fix.queries import Verdict
+    from pytest_django_gates.fix.recipes.djg101_related import Rows
+
+    rows = Rows("Position", "shop/views.py", 12, "prefetch_related", "qualifications")
+    fix = _QueryFix(rows, Path("shop/views.py"), [])
+
+    def extended(*added: Finding) -> list[tuple[str, str]]:
+        verdict = Verdict("the edit makes the query gate report DJG101", added)
+        return [(r.method, r.name) for r in _extension(fix, verdict)]
+
+    here = "shop/views.py:12"
+    same = _added("Position", here, "Position.objects.select_related('block')")
+    nested = _added("Qualification", here, "Qualification.objects.select_related('category')")
+    assert extended(same) == [("select_related", "block")]
+    assert extended(nested) == [("prefetch_related", "qualifications__category")]
+    assert extended(same, nested) == [
+        ("select_related", "block"),
+        ("prefetch_related", "qualifications__category"),
+    ]
+    elsewhere = _added("Position", "shop/views.py:40", "Position.objects.select_related('b')")
+    by_hand = _added("Position", here, "Position.objects.annotate(n=Count('x'))")
+    other_code = _added("Position", here, "Position.objects.select_related('b')", "DJG108")
+    assert extended(elsewhere) == []
+    assert extended(by_hand) == []
+    assert extended(other_code) == []
+    assert extended(same, elsewhere) == []  # all or nothing
+    assert _extension(fix, Verdict(None)) == []

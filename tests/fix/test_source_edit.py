@@ -111,6 +111,12 @@ def test_a_new_migration_is_numbered_after_every_other(tmp_path: Path) -> None:
             "def f():\n"
             "    return list(Book.objects.select_related('shelf', 'author').filter(x=1))\n",
         ),
+        (  # one statement over many lines, a queryset on each: the one on the line
+            "urls = [\n    view(Book.objects.all()),\n    view(Book.objects.filter(x=1)),\n]\n",
+            3,
+            "urls = [\n    view(Book.objects.all()),\n"
+            '    view(Book.objects.select_related("author").filter(x=1)),\n]\n',
+        ),
     ],
 )
 def test_the_related_call_goes_where_the_rows_queryset_is_built(
@@ -159,3 +165,40 @@ def test_an_existence_check_per_row_is_fixed_with_the_hints_prefetch() -> None:
         "prefetch_related",
         "reviews",
     )
+
+
+def test_rows_are_moved_to_the_one_line_that_built_them() -> None:
+    """What :mod:`pytest_django_gates.fix.locate` saw decides where the fix goes: one
+    project line; else a sentence for each other case."""
+    from pytest_django_gates.fix.plan import NotFixable
+    from pytest_django_gates.fix.recipes.djg101_related import Rows, built_at
+
+    rows = Rows(
+        "Book",
+        "shop/middleware.py",
+        12,
+        "select_related",
+        "author",
+        callers=(("shop/urls.py", 3),),
+        test_files=frozenset({"test_shop.py"}),
+    )
+    moved = built_at(rows, {("shop/views.py", 40, False)})
+    assert (moved.path, moved.line, moved.callers, moved.name) == (
+        "shop/views.py",
+        40,
+        (),
+        "author",
+    )
+    cases = [
+        (set(), "were not evaluated there again when their tests ran alone"),
+        ({None}, "is built by a library \\(a generic view's model"),
+        ({None, ("shop/views.py", 40, False)}, "is built by a library \\(and elsewhere\\)"),
+        (
+            {("shop/views.py", 40, False), ("shop/views.py", 52, False)},
+            "built at 2 places \\(shop/views.py:40, shop/views.py:52\\)",
+        ),
+        ({("test_shop.py", 9, True)}, "the rows are built in the test file test_shop.py"),
+    ]
+    for built, why in cases:
+        with pytest.raises(NotFixable, match=why):
+            built_at(rows, built)

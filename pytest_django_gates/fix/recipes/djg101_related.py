@@ -13,22 +13,32 @@ evaluates ``name`` on that line. The call goes right after ``Model.objects``
 (``Book.objects.select_related('author').filter(...)``), where a manager always takes
 it, whatever the chain does next.
 
+When no queryset is written at the rows line (:class:`NoQuerysetThere`: a template, a
+generic view, a form set or a serializer evaluated it, and the line is a middleware's
+``get_response`` or the test's request), the command runs the finding's tests once more
+to find the line of the code under test that built the queryset
+(:mod:`pytest_django_gates.fix.locate`) and plans the same edit there
+(:func:`built_at`).
+
 Not offered: counts and existence checks per row (they need an annotation read in the
 loop), a relation narrowed per row (``Prefetch`` with a queryset chosen by hand),
-``only()`` / ``defer()`` querysets, rows built in a test file, a library or a
-template, and a queryset handed in by a caller that did not build it (only the next
-frame of the call path is followed: a parameter the rows line loops over is fixed at
-the call that passes it, when that call builds the queryset).
+``only()`` / ``defer()`` querysets, rows built in a test file or by a library (a
+generic view's ``model``, a form set's default queryset), rows found built at more
+than one line, and a queryset handed in by a caller that did not build it (only the
+next frame of the call path is followed: a parameter the rows line loops over is fixed
+at the call that passes it, when that call builds the queryset).
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pytest_django_gates.fix.plan import Change, NotFixable, Read
 from pytest_django_gates.fix.recipes._ops import argument, called_name
@@ -47,6 +57,13 @@ _EXISTS_HINT = re.compile(
 )
 _ROWS = re.compile(r"^rows: the (?P<model>\w+) queryset evaluated at (?P<path>\S+):(?P<line>\d+) ")
 _CALL_PATH = re.compile(r"^call path: (?P<frames>.+)$")
+_N = TypeVar("_N", ast.Attribute, ast.Call)
+
+
+class NoQuerysetThere(NotFixable):
+    """The rows line (or the caller that passed the rows in) writes no single queryset
+    of the rows' model: where it was built is found by running the tests
+    (:mod:`pytest_django_gates.fix.locate`, then :func:`built_at`)."""
 
 
 @dataclass(frozen=True)
@@ -169,7 +186,9 @@ def plan(rows: Rows, path: Path, read: Read) -> Change:
     where = f"{rows.path}:{rows.line}"
     quote = _quote(text)
     call = f".{rows.method}({quote}{rows.name}{quote})"
-    chains = [c for part in _header(stmt) for c in _objects_chains(part, rows.model)]
+    chains = _on_line(
+        [c for part in _header(stmt) for c in _objects_chains(part, rows.model)], rows.line
+    )
     if not chains:
         chains = [
             c
@@ -183,7 +202,7 @@ def plan(rows: Rows, path: Path, read: Read) -> Change:
         # No Model.objects written there: the one queryset method call that builds the
         # rows (a related manager's ``event.shifts.all()``, a helper's queryset
         # filtered in place), with the call added at its end.
-        calls = [c for part in _header(stmt) for c in _queryset_calls(part)]
+        calls = _on_line([c for part in _header(stmt) for c in _queryset_calls(part)], rows.line)
         if not calls and not chains:
             values = _assigned_values(stmt, function, rows.line)
             calls = [c for value in values for c in _queryset_calls(value)]
@@ -192,7 +211,7 @@ def plan(rows: Rows, path: Path, read: Read) -> Change:
             if passed is not None:
                 return _plan_in_caller(rows, path, read, passed)
         if len(chains) > 1 or len(calls) != 1:
-            raise NotFixable(
+            raise NoQuerysetThere(
                 f"no single {rows.model} queryset written at {where} or assigned to a name "
                 f"it evaluates: add {rows.call} where the queryset is built"
             )
@@ -205,6 +224,15 @@ def plan(rows: Rows, path: Path, read: Read) -> Change:
     except EditError as exc:
         raise NotFixable(str(exc)) from None
     return Change({path: new}, summary=summary)
+
+
+def _on_line(nodes: list[_N], line: int) -> list[_N]:
+    """``nodes``, or when there are several, those that span ``line`` if that leaves one
+    (a list of URL patterns, one statement over many lines, each building a queryset)."""
+    if len(nodes) < 2:
+        return nodes
+    there = [n for n in nodes if n.lineno <= line <= (n.end_lineno or n.lineno)]
+    return there if len(there) == 1 else nodes
 
 
 # Methods of a manager or queryset that return a queryset of the same rows.
@@ -370,7 +398,7 @@ def _plan_in_caller(rows: Rows, path: Path, read: Read, passed: tuple[str, int, 
     findings' call paths), when it builds it there: ``helper(Book.objects.filter(...))``."""
     name, _position, param = passed
     if not rows.callers:
-        raise NotFixable(
+        raise NoQuerysetThere(
             f"the {rows.model} rows come in as the argument {param!r} of {name}(), and the "
             f"finding names no caller: add {rows.call} where the queryset is built"
         )
@@ -415,7 +443,7 @@ def _edit_caller(
     ]
     where = f"{caller_rel}:{caller_line}"
     if len(arguments) != 1:
-        raise NotFixable(
+        raise NoQuerysetThere(
             f"the {rows.model} rows come in as {param!r} of {name}(), and {where} does not "
             f"pass it in one call written there: add {rows.call} where the queryset is built"
         )
@@ -428,7 +456,7 @@ def _edit_caller(
     else:
         calls = _queryset_calls(passed_in)
         if chains or len(calls) != 1:
-            raise NotFixable(
+            raise NoQuerysetThere(
                 f"the {rows.model} rows come in as {param!r} of {name}(), and {where} passes "
                 f"no single queryset written there: add {rows.call} where it is built"
             )
@@ -440,3 +468,34 @@ def _edit_caller(
     except EditError as exc:
         raise NotFixable(str(exc)) from None
     return new
+
+
+def built_at(rows: Rows, built: set[tuple[str, int, bool] | None]) -> Rows:
+    """``rows`` moved to the one line of the code under test that built their queryset
+    (``built``: what :func:`pytest_django_gates.fix.locate.locate` saw for them);
+    :class:`NotFixable` when there is not exactly one."""
+    where = f"{rows.path}:{rows.line}"
+    if not built:
+        raise NotFixable(
+            f"the {rows.model} rows evaluated at {where} were not evaluated there again when "
+            f"their tests ran alone: add {rows.call} where the queryset is built"
+        )
+    if None in built:
+        also = " (and elsewhere)" if len(built) > 1 else ""
+        raise NotFixable(
+            f"the {rows.model} queryset evaluated at {where} is built by a library{also} (a "
+            f"generic view's model, a form set's or a field's default): give it a queryset "
+            f"with {rows.call}"
+        )
+    if len(built) > 1:
+        places = ", ".join(sorted(f"{b[0]}:{b[1]}" for b in built if b is not None))
+        raise NotFixable(
+            f"the {rows.model} rows evaluated at {where} come from querysets built at "
+            f"{len(built)} places ({places}): add {rows.call} where they are built"
+        )
+    (only,) = built
+    assert only is not None
+    path, line, in_test = only
+    if in_test or path in rows.test_files:
+        raise NotFixable(f"the rows are built in the test file {path} (at line {line})")
+    return dataclasses.replace(rows, path=path, line=line, callers=())
