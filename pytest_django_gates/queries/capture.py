@@ -871,7 +871,7 @@ def _plan_querysets(patches: Patches) -> None:
 
     @wraps(fetch_all)
     def _fetch_all(self: Any) -> None:
-        loading = self._result_cache is None
+        loading = self._result_cache is None  # (a name: mypy would keep it None below)
         if not (loading and _recorders):
             fetch_all(self)
             return
@@ -880,33 +880,30 @@ def _plan_querysets(patches: Patches) -> None:
         outer = _tls.fetch_site
         _tls.fetch_site = None
         try:
-            _fetch_all_recorded(self)
+            if self._prefetch_related_lookups:
+                # Its prefetches run inside fetch_all: prefetch_one_level reads the query
+                # whose rows it prefetches for (see _key_pinned).
+                fetching = _tls.fetching
+                if fetching is None:
+                    fetching = _tls.fetching = []
+                fetching.append(self.query)
+                try:
+                    fetch_all(self)
+                finally:
+                    fetching.pop()
+            else:
+                fetch_all(self)
+            if not self._result_cache or not _recorders:  # a recorder may stop meanwhile
+                return
+            query = self.query
+            multi = query.high_mark is None or query.high_mark - query.low_mark > 1
+            if self._iterable_class is ModelIterable:
+                if multi and not _tls.in_get:
+                    _mark_multi(self._result_cache, _new_source(self))
+            elif multi and len(_fetched) < MAX_FETCHED:
+                _remember_values(self._result_cache, self._iterable_class is FlatValuesListIterable)
         finally:
             _tls.fetch_site = outer
-
-    def _fetch_all_recorded(self: Any) -> None:
-        if self._prefetch_related_lookups:
-            # Its prefetches run inside fetch_all: prefetch_one_level reads the query
-            # whose rows it prefetches for (see _key_pinned).
-            fetching = _tls.fetching
-            if fetching is None:
-                fetching = _tls.fetching = []
-            fetching.append(self.query)
-            try:
-                fetch_all(self)
-            finally:
-                fetching.pop()
-        else:
-            fetch_all(self)
-        if not (_recorders and self._result_cache):
-            return
-        query = self.query
-        multi = query.high_mark is None or query.high_mark - query.low_mark > 1
-        if self._iterable_class is ModelIterable:
-            if multi and not _tls.in_get:
-                _mark_multi(self._result_cache, _new_source(self))
-        elif multi and len(_fetched) < MAX_FETCHED:
-            _remember_values(self._result_cache, self._iterable_class is FlatValuesListIterable)
 
     patches.add(QuerySet, "_fetch_all", _fetch_all)
 
