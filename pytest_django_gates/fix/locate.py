@@ -18,7 +18,10 @@ for that process only:
   (``Shift.objects.filter(...)``, ``qs.order_by(...)`` in a view) remembers that
   line: the first frame outside Django's ORM on the way out, when it is the project's.
   A method of the project's own manager or queryset class (``self`` is one) is part of
-  the queryset's API, not its builder: its caller is taken instead;
+  the queryset's API, not its builder: its caller is taken instead. When the first frame
+  outside the ORM is a library's, the queryset has no such line, bar one case: Django's
+  ``SingleObjectMixin`` / ``MultipleObjectMixin.get_queryset()`` of a project view
+  class that names only its ``model`` (the class is where the fix goes);
 * ``QuerySet._clone`` — a clone made by a library (a generic view's ``order_by``, a
   form set's ``order_by(pk)``) keeps the line of the queryset it was cloned from;
 * ``QuerySet._fetch_all`` — at each evaluation of a queryset of a target's model, its
@@ -34,8 +37,7 @@ says the rows could not be located).
 Each process (an xdist worker included) writes its own JSON file next to the one
 asked for; :func:`locate` merges them. The answer, for each test and target: every
 distinct build line seen for it while that test ran (``None`` for a queryset no
-project line built: a library's ``model = Shift`` generic view, a form set's default
-queryset).
+project line built: a form set's default queryset, the admin's changelist).
 """
 
 from __future__ import annotations
@@ -55,7 +57,10 @@ SITE_ATTR = "_django_gates_built_at"
 
 Target = tuple[str, str, int]  # (model object name, path relative to the root, line)
 Seen = tuple[str, Target]  # (the test's node id, the target)
-Built = tuple[str, int, bool] | None  # (path, line, in a test file); None: no project line
+# (path, line, in a test file, what): what is "" for a line of code that built the queryset,
+# "model" for a generic view class whose ``model`` attribute Django's get_queryset() turned
+# into it (the line is the class's); None: no project line.
+Built = tuple[str, int, bool, str] | None
 
 
 def locate(
@@ -93,7 +98,9 @@ def locate(
                 target = (str(entry["model"]), str(entry["path"]), int(entry["line"]))
                 built = entry["built"]
                 found.setdefault((str(entry["test"]), target), set()).add(
-                    None if built is None else (str(built[0]), int(built[1]), bool(built[2]))
+                    None
+                    if built is None
+                    else (str(built[0]), int(built[1]), bool(built[2]), str(built[3]))
                 )
         return found
 
@@ -136,13 +143,50 @@ class _Locator:
                 owner = f.f_locals.get("self")
                 if not isinstance(owner, (QuerySet, Manager)):
                     rel = stack.relative(filename, self.root)
-                    return (rel, f.f_lineno, kind == stack.TEST)
+                    return (rel, f.f_lineno, kind == stack.TEST, "")
             elif kind == stack.STOP:
                 return None
             elif not classifier.in_orm(f):
-                return None  # a library (a generic view, a form set) made it
+                # A library made it: a form set, a field, the admin; or a generic view of
+                # the project's from its ``model``.
+                return self.view_model(f)
             f = f.f_back
         return None
+
+    def view_model(self, frame: Any) -> Built:
+        """The project's generic view class whose ``model`` attribute Django's
+        ``get_queryset()`` (``SingleObjectMixin``, ``MultipleObjectMixin``) is turning into
+        a queryset in ``frame``, when that model's default manager is ``objects`` (so
+        that ``queryset = Model.objects...`` is the same rows); else None."""
+        import inspect
+
+        from django.views.generic.detail import SingleObjectMixin
+        from django.views.generic.list import MultipleObjectMixin
+
+        from pytest_django_gates.queries import stack
+
+        view = frame.f_locals.get("self")
+        if frame.f_code.co_name != "get_queryset" or not isinstance(
+            view, (SingleObjectMixin, MultipleObjectMixin)
+        ):
+            return None
+        if view.queryset is not None or view.model is None:
+            return None
+        if getattr(view.model._default_manager, "name", None) != "objects":
+            return None
+        owner = next((c for c in type(view).__mro__ if "model" in vars(c)), None)
+        module = sys.modules.get(owner.__module__) if owner is not None else None
+        filename = getattr(module, "__file__", None)
+        if owner is None or filename is None:
+            return None
+        kind = self.classifier.file_kind(filename)
+        if kind not in (stack.USER, stack.TEST):
+            return None
+        try:
+            line = inspect.getsourcelines(owner)[1]
+        except (OSError, TypeError):
+            return None
+        return (stack.relative(filename, self.root), line, kind == stack.TEST, "model")
 
     def evaluated(self, queryset: Any, frame: Any) -> None:
         from pytest_django_gates.queries import stack

@@ -302,6 +302,11 @@ class Classifier:
         self._code_refs.append(code)
         return info
 
+    def file_kind(self, filename: str) -> int:
+        """The kind of a file's code (USER, TEST, LIBRARY, STOP), by its name alone."""
+        kind = self._kinds.get(filename)
+        return kind if kind is not None else self._classify(filename)
+
     def in_orm(self, frame: FrameType) -> bool:
         """``frame`` runs Django's ORM (``django.db``) or plumbing (this plugin's wrappers,
         a manager's proxy method): not the caller of a query or queryset by itself."""

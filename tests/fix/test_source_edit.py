@@ -111,6 +111,12 @@ def test_a_new_migration_is_numbered_after_every_other(tmp_path: Path) -> None:
             "def f():\n"
             "    return list(Book.objects.select_related('shelf', 'author').filter(x=1))\n",
         ),
+        (  # the same call already ends the chain: the name joins it
+            "def f(qs):\n    qs = qs.filter(x=1).select_related('user')\n    return list(qs)\n",
+            3,
+            "def f(qs):\n    qs = qs.filter(x=1).select_related('user', 'author')\n"
+            "    return list(qs)\n",
+        ),
         (  # one statement over many lines, a queryset on each: the one on the line
             "urls = [\n    view(Book.objects.all()),\n    view(Book.objects.filter(x=1)),\n]\n",
             3,
@@ -182,7 +188,7 @@ def test_rows_are_moved_to_the_one_line_that_built_them() -> None:
         callers=(("shop/urls.py", 3),),
         test_files=frozenset({"test_shop.py"}),
     )
-    moved = built_at(rows, {("shop/views.py", 40, False)})
+    moved = built_at(rows, {("shop/views.py", 40, False, "")})
     assert (moved.path, moved.line, moved.callers, moved.name) == (
         "shop/views.py",
         40,
@@ -192,13 +198,51 @@ def test_rows_are_moved_to_the_one_line_that_built_them() -> None:
     cases = [
         (set(), "were not evaluated there again when their tests ran alone"),
         ({None}, "is built by a library \\(a generic view's model"),
-        ({None, ("shop/views.py", 40, False)}, "is built by a library \\(and elsewhere\\)"),
+        ({None, ("shop/views.py", 40, False, "")}, "is built by a library \\(and elsewhere\\)"),
         (
-            {("shop/views.py", 40, False), ("shop/views.py", 52, False)},
+            {("shop/views.py", 40, False, ""), ("shop/views.py", 52, False, "")},
             "built at 2 places \\(shop/views.py:40, shop/views.py:52\\)",
         ),
-        ({("test_shop.py", 9, True)}, "the rows are built in the test file test_shop.py"),
+        ({("test_shop.py", 9, True, "")}, "the rows are built in the test file test_shop.py"),
     ]
     for built, why in cases:
         with pytest.raises(NotFixable, match=why):
             built_at(rows, built)
+
+
+def test_a_generic_view_naming_its_model_gets_a_queryset_then_extends_it(
+    tmp_path: Path,
+) -> None:
+    """``model = Book`` only: the fix adds ``queryset = Book.objects...`` after it (the
+    rows Django's get_queryset() would fetch, with the relation); a second relation of
+    the same view goes into that queryset."""
+    from pytest_django_gates.fix.plan import NotFixable
+    from pytest_django_gates.fix.recipes.djg101_related import Rows, plan
+
+    path = tmp_path / "views.py"
+    source = (
+        "class Shelf(ListView):\n"
+        "    model = Book  # the shelf\n"
+        "    ordering = ['title']\n"
+        "\n"
+        "\n"
+        "@login_required_view\n"
+        "class Other(ListView):\n"
+        "    model = Author\n"
+    )
+    path.write_text(source, encoding="utf-8")
+    rows = Rows("Book", "views.py", 1, "select_related", "author", view_class=True)
+    first = plan(rows, path, Path.read_text).files[path]
+    assert first == source.replace(
+        "    model = Book  # the shelf\n",
+        "    model = Book  # the shelf\n    queryset = Book.objects.select_related('author')\n",
+    )
+    path.write_text(first, encoding="utf-8")
+    tags = Rows("Book", "views.py", 1, "prefetch_related", "tags", view_class=True)
+    second = plan(tags, path, Path.read_text).files[path]
+    assert "    queryset = Book.objects.prefetch_related('tags').select_related('author')\n" in (
+        second
+    )
+    wrong = Rows("Book", "views.py", 7, "select_related", "author", view_class=True)
+    with pytest.raises(NotFixable, match="does not set model = Book"):
+        plan(wrong, path, Path.read_text)

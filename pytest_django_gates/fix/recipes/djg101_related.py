@@ -23,7 +23,8 @@ to find the line of the code under test that built the queryset
 Not offered: counts and existence checks per row (they need an annotation read in the
 loop), a relation narrowed per row (``Prefetch`` with a queryset chosen by hand),
 ``only()`` / ``defer()`` querysets, rows built in a test file or by a library (a
-generic view's ``model``, a form set's default queryset), rows found built at more
+form set's default queryset, the admin's changelist; a generic view of the project
+that names only its ``model`` is fixed with a ``queryset``), rows found built at more
 than one line, and a queryset handed in by a caller that did not build it (only the
 next frame of the call path is followed: a parameter the rows line loops over is fixed
 at the call that passes it, when that call builds the queryset).
@@ -80,6 +81,9 @@ class Rows:
     # argument was built.
     callers: tuple[tuple[str, int], ...] = ()
     test_files: frozenset[str] = frozenset()  # the files of the findings' tests
+    # The line is a generic view class's, whose ``model`` attribute Django's
+    # get_queryset() turns into the rows: the fix gives the class a ``queryset``.
+    view_class: bool = False
 
     @property
     def call(self) -> str:
@@ -182,6 +186,8 @@ def plan(rows: Rows, path: Path, read: Read) -> Change:
         tree = ast.parse(text)
     except SyntaxError as exc:
         raise NotFixable(f"{path.name} does not parse ({exc.msg}, line {exc.lineno})") from None
+    if rows.view_class:
+        return _plan_view_class(rows, path, read, text, tree)
     stmt, function = _statement_at(tree, rows.line)
     where = f"{rows.path}:{rows.line}"
     quote = _quote(text)
@@ -215,8 +221,7 @@ def plan(rows: Rows, path: Path, read: Read) -> Change:
                 f"no single {rows.model} queryset written at {where} or assigned to a name "
                 f"it evaluates: add {rows.call} where the queryset is built"
             )
-        _start, end = span(text, calls[0])
-        splice = Splice(end, end, call)
+        splice = _at_chain_end(text, calls[0], rows, quote)
         summary = f"{call} on the {rows.model} queryset at {where}"
     try:
         new = apply(text, [splice])
@@ -308,6 +313,83 @@ def _splice(text: str, tree: ast.Module, chain: ast.Attribute, rows: Rows, quote
             _last_start, last_end = span(text, caller.args[-1])
             return Splice(last_end, last_end, f", {name}")
     return Splice(end, end, call)
+
+
+def _plan_view_class(rows: Rows, path: Path, read: Read, text: str, tree: ast.Module) -> Change:
+    """A generic view class that names its ``model`` only: Django's ``get_queryset()``
+    fetches ``model._default_manager.all()`` (the locator checked that manager is
+    ``objects``), so ``queryset = Model.objects.<call>`` right after ``model = Model``
+    is the same rows with the relation fetched. When the class has a ``queryset``
+    already (a fix of another relation of the same view), the call goes there."""
+    where = f"{rows.path}:{rows.line}"
+    classes = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        and min([node.lineno, *(d.lineno for d in node.decorator_list)]) == rows.line
+    ]
+    if len(classes) != 1:
+        raise NotFixable(f"no single view class starts at {where}")
+    view = classes[0]
+
+    def assigned(name: str) -> list[ast.Assign]:
+        return [
+            stmt
+            for stmt in view.body
+            if isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)
+        ]
+
+    if queryset := assigned("queryset"):
+        moved = dataclasses.replace(rows, line=queryset[-1].lineno, view_class=False)
+        return plan(moved, path, read)
+    models = assigned("model")
+    value = models[-1].value if models else None
+    if not (isinstance(value, ast.Name) and value.id == rows.model):
+        raise NotFixable(
+            f"the view class {view.name} at {where} does not set model = {rows.model} in its "
+            f"body: give it queryset = {rows.model}.objects{rows.call}"
+        )
+    quote = _quote(text)
+    lines = text.splitlines(keepends=True)
+    last = models[-1].end_lineno or models[-1].lineno
+    indent = lines[models[-1].lineno - 1][: models[-1].col_offset]
+    newline = "\r\n" if lines[last - 1].endswith("\r\n") else "\n"
+    added = (
+        f"{indent}queryset = {rows.model}.objects.{rows.method}({quote}{rows.name}{quote}){newline}"
+    )
+    new = "".join([*lines[:last], added, *lines[last:]])
+    try:
+        check_parses(new, path.name)
+    except EditError as exc:
+        raise NotFixable(str(exc)) from None
+    summary = (
+        f"queryset = {rows.model}.objects.{rows.method}({quote}{rows.name}{quote}) in the view "
+        f"{view.name} at {where} (it named model = {rows.model} only)"
+    )
+    return Change({path: new}, summary=summary)
+
+
+def _at_chain_end(text: str, last: ast.Call, rows: Rows, quote: str) -> Splice:
+    """The edit at the end of a queryset chain whose last call is ``last``: the name added
+    to it when it is already the same call with names only (``.select_related("a")`` ->
+    ``.select_related("a", "b")``, as two fixes of one line make it), else the call
+    appended."""
+    name = f"{quote}{rows.name}{quote}"
+    _start, end = span(text, last)
+    literal = [a.value for a in last.args if isinstance(a, ast.Constant)]
+    if (
+        isinstance(last.func, ast.Attribute)
+        and last.func.attr == rows.method
+        and not last.keywords
+        and literal
+        and len(literal) == len(last.args)
+    ):
+        if rows.name in literal:
+            raise NotFixable(f"the queryset already has {rows.method}({name})")
+        _last_start, last_end = span(text, last.args[-1])
+        return Splice(last_end, last_end, f", {name}")
+    return Splice(end, end, f".{rows.method}({name})")
 
 
 def _assigned_values(stmt: ast.stmt, function: ast.AST | None, line: int) -> list[ast.expr]:
@@ -449,7 +531,6 @@ def _edit_caller(
         )
     passed_in = arguments[0]
     quote = _quote(text)
-    call = f".{rows.method}({quote}{rows.name}{quote})"
     chains = _objects_chains(passed_in, rows.model)
     if len(chains) == 1:
         splice = _splice(text, tree, chains[0], rows, quote)
@@ -460,8 +541,7 @@ def _edit_caller(
                 f"the {rows.model} rows come in as {param!r} of {name}(), and {where} passes "
                 f"no single queryset written there: add {rows.call} where it is built"
             )
-        _start, end = span(text, calls[0])
-        splice = Splice(end, end, call)
+        splice = _at_chain_end(text, calls[0], rows, quote)
     try:
         new = apply(text, [splice])
         check_parses(new, caller_rel)
@@ -470,7 +550,7 @@ def _edit_caller(
     return new
 
 
-def built_at(rows: Rows, built: set[tuple[str, int, bool] | None]) -> Rows:
+def built_at(rows: Rows, built: set[tuple[str, int, bool, str] | None]) -> Rows:
     """``rows`` moved to the one line of the code under test that built their queryset
     (``built``: what :func:`pytest_django_gates.fix.locate.locate` saw for them);
     :class:`NotFixable` when there is not exactly one."""
@@ -488,14 +568,14 @@ def built_at(rows: Rows, built: set[tuple[str, int, bool] | None]) -> Rows:
             f"with {rows.call}"
         )
     if len(built) > 1:
-        places = ", ".join(sorted(f"{b[0]}:{b[1]}" for b in built if b is not None))
+        places = ", ".join(sorted({f"{b[0]}:{b[1]}" for b in built if b is not None}))
         raise NotFixable(
             f"the {rows.model} rows evaluated at {where} come from querysets built at "
             f"{len(built)} places ({places}): add {rows.call} where they are built"
         )
     (only,) = built
     assert only is not None
-    path, line, in_test = only
+    path, line, in_test, what = only
     if in_test or path in rows.test_files:
         raise NotFixable(f"the rows are built in the test file {path} (at line {line})")
-    return dataclasses.replace(rows, path=path, line=line, callers=())
+    return dataclasses.replace(rows, path=path, line=line, callers=(), view_class=what == "model")
