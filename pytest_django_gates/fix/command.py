@@ -311,12 +311,8 @@ def _fix_queries(
             continue
         group = (rows.path, rows.line, rows.call)
         groups.setdefault(group, []).append(finding)
-        known = plans.get(group, rows)
-        plans[group] = dataclasses.replace(
-            known,
-            callers=tuple(sorted({*known.callers, *rows.callers})),
-            test_files=known.test_files | {test_file},
-        )
+        rows = dataclasses.replace(rows, test_files=frozenset({test_file}))
+        plans[group] = plans[group].joined(rows) if group in plans else rows
     planned: list[_QueryFix] = []
     for group, members in groups.items():
         rows = plans[group]
@@ -361,20 +357,19 @@ def _locate_built(
     from pytest_django_gates.fix.plan import NotFixable
     from pytest_django_gates.fix.recipes import djg101_related
 
-    static: dict[int, str] = {}  # id(fix) -> why the rows line itself cannot be edited
+    moving: list[_QueryFix] = []  # the rows line itself cannot be edited
     for fix in planned:
         if fix.rows.path in fix.rows.test_files:
             # Evaluated under the test's own line: a library's view the test requested,
             # or rows the test built (then located in the test file, and refused).
-            static[id(fix)] = f"the rows are built in the test file {fix.rows.path}"
+            moving.append(fix)
             continue
         try:
             djg101_related.plan(fix.rows, fix.path, workspace.read)
-        except djg101_related.NoQuerysetThere as exc:
-            static[id(fix)] = str(exc)
+        except djg101_related.NoQuerysetThere:
+            moving.append(fix)
         except NotFixable:
             pass
-    moving = [fix for fix in planned if id(fix) in static]
     if not moving:
         return planned
     targets = sorted({(f.rows.model, f.rows.path, f.rows.line) for f in moving})
@@ -382,7 +377,7 @@ def _locate_built(
     found = locate.locate(root, targets, tests, list(cfg["queries.ignore_callers"]))
     kept: list[_QueryFix] = []
     for fix in planned:
-        if id(fix) not in static:
+        if fix not in moving:
             kept.append(fix)
             continue
         # Each finding alone: findings grouped by a rows line that builds nothing (a
@@ -402,13 +397,11 @@ def _locate_built(
             merged[place] = fix
             continue
         known = merged[place]
-        rows = dataclasses.replace(
-            known.rows,
-            callers=tuple(sorted({*known.rows.callers, *fix.rows.callers})),
-            test_files=known.rows.test_files | fix.rows.test_files,
-        )
         merged[place] = _QueryFix(
-            rows, known.path, [*known.members, *fix.members], origin=known.origin
+            known.rows.joined(fix.rows),
+            known.path,
+            [*known.members, *fix.members],
+            origin=known.origin,
         )
     return list(merged.values())
 

@@ -109,7 +109,7 @@ def locate(
 
 
 class _Locator:
-    def __init__(self, request: dict[str, Any]) -> None:
+    def __init__(self, request: dict[str, Any], test_files: Sequence[str]) -> None:
         from pytest_django_gates.queries.stack import Classifier
 
         self.root = Path(request["root"])
@@ -117,15 +117,9 @@ class _Locator:
         self.targets: dict[str, set[tuple[str, int]]] = {}
         for model, path, line in request["targets"]:
             self.targets.setdefault(str(model), set()).add((str(path), int(line)))
-        self.test_files: tuple[str, ...] = ()
-        self.ignore_callers = tuple(request["ignore_callers"])
-        self.classifier: Any = None
-        self.classifier_type = Classifier
+        self.classifier = Classifier(tuple(request["ignore_callers"]), test_files, self.root)
         self.seen: set[tuple[str, str, str, int, Built]] = set()
         self.test = ""  # the node id of the test running
-
-    def start(self, test_files: Sequence[str]) -> None:
-        self.classifier = self.classifier_type(self.ignore_callers, test_files, self.root)
 
     def built_at(self, frame: Any) -> Built:
         """The line of the code under test that made this queryset (see the module
@@ -254,8 +248,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not request_path:
         return
     request = json.loads(Path(request_path).read_text(encoding="utf-8"))
-    _locator = _Locator(request)
-    _locator.start(list(config.getini("python_files")))
+    _locator = _Locator(request, list(config.getini("python_files")))
     _install(_locator)
 
 

@@ -89,6 +89,15 @@ class Rows:
     def call(self) -> str:
         return f".{self.method}({self.name!r})"
 
+    def joined(self, other: Rows) -> Rows:
+        """These rows as one fix with ``other`` (the same place and call, reached by more
+        findings): their callers and test files together."""
+        return dataclasses.replace(
+            self,
+            callers=tuple(sorted({*self.callers, *other.callers})),
+            test_files=self.test_files | other.test_files,
+        )
+
 
 def rows_of(message: str, hint: str) -> Rows:
     """The rows and the fix a DJG101 finding names; :class:`NotFixable` otherwise."""
@@ -306,13 +315,29 @@ def _splice(text: str, tree: ast.Module, chain: ast.Attribute, rows: Rows, quote
         _call_start, call_end = span(text, caller)
         if after.attr == "all" and not caller.args:
             return Splice(end, call_end, call)
-        literal = [a.value for a in caller.args if isinstance(a, ast.Constant)]
-        if after.attr == rows.method and literal and len(literal) == len(caller.args):
-            if rows.name in literal:
-                raise NotFixable(f"the queryset already has {rows.method}({name})")
-            _last_start, last_end = span(text, caller.args[-1])
-            return Splice(last_end, last_end, f", {name}")
+        joined = _join_call(text, caller, rows, name)
+        if joined is not None:
+            return joined
     return Splice(end, end, call)
+
+
+def _join_call(text: str, call: ast.Call, rows: Rows, name: str) -> Splice | None:
+    """When ``call`` is already the fix's method with names only (``select_related("a")``),
+    the edit adding ``name`` to it (``select_related("a", "b")``); None otherwise;
+    :class:`NotFixable` when it has the name already."""
+    literal = [a.value for a in call.args if isinstance(a, ast.Constant)]
+    if not (
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr == rows.method
+        and not call.keywords
+        and literal
+        and len(literal) == len(call.args)
+    ):
+        return None
+    if rows.name in literal:
+        raise NotFixable(f"the queryset already has {rows.method}({name})")
+    _last_start, last_end = span(text, call.args[-1])
+    return Splice(last_end, last_end, f", {name}")
 
 
 def _plan_view_class(rows: Rows, path: Path, read: Read, text: str, tree: ast.Module) -> Change:
@@ -376,19 +401,10 @@ def _at_chain_end(text: str, last: ast.Call, rows: Rows, quote: str) -> Splice:
     ``.select_related("a", "b")``, as two fixes of one line make it), else the call
     appended."""
     name = f"{quote}{rows.name}{quote}"
+    joined = _join_call(text, last, rows, name)
+    if joined is not None:
+        return joined
     _start, end = span(text, last)
-    literal = [a.value for a in last.args if isinstance(a, ast.Constant)]
-    if (
-        isinstance(last.func, ast.Attribute)
-        and last.func.attr == rows.method
-        and not last.keywords
-        and literal
-        and len(literal) == len(last.args)
-    ):
-        if rows.name in literal:
-            raise NotFixable(f"the queryset already has {rows.method}({name})")
-        _last_start, last_end = span(text, last.args[-1])
-        return Splice(last_end, last_end, f", {name}")
     return Splice(end, end, f".{rows.method}({name})")
 
 
