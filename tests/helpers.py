@@ -103,6 +103,19 @@ def copy_project(src: Path, dest: Path) -> Path:
     return dest
 
 
+def committed_project(src: Path, dest: Path, files: Mapping[str, str] = {}) -> Path:
+    """A copy of ``src`` at ``dest`` with ``files`` (path relative to it -> text) written
+    in, committed as a git repository's first commit (databases, caches and JSON reports
+    ignored): a clean tree, as ``django-gates fix`` wants it."""
+    root = copy_project(src, dest)
+    for name, text in {".gitignore": "*.sqlite3\n__pycache__/\n*.json\n", **files}.items():
+        (root / name).write_text(text, encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "scenarios")
+    return root
+
+
 def load_report(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text())
     return data

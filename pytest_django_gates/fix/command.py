@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pytest_django_gates.config import ConfigError, GatesConfig
+from pytest_django_gates.fix import pinned
 from pytest_django_gates.report import EXIT_ERROR, EXIT_FAILED, EXIT_PASSED, Finding
 
 GATES = ("migrations", "queries")
@@ -449,6 +450,8 @@ class _QueryFix:
     origin: tuple[str, int] | None = None
     # Relations of the same rows added after the proof found them (see _extension).
     extra: list[Any] = field(default_factory=list)
+    # Query counts pinned by its tests, lowered by the fix (pinned.CountEdit).
+    counts: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.origin is None:
@@ -476,7 +479,34 @@ def _plan_fix(fix: _QueryFix, read: Callable[[Path], str]) -> Any:
             files=dict(files),
             summary=f"{change.summary}, and {more.name} (its proof found it read per row too)",
         )
+    for count in fix.counts:
+        files[count.path] = pinned.plan(count, planned)
+        change = dataclasses.replace(
+            change, files=dict(files), summary=f"{change.summary}; {count.shown()}"
+        )
     return change
+
+
+def _counts(
+    mine: Any, others: Sequence[Any], root: Path, read: Callable[[Path], str]
+) -> list[Any] | str:
+    """The pinned counts to lower when the fix's proof failed only because tests that pin
+    a query count (its own, or a kept fix's that are its own too) now run fewer queries:
+    a list of ``pinned.CountEdit``, empty when the failure is anything else, or the
+    reason (a sentence) when those counts cannot be changed automatically."""
+    from pytest_django_gates.fix.plan import NotFixable
+
+    if not mine.counts:
+        return []
+    own = {count.test for count in mine.counts}
+    for other in others:
+        theirs = {count.test for count in other.counts}
+        if other.why is not None and (not theirs or not theirs <= own):
+            return []
+    try:
+        return pinned.edits(list(mine.counts), root, read)
+    except NotFixable as exc:
+        return str(exc)
 
 
 def _extension(fix: _QueryFix, verdict: Any) -> list[Any]:
@@ -586,11 +616,19 @@ def _prove_query_fixes(
                 if mine.why is None and spoiled is None:
                     kept.append(fix)
                     break
-                more: list[Any] = _extension(fix, mine) if spoiled is None else []
-                if not more or round_ == EXTEND_ROUNDS:
-                    fix.why = f"{fix.change.summary}, reverted: {mine.why or spoiled}"
+                # A count its tests pin, lowered by the fix; else a relation it uncovered.
+                counts = _counts(mine, others, root, workspace.read)
+                more: list[Any] = []
+                if not counts and spoiled is None:
+                    more = _extension(fix, mine)
+                if isinstance(counts, str) or not (counts or more) or round_ == EXTEND_ROUNDS:
+                    why = mine.why or spoiled
+                    if isinstance(counts, str):
+                        why = f"{why} ({counts})"
+                    fix.why = f"{fix.change.summary}, reverted: {why}"
                     break
                 fix.extra += more
+                fix.counts += counts
         _stage_all(workspace, kept, start)
     except BaseException:
         workspace.restore(dict(start))

@@ -24,6 +24,7 @@ proof holds (:func:`pytest_django_gates.fix.command`).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_django_gates.config import ConfigError
+from pytest_django_gates.fix import pinned
 from pytest_django_gates.report import Finding, GateResult, Report, ReportError
 
 TIMEOUT = 3600.0
@@ -92,9 +94,20 @@ def _run_gate(root: Path, tests: Sequence[str]) -> GateResult:
 def failing_tests(root: Path, tests: Sequence[str]) -> set[str] | str:
     """The node ids among ``tests`` that fail without the gate (empty: they all pass);
     a sentence when pytest could not run them at all."""
-    proc = run_pytest(root, ["-q", "-rfE", *tests])
+    failed = failures(root, tests)
+    return failed if isinstance(failed, str) else failed[0]
+
+
+def failures(root: Path, tests: Sequence[str]) -> tuple[set[str], dict[str, pinned.Pinned]] | str:
+    """:func:`failing_tests`, and those of them that failed on a query count they pin
+    (:mod:`pytest_django_gates.fix.pinned`), by node id."""
+    with tempfile.TemporaryDirectory(prefix="djg-pinned-") as tmp:
+        out = Path(tmp) / "pinned"
+        env = {**os.environ, pinned.ENV: str(out)}
+        proc = run_pytest(root, ["-p", pinned.__name__, "-q", "-rfE", *tests], env)
+        counts = pinned.read(out)
     if proc.returncode == 0:
-        return set()
+        return set(), {}
     failed = {
         line.split(" ", 1)[1].split(" - ", 1)[0].strip()
         for line in proc.stdout.splitlines()
@@ -103,7 +116,7 @@ def failing_tests(root: Path, tests: Sequence[str]) -> set[str] | str:
     if proc.returncode != 1 or not failed:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
         return f"pytest exited with {proc.returncode}: {' '.join(tail)}"
-    return failed
+    return failed, {test: count for test, count in counts.items() if test in failed}
 
 
 def identity(finding: Finding) -> tuple[str, str, str]:
@@ -162,12 +175,14 @@ def tests_of(findings: Sequence[Finding]) -> list[str]:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The proof of one edit: ``why`` it is not proven (None: proven), and when that is
+    """The proof of one edit: ``why`` it is not proven (None: proven); when that is
     only because the gate reports findings it did not report before in the edit's
-    tests, those findings (``added``)."""
+    tests, those findings (``added``); when only because tests that pin a query count
+    fail on it, those failures (``counts``)."""
 
     why: str | None
     added: tuple[Finding, ...] = ()
+    counts: tuple[pinned.Pinned, ...] = ()
 
 
 def judge(root: Path, groups: Sequence[Sequence[Finding]], before: GateResult) -> list[Verdict]:
@@ -176,9 +191,10 @@ def judge(root: Path, groups: Sequence[Sequence[Finding]], before: GateResult) -
     tests without the gate, one under it."""
     each = [tests_of(group) for group in groups]
     tests = sorted({t for one in each for t in one})
-    failed = failing_tests(root, tests)
-    if isinstance(failed, str):
-        return [Verdict(f"its tests could not run after the edit: {failed}")] * len(groups)
+    ran = failures(root, tests)
+    if isinstance(ran, str):
+        return [Verdict(f"its tests could not run after the edit: {ran}")] * len(groups)
+    failed, counts = ran
     after = _run_gate(root, tests)
     if after.status == "error":
         why = f"the query gate could not run after the edit: {after.summary}"
@@ -191,7 +207,14 @@ def judge(root: Path, groups: Sequence[Sequence[Finding]], before: GateResult) -
         broken = sorted(failed & set(mine))
         again = [f for f in group if _still(now, f, mine)]
         added = [f for f in new if set(tests_of([f])) & set(mine)]
-        if broken:
+        if broken and all(test in counts for test in broken):
+            pin = counts[broken[0]]
+            why = (
+                f"a test pins the query count: {pin.test} expects {pin.expected} "
+                f"queries, {pin.actual} after the edit"
+            )
+            verdicts.append(Verdict(why, counts=tuple(counts[test] for test in broken)))
+        elif broken:
             verdicts.append(Verdict(f"a test fails after the edit: {broken[0]}"))
         elif again:
             first = again[0].message.splitlines()[0]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_django_gates.report import Finding
-from tests.helpers import copy_project, gate, git, load_report, run, run_pytest
+from tests.helpers import committed_project, copy_project, gate, git, load_report, run, run_pytest
 from tests.migrations.migrations_support import cli
 
 PROJECT = Path(__file__).parent.parent / "queries" / "nplusone_project"
@@ -25,11 +25,7 @@ SCENARIOS = [
 
 
 def test_n_plus_ones_are_fixed_where_the_rows_are_built_and_proven(tmp_path: Path) -> None:
-    root = copy_project(PROJECT, tmp_path / "project")
-    (root / ".gitignore").write_text("*.sqlite3\n__pycache__/\nreport.json\n", encoding="utf-8")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "scenarios")
+    root = committed_project(PROJECT, tmp_path / "project")
     selected = " or ".join(SCENARIOS)
     first = run_pytest(root, "--django-gates", "--gates-report", "report.json", "-k", selected)
     assert first.returncode == 1, first.stdout
@@ -148,13 +144,8 @@ def test_rows_passed_into_a_helper_are_fixed_where_the_caller_builds_them(
     """``author_names(queryset)`` loops over what it is given: the fix goes to the
     queryset its caller builds (the next frame of the call path), in that file; when the
     caller is the test itself, the rows are the test's and nothing is edited."""
-    root = copy_project(PROJECT, tmp_path / "project")
-    (root / "shop/reports.py").write_text(REPORTS, encoding="utf-8")
-    (root / "test_reports.py").write_text(TEST_REPORTS, encoding="utf-8")
-    (root / ".gitignore").write_text("*.sqlite3\n__pycache__/\n*.json\n", encoding="utf-8")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "scenarios")
+    files = {"shop/reports.py": REPORTS, "test_reports.py": TEST_REPORTS}
+    root = committed_project(PROJECT, tmp_path / "project", files)
     # The same rows line reached from the test's own queryset: the test's rows.
     first = run_pytest(
         root, "--django-gates", "--gates-report", "own.json", "-k", "test_catch_fk_in_service"
@@ -238,15 +229,13 @@ def test_rows_a_template_evaluates_are_fixed_where_the_view_builds_them(tmp_path
     test once more to find the line that built the queryset (the view's
     ``get_queryset``) and fixes it there; a view that names its ``model`` only gets a
     ``queryset`` of that model with the relation; nothing else is touched."""
-    root = copy_project(PROJECT, tmp_path / "project")
-    (root / "shop/catalog.py").write_text(CATALOG, encoding="utf-8")
-    (root / "test_catalog.py").write_text(TEST_CATALOG, encoding="utf-8")
-    templates = root / "shop/templates/shop"
-    (templates / "all_books.html").write_bytes((templates / "books.html").read_bytes())
-    (root / ".gitignore").write_text("*.sqlite3\n__pycache__/\n*.json\n", encoding="utf-8")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "scenarios")
+    books = (PROJECT / "shop/templates/shop/books.html").read_text(encoding="utf-8")
+    files = {
+        "shop/catalog.py": CATALOG,
+        "test_catalog.py": TEST_CATALOG,
+        "shop/templates/shop/all_books.html": books,
+    }
+    root = committed_project(PROJECT, tmp_path / "project", files)
     first = run_pytest(root, "--django-gates", "--gates-report", "report.json", "test_catalog.py")
     assert first.returncode == 1, first.stdout
     findings = gate(load_report(root / "report.json"), "queries")["findings"]
