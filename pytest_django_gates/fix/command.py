@@ -536,7 +536,11 @@ def _extension(fix: _QueryFix, verdict: Any) -> list[Any]:
         if (rows.path, rows.line) != fix.origin:
             return []
         method, name = rows.method, rows.name
-        if rows.model != fix.rows.model:
+        through = fix.rows.through
+        if through is not None and rows.model == through[0]:
+            # Another relation of the rows the fix reaches through related managers.
+            method, name = "prefetch_related", f"{through[1]}__{rows.name}"
+        elif rows.model != fix.rows.model:
             both = {fix.rows.method, rows.method} == {"select_related"}
             method = "select_related" if both else "prefetch_related"
             name = f"{fix.rows.name}__{rows.name}"

@@ -19,15 +19,19 @@ for that process only:
   line: the first frame outside Django's ORM on the way out, when it is the project's.
   A method of the project's own manager or queryset class (``self`` is one) is part of
   the queryset's API, not its builder: its caller is taken instead. When the first frame
-  outside the ORM is a library's, the queryset has no such line, bar one case: Django's
+  outside the ORM is a library's, the queryset has no such line, bar two cases: Django's
   ``SingleObjectMixin`` / ``MultipleObjectMixin.get_queryset()`` of a project view
-  class that names only its ``model`` (the class is where the fix goes);
+  class that names only its ``model`` (the class is where the fix goes); and a related
+  manager a library read (a template's ``{% for s in event.shifts.all %}``), whose
+  instance was fetched by a queryset a project line built: the line is that one, and
+  the relation is noted (``via Event.shifts``: the fix prefetches through it there);
 * ``QuerySet._clone`` — a clone made by a library (a generic view's ``order_by``, a
   form set's ``order_by(pk)``) keeps the line of the queryset it was cloned from;
 * ``QuerySet._fetch_all`` — at each evaluation of a queryset of a target's model, its
   evaluation site as the gate computes it (:class:`~pytest_django_gates.queries.stack.
   Classifier`, with the gate's ``ignore_callers``, test patterns and root) is compared
-  with the target's ``rows:`` line, and the line the queryset was built at recorded.
+  with the target's ``rows:`` line, and the line the queryset was built at recorded;
+  every model instance it fetched remembers that line (for the related-manager case).
 
 Django versions: ``QuerySet.__init__(model, query, using, hints)``, ``_clone()`` and
 ``_fetch_all()`` are the same in Django 4.2, 5.2, 6.0 and 6.1; the three are wrapped
@@ -59,7 +63,9 @@ Target = tuple[str, str, int]  # (model object name, path relative to the root, 
 Seen = tuple[str, Target]  # (the test's node id, the target)
 # (path, line, in a test file, what): what is "" for a line of code that built the queryset,
 # "model" for a generic view class whose ``model`` attribute Django's get_queryset() turned
-# into it (the line is the class's); None: no project line.
+# into it (the line is the class's); either followed by " via Owner.accessor" for each
+# related manager a library read on the way, outermost first (the line then built the
+# owners' queryset); None: no project line.
 Built = tuple[str, int, bool, str] | None
 
 
@@ -130,6 +136,8 @@ class _Locator:
 
         classifier = self.classifier
         f = frame
+        manager: Any = None  # the related manager that made it, if one did
+        through: str | None = None  # its "Owner.accessor"
         while f is not None:
             kind = classifier.kind(f)
             filename = f.f_code.co_filename
@@ -141,11 +149,38 @@ class _Locator:
             elif kind == stack.STOP:
                 return None
             elif not classifier.in_orm(f):
-                # A library made it: a form set, a field, the admin; or a generic view of
-                # the project's from its ``model``.
-                return self.view_model(f)
+                # A library made it: a form set, a field, the admin, a template reading
+                # a related manager; or a generic view of the project's from its ``model``.
+                return self.view_model(f) if through is None else self.through(manager, through)
+            elif through is None and filename.endswith("related_descriptors.py"):
+                manager = f.f_locals.get("self")
+                through = _related_manager(manager)
             f = f.f_back
         return None
+
+    def through(self, manager: Any, through: str) -> Built:
+        """A queryset a library (a template's ``{% for s in event.shifts.all %}``) got from
+        a related manager: where the manager's instance was fetched, and the relation
+        (``what`` gains `` via Event.shifts``), so that the fix prefetches through it on
+        the instance's queryset; None when the instance was not fetched by a queryset a
+        project line built."""
+        built = manager.instance.__dict__.get(SITE_ATTR)
+        if built is None:
+            return None
+        path, line, in_test, what = built
+        return (path, line, in_test, f"{what} via {through}")
+
+    def tag(self, queryset: Any) -> None:
+        """Each model instance ``queryset`` fetched remembers where it was built (a
+        related manager of it, read by a template, is then traced back there)."""
+        from django.db.models import Model
+
+        built = getattr(queryset, SITE_ATTR, None)
+        if built is None:
+            return
+        for obj in queryset._result_cache or ():
+            if isinstance(obj, Model):
+                obj.__dict__.setdefault(SITE_ATTR, built)
 
     def view_model(self, frame: Any) -> Built:
         """The project's generic view class whose ``model`` attribute Django's
@@ -205,6 +240,27 @@ class _Locator:
         target.write_text(json.dumps(entries), encoding="utf-8")
 
 
+def _related_manager(manager: Any) -> str | None:
+    """``Owner.accessor`` of a related manager (``event.shifts``: a reverse foreign key's
+    or a many-to-many's, either side), found by the descriptor that made its class;
+    None for anything else. Django 4.2 to 6.1: the descriptors are
+    ``ReverseManyToOneDescriptor`` and its subclass ``ManyToManyDescriptor``, each with
+    ``related_manager_cls``, and the manager keeps its ``instance``."""
+    from django.db.models import Model
+    from django.db.models.fields.related_descriptors import ReverseManyToOneDescriptor
+
+    instance = getattr(manager, "instance", None)
+    if not isinstance(instance, Model):
+        return None
+    for klass in type(instance).__mro__:
+        for name, attr in vars(klass).items():
+            if isinstance(attr, ReverseManyToOneDescriptor) and attr.__dict__.get(
+                "related_manager_cls"
+            ) is type(manager):
+                return f"{type(instance)._meta.object_name}.{name}"
+    return None
+
+
 def _install(locator: _Locator) -> None:
     """Wrap the three methods (Django 4.2 to 6.1), all or none."""
     from django.db.models.query import QuerySet
@@ -231,9 +287,12 @@ def _install(locator: _Locator) -> None:
         return made
 
     def _fetch_all(self: Any) -> None:
-        if self._result_cache is None:
+        fresh = self._result_cache is None
+        if fresh:
             locator.evaluated(self, sys._getframe(1))
         fetch_all(self)
+        if fresh:
+            locator.tag(self)
 
     for name, wrapper in (("__init__", __init__), ("_clone", _clone), ("_fetch_all", _fetch_all)):
         setattr(QuerySet, name, wrapper)

@@ -378,3 +378,106 @@ def test_a_fix_is_extended_only_with_relations_of_the_rows_it_is_about() -> None
     assert extended(other_code) == []
     assert extended(same, elsewhere) == []  # all or nothing
     assert _extension(fix, Verdict(None)) == []
+
+
+PEOPLE = """\
+from django.urls import path
+from django.views.generic import DetailView, ListView
+
+from shop.models import Author
+
+
+class Writers(ListView):
+    template_name = "shop/writers.html"
+    context_object_name = "authors"
+
+    def get_queryset(self):
+        return Author.objects.order_by("name")
+
+
+class Writer(DetailView):
+    model = Author
+    template_name = "shop/writer.html"
+
+
+urlpatterns = [path("writers/", Writers.as_view()), path("writer/<int:pk>/", Writer.as_view())]
+"""
+
+WRITERS = """\
+{% for author in authors %}{{ author.name }}:
+{% for book in author.books.all %}{{ book.title }}
+{% for tag in book.tags.all %}{{ tag.name }}{% endfor %}
+{% endfor %}{% endfor %}
+"""
+
+WRITER = """\
+{% for book in author.books.all %}{{ book.title }}
+{% for tag in book.tags.all %}{{ tag.name }}{% endfor %}
+{% endfor %}
+"""
+
+TEST_PEOPLE = """\
+import pytest
+from shop.models import Author, Book, Tag
+
+
+@pytest.fixture(autouse=True)
+def people_urls(settings):
+    settings.ROOT_URLCONF = "shop.people"
+    settings.MIDDLEWARE = ["shop.middleware.RequestTimer"]
+
+
+@pytest.fixture
+def shelves(db):
+    tags = [Tag.objects.create(name=f"t{i}") for i in range(2)]
+    for i in range(2):
+        author = Author.objects.create(name=f"a{i}")
+        for j in range(3):
+            Book.objects.create(title=f"b{i}{j}", author=author).tags.set(tags)
+    return author
+
+
+def test_writers(shelves, client):
+    assert client.get("/writers/").status_code == 200
+
+
+def test_writer(shelves, client):
+    assert client.get(f"/writer/{shelves.pk}/").status_code == 200
+"""
+
+
+def test_rows_a_template_reads_through_a_related_manager_are_prefetched_on_the_owners(
+    tmp_path: Path,
+) -> None:
+    """``{% for book in author.books.all %}`` in a template: the book rows are made by
+    the related manager of each author, which a library (the template) read. The fix
+    prefetches through it where the authors were fetched: the list view's
+    ``get_queryset()`` (with the authors' own ``books``, one call), and the detail
+    view that names only its ``model``."""
+    files = {
+        "shop/people.py": PEOPLE,
+        "shop/templates/shop/writers.html": WRITERS,
+        "shop/templates/shop/writer.html": WRITER,
+        "test_people.py": TEST_PEOPLE,
+    }
+    root = committed_project(PROJECT, tmp_path / "project", files)
+    first = run_pytest(root, "--django-gates", "--gates-report", "report.json", "test_people.py")
+    assert first.returncode == 1, first.stdout
+
+    proc = cli(
+        ["--project", str(root), "fix", "--only", "queries", "--from-report", "report.json"],
+        cwd=root,
+    )
+
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    assert (root / "shop/people.py").read_text(encoding="utf-8") == PEOPLE.replace(
+        'Author.objects.order_by("name")',
+        'Author.objects.prefetch_related("books__tags", "books").order_by("name")',
+    ).replace(
+        "    model = Author\n",
+        '    model = Author\n    queryset = Author.objects.prefetch_related("books__tags")\n',
+    ), out
+    assert git(root, "status", "--porcelain") == " M shop/people.py\n"
+    again = run_pytest(root, "--django-gates", "test_people.py")
+    assert again.returncode == 0, again.stdout

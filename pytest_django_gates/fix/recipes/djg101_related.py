@@ -18,7 +18,9 @@ generic view, a form set or a serializer evaluated it, and the line is a middlew
 ``get_response`` or the test's request), the command runs the finding's tests once more
 to find the line of the code under test that built the queryset
 (:mod:`pytest_django_gates.fix.locate`) and plans the same edit there
-(:func:`built_at`).
+(:func:`built_at`). Rows a library read through a related manager (a template's
+``{% for s in event.shifts.all %}``) are fixed on the owners' queryset, where the
+locator saw the owner fetched: ``prefetch_related("shifts__<relation>")``.
 
 Not offered: counts and existence checks per row (they need an annotation read in the
 loop), a relation narrowed per row (``Prefetch`` with a queryset chosen by hand),
@@ -84,6 +86,10 @@ class Rows:
     # The line is a generic view class's, whose ``model`` attribute Django's
     # get_queryset() turns into the rows: the fix gives the class a ``queryset``.
     view_class: bool = False
+    # The rows were read through related managers of rows of ``model`` (a template's
+    # ``{% for s in event.shifts.all %}``): (the model of the rows the finding names,
+    # the lookup to them, "shifts"); ``name`` then starts with that lookup.
+    through: tuple[str, str] | None = None
 
     @property
     def call(self) -> str:
@@ -594,4 +600,19 @@ def built_at(rows: Rows, built: set[tuple[str, int, bool, str] | None]) -> Rows:
     path, line, in_test, what = only
     if in_test or path in rows.test_files:
         raise NotFixable(f"the rows are built in the test file {path} (at line {line})")
-    return dataclasses.replace(rows, path=path, line=line, callers=(), view_class=what == "model")
+    kind, *through = what.split(" via ")
+    moved = dataclasses.replace(rows, path=path, line=line, callers=(), view_class=kind == "model")
+    if not through:
+        return moved
+    # Read through related managers (``event.shifts.all`` in a template): prefetch through
+    # them on the queryset that fetched the first owner, ``Event...prefetch_related(
+    # "shifts__type")``.
+    owner = through[0].split(".", 1)[0]
+    lookup = "__".join(step.split(".", 1)[1] for step in through)
+    return dataclasses.replace(
+        moved,
+        model=owner,
+        method="prefetch_related",
+        name=f"{lookup}__{rows.name}",
+        through=(rows.model, lookup),
+    )
