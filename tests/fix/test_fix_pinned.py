@@ -11,8 +11,8 @@ import pytest
 
 from pytest_django_gates.fix import pinned
 from pytest_django_gates.fix.plan import NotFixable
+from tests.fix.support import fix_after_report
 from tests.helpers import committed_project, run_pytest
-from tests.migrations.migrations_support import cli
 
 PROJECT = Path(__file__).parent.parent / "queries" / "nplusone_project"
 
@@ -58,13 +58,8 @@ def test_tag_report(data, django_assert_num_queries, expected):
 def test_a_fix_lowers_the_query_count_its_tests_pin(tmp_path: Path) -> None:
     files = {"shop/reports.py": REPORTS, "test_reports.py": TEST_REPORTS}
     root = committed_project(PROJECT, tmp_path / "project", files)
-    first = run_pytest(root, "--django-gates", "--gates-report", "report.json", "test_reports.py")
-    assert first.returncode == 1, first.stdout
 
-    proc = cli(
-        ["--project", str(root), "fix", "--only", "queries", "--from-report", "report.json"],
-        cwd=root,
-    )
+    proc = fix_after_report(root, "test_reports.py")
 
     out = proc.stdout
     assert proc.returncode == 1, out + proc.stderr  # the parametrised count is left

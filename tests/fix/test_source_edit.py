@@ -137,6 +137,20 @@ def test_the_related_call_goes_where_the_rows_queryset_is_built(
     assert change.files[path] == after
 
 
+def test_another_models_queryset_on_the_rows_line_is_not_the_rows(tmp_path: Path) -> None:
+    """``render(..., {"authors": Author.objects.all()})`` on the line where a template
+    evaluated Book rows: not the Book queryset (the rows are then located)."""
+    from pytest_django_gates.fix.recipes.djg101_related import NoQuerysetThere, Rows, plan
+
+    path = tmp_path / "views.py"
+    path.write_text(
+        "def f(request):\n    return render(request, 't', {'a': Author.objects.order_by('n')})\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(NoQuerysetThere, match=r"no single Book queryset written at views\.py:2"):
+        plan(Rows("Book", "views.py", 2, "select_related", "author"), path, Path.read_text)
+
+
 def test_a_queryset_handed_in_as_an_argument_is_not_fixable(tmp_path: Path) -> None:
     from pytest_django_gates.fix.plan import NotFixable
     from pytest_django_gates.fix.recipes.djg101_related import Rows, plan
@@ -195,6 +209,19 @@ def test_rows_are_moved_to_the_one_line_that_built_them() -> None:
         (),
         "author",
     )
+    # Read through related managers: prefetched through them on the owners' queryset.
+    through = built_at(
+        rows, {("shop/views.py", 40, False, " via Shelf.sections via Section.books")}
+    )
+    assert (through.model, through.line, through.method, through.name, through.through) == (
+        "Shelf",
+        40,
+        "prefetch_related",
+        "sections__books__author",
+        ("Book", "sections__books"),
+    )
+    in_view = built_at(rows, {("shop/views.py", 7, False, "model via Shelf.books")})
+    assert (in_view.model, in_view.view_class, in_view.name) == ("Shelf", True, "books__author")
     cases = [
         (set(), "were not evaluated there again when their tests ran alone"),
         ({None}, "is built by a library \\(a generic view's model"),

@@ -223,10 +223,12 @@ def plan(rows: Rows, path: Path, read: Read) -> Change:
         # No Model.objects written there: the one queryset method call that builds the
         # rows (a related manager's ``event.shifts.all()``, a helper's queryset
         # filtered in place), with the call added at its end.
-        calls = _on_line([c for part in _header(stmt) for c in _queryset_calls(part)], rows.line)
+        calls = _on_line(
+            [c for part in _header(stmt) for c in _queryset_calls(part, rows.model)], rows.line
+        )
         if not calls and not chains:
             values = _assigned_values(stmt, function, rows.line)
-            calls = [c for value in values for c in _queryset_calls(value)]
+            calls = [c for value in values for c in _queryset_calls(value, rows.model)]
         if not calls and not chains:
             passed = _passed_in(stmt, function, rows.line)
             if passed is not None:
@@ -274,9 +276,10 @@ QUERYSET_METHODS = frozenset(
 )
 
 
-def _queryset_calls(node: ast.AST) -> list[ast.Call]:
+def _queryset_calls(node: ast.AST, model: str) -> list[ast.Call]:
     """The outermost calls of a queryset method in ``node`` (``a.b.filter(x).order_by(y)``
-    once, as the whole chain)."""
+    once, as the whole chain), but those of a chain that starts at another model's
+    manager (``Author.objects.order_by(...)`` is no queryset of Book rows)."""
     calls = [
         n
         for n in ast.walk(node)
@@ -285,7 +288,20 @@ def _queryset_calls(node: ast.AST) -> list[ast.Call]:
         and n.func.attr in QUERYSET_METHODS
     ]
     inner = {id(c.func.value) for c in calls if isinstance(c.func, ast.Attribute)}
-    return [c for c in calls if id(c) not in inner]
+    return [c for c in calls if id(c) not in inner and _chain_model(c) in (None, model)]
+
+
+def _chain_model(call: ast.Call) -> str | None:
+    """``X`` when the chain of ``call`` starts at ``X.objects`` (None otherwise)."""
+    node: ast.AST = call
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Call):
+            node = node.func
+            continue
+        if node.attr == "objects" and isinstance(node.value, ast.Name):
+            return node.value.id
+        node = node.value
+    return None
 
 
 def _quote(text: str) -> str:
@@ -557,7 +573,7 @@ def _edit_caller(
     if len(chains) == 1:
         splice = _splice(text, tree, chains[0], rows, quote)
     else:
-        calls = _queryset_calls(passed_in)
+        calls = _queryset_calls(passed_in, rows.model)
         if chains or len(calls) != 1:
             raise NoQuerysetThere(
                 f"the {rows.model} rows come in as {param!r} of {name}(), and {where} passes "
