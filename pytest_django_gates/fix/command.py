@@ -391,9 +391,10 @@ def _locate_built(
                 outcomes.append(Outcome(finding, "not fixed", moved))
     # Rows of several findings found built on one line are one fix (one edit, proven
     # with all their tests), as findings naming one rows line are.
-    merged: dict[tuple[str, int, str], _QueryFix] = {}
+    merged: dict[tuple[object, ...], _QueryFix] = {}
     for fix in kept:
-        place = (fix.rows.path, fix.rows.line, fix.rows.call)
+        others = tuple((r.path, r.line, r.call) for r, _ in fix.places)
+        place = (fix.rows.path, fix.rows.line, fix.rows.call, others)
         if place not in merged:
             merged[place] = fix
             continue
@@ -403,6 +404,7 @@ def _locate_built(
             known.path,
             [*known.members, *fix.members],
             origin=known.origin,
+            places=known.places,
         )
     return list(merged.values())
 
@@ -427,15 +429,18 @@ def _moved(
         )
     target = (rows.model, rows.path, rows.line)
     builds = {b for test in queries.tests_of([finding]) for b in found.get((test, target), set())}
+    places: list[tuple[Any, Path]] = []
     try:
-        built = djg101_related.built_at(rows, builds)
-        path = (root / built.path).resolve()
-        if not _inside(path, workspace.root) or not path.is_file():
-            raise NotFixable(f"{built.path} is not a file of the project")
-        djg101_related.plan(built, path, workspace.read)
+        for built in djg101_related.built_at(rows, builds):
+            path = (root / built.path).resolve()
+            if not _inside(path, workspace.root) or not path.is_file():
+                raise NotFixable(f"{built.path} is not a file of the project")
+            djg101_related.plan(built, path, workspace.read)
+            places.append((built, path))
     except NotFixable as exc:
         return str(exc)
-    return _QueryFix(built, path, [finding], origin=(rows.path, rows.line))
+    (first, path), *more = places
+    return _QueryFix(first, path, [finding], origin=(rows.path, rows.line), places=more)
 
 
 @dataclass
@@ -452,6 +457,8 @@ class _QueryFix:
     extra: list[Any] = field(default_factory=list)
     # Query counts pinned by its tests, lowered by the fix (pinned.CountEdit).
     counts: list[Any] = field(default_factory=list)
+    # The other lines that built the same rows, each with the same call: (Rows, path).
+    places: list[tuple[Any, Path]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.origin is None:
@@ -472,6 +479,12 @@ def _plan_fix(fix: _QueryFix, read: Callable[[Path], str]) -> Any:
     def planned(path: Path) -> str:
         return files[path] if path in files else read(path)
 
+    for rows, path in fix.places:
+        other = djg101_related.plan(rows, path, planned)
+        files.update(other.files)
+        change = dataclasses.replace(
+            change, files=dict(files), summary=f"{change.summary}, and {other.summary}"
+        )
     for more in fix.extra:
         files.update(djg101_related.plan(more, fix.path, planned).files)
         change = dataclasses.replace(
@@ -517,12 +530,13 @@ def _extension(fix: _QueryFix, verdict: Any) -> list[Any]:
     the edit uncovered the other). Rows of another model: the rows the fix itself now
     fetches in one batch (evaluated at the same line), whose own relation is read per
     row: the lookup goes through the fixed one (``prefetch_related("a__b")``, a
-    ``select_related("a__b")`` when both are). Empty when the failure is anything else;
-    what is added is proven again like the rest."""
+    ``select_related("a__b")`` when both are). Empty when the failure is anything else,
+    and for a fix made at several lines (rows built at each); what is added is proven
+    again like the rest."""
     from pytest_django_gates.fix.plan import NotFixable
     from pytest_django_gates.fix.recipes import djg101_related
 
-    if verdict.why is None or not verdict.added:
+    if verdict.why is None or not verdict.added or fix.places:
         return []
     known = {(r.method, r.name) for r in (fix.rows, *fix.extra)}
     more: list[Any] = []
@@ -560,16 +574,53 @@ def _stage_all(
 
     workspace.restore(dict(start))
     staged: list[_QueryFix] = []
+    # The lines the fixes name are lines of the files before any fix; an edit staged
+    # before (a view's new ``queryset =`` line) moves the lines below it.
+    moves: dict[Path, list[Callable[[int], int]]] = {}
+
+    def now(path: Path, line: int) -> int:
+        for move in moves.get(path, []):
+            line = move(line)
+        return line
+
     for fix in fixes:
+        current = dataclasses.replace(
+            fix,
+            rows=dataclasses.replace(fix.rows, line=now(fix.path, fix.rows.line)),
+            places=[(dataclasses.replace(r, line=now(p, r.line)), p) for r, p in fix.places],
+            extra=[dataclasses.replace(e, line=now(fix.path, e.line)) for e in fix.extra],
+        )
         try:
-            fix.change = _plan_fix(fix, workspace.read)
+            fix.change = _plan_fix(current, workspace.read)
         except NotFixable as exc:
             fix.why = str(exc)
             continue
+        before = {path: workspace.read(path) for path in fix.change.files if path.is_file()}
         for path, data in workspace.stage(fix.change).items():
             start.setdefault(path, data)
+        for path, text in before.items():
+            moves.setdefault(path, []).append(_line_map(text, fix.change.files[path]))
         staged.append(fix)
     return staged
+
+
+def _line_map(before: str, after: str) -> Callable[[int], int]:
+    """Where each line of ``before`` is in ``after`` (an edited line stays in place;
+    the lines after an inserted one move down)."""
+    ops = difflib.SequenceMatcher(
+        None, before.splitlines(), after.splitlines(), autojunk=False
+    ).get_opcodes()
+
+    def moved(line: int) -> int:
+        index = line - 1
+        for tag, i1, i2, j1, j2 in ops:
+            if i1 <= index < i2:
+                if tag == "equal":
+                    return j1 + (index - i1) + 1
+                return j1 + min(index - i1, max(j2 - j1 - 1, 0)) + 1
+        return line
+
+    return moved
 
 
 def _prove_query_fixes(

@@ -207,9 +207,17 @@ class AllBooks(ListView):
     context_object_name = "books"
 
 
+class Listing(Catalog):
+    def get_queryset(self):
+        if "q" in self.request.GET:
+            return Book.objects.filter(title__startswith=self.request.GET["q"])
+        return Book.objects.order_by("-title")
+
+
 urlpatterns = [
     path("catalog/", Catalog.as_view()),
     path("all-books/", AllBooks.as_view()),
+    path("listing/", Listing.as_view()),
 ]
 """
 
@@ -229,7 +237,25 @@ def test_catalog(data, client):
 
 def test_all_books(data, client):
     assert client.get("/all-books/").status_code == 200
+
+
+def test_listing(data, client):
+    assert client.get("/listing/").status_code == 200
+
+
+def test_search(data, client):
+    assert client.get("/listing/?q=b").status_code == 200
 """
+
+
+def _catalog_files() -> dict[str, str]:
+    """The catalog views, their tests, and a second template for ``AllBooks``."""
+    books = (PROJECT / "shop/templates/shop/books.html").read_text(encoding="utf-8")
+    return {
+        "shop/catalog.py": CATALOG,
+        "test_catalog.py": TEST_CATALOG,
+        "shop/templates/shop/all_books.html": books,
+    }
 
 
 def test_rows_a_template_evaluates_are_fixed_where_the_view_builds_them(tmp_path: Path) -> None:
@@ -238,14 +264,15 @@ def test_rows_a_template_evaluates_are_fixed_where_the_view_builds_them(tmp_path
     test once more to find the line that built the queryset (the view's
     ``get_queryset``) and fixes it there; a view that names its ``model`` only gets a
     ``queryset`` of that model with the relation; nothing else is touched."""
-    books = (PROJECT / "shop/templates/shop/books.html").read_text(encoding="utf-8")
-    files = {
-        "shop/catalog.py": CATALOG,
-        "test_catalog.py": TEST_CATALOG,
-        "shop/templates/shop/all_books.html": books,
-    }
-    root = committed_project(PROJECT, tmp_path / "project", files)
-    first = run_pytest(root, "--django-gates", "--gates-report", "report.json", "test_catalog.py")
+    root = committed_project(PROJECT, tmp_path / "project", _catalog_files())
+    first = run_pytest(
+        root,
+        "--django-gates",
+        "--gates-report",
+        "report.json",
+        "test_catalog.py::test_catalog",
+        "test_catalog.py::test_all_books",
+    )
     assert first.returncode == 1, first.stdout
     findings = gate(load_report(root / "report.json"), "queries")["findings"]
     assert all(
@@ -479,3 +506,32 @@ def test_rows_a_template_reads_through_a_related_manager_are_prefetched_on_the_o
     assert git(root, "status", "--porcelain") == " M shop/people.py\n"
     again = run_pytest(root, "--django-gates", "test_people.py")
     assert again.returncode == 0, again.stdout
+
+
+def test_rows_built_at_several_lines_get_the_call_at_each(tmp_path: Path) -> None:
+    """One template line evaluates rows built at three lines (two views; one of them a
+    search and the full list), each reached by a test: each line gets the call, proven
+    together as one fix. A view's new ``queryset =`` line, staged first, moves the
+    lines below it: the fix still lands on the lines that built the rows."""
+    root = committed_project(PROJECT, tmp_path / "project", _catalog_files())
+
+    out = fix_after_report(root, "test_catalog.py").stdout
+
+    assert (
+        'Book.objects.select_related("author") at shop/catalog.py:12, and '
+        'Book.objects.select_related("author") at shop/catalog.py:25, and '
+        'Book.objects.select_related("author") at shop/catalog.py:26; proven: 3 test(s) pass'
+    ) in out, out
+    fixed = CATALOG.replace("Book.objects.", 'Book.objects.select_related("author").').replace(
+        "    model = Book\n",
+        '    model = Book\n    queryset = Book.objects.select_related("author")\n',
+    )
+    assert (root / "shop/catalog.py").read_text(encoding="utf-8") == fixed
+
+
+def test_a_line_is_followed_through_the_edits_before_it() -> None:
+    from pytest_django_gates.fix.command import _line_map
+
+    before = "a\nb\nc\nd\n"
+    moved = _line_map(before, "a\nb2\nnew\nc\nd\n")
+    assert [moved(n) for n in (1, 2, 3, 4)] == [1, 2, 4, 5]

@@ -187,9 +187,9 @@ def test_an_existence_check_per_row_is_fixed_with_the_hints_prefetch() -> None:
     )
 
 
-def test_rows_are_moved_to_the_one_line_that_built_them() -> None:
-    """What :mod:`pytest_django_gates.fix.locate` saw decides where the fix goes: one
-    project line; else a sentence for each other case."""
+def test_rows_are_moved_to_the_lines_that_built_them() -> None:
+    """What :mod:`pytest_django_gates.fix.locate` saw decides where the fix goes: each
+    project line (up to three); else a sentence for each other case."""
     from pytest_django_gates.fix.plan import NotFixable
     from pytest_django_gates.fix.recipes.djg101_related import Rows, built_at
 
@@ -202,7 +202,7 @@ def test_rows_are_moved_to_the_one_line_that_built_them() -> None:
         callers=(("shop/urls.py", 3),),
         test_files=frozenset({"test_shop.py"}),
     )
-    moved = built_at(rows, {("shop/views.py", 40, False, "")})
+    (moved,) = built_at(rows, {("shop/views.py", 40, False, "")})
     assert (moved.path, moved.line, moved.callers, moved.name) == (
         "shop/views.py",
         40,
@@ -210,7 +210,7 @@ def test_rows_are_moved_to_the_one_line_that_built_them() -> None:
         "author",
     )
     # Read through related managers: prefetched through them on the owners' queryset.
-    through = built_at(
+    (through,) = built_at(
         rows, {("shop/views.py", 40, False, " via Shelf.sections via Section.books")}
     )
     assert (through.model, through.line, through.method, through.name, through.through) == (
@@ -220,15 +220,18 @@ def test_rows_are_moved_to_the_one_line_that_built_them() -> None:
         "sections__books__author",
         ("Book", "sections__books"),
     )
-    in_view = built_at(rows, {("shop/views.py", 7, False, "model via Shelf.books")})
+    (in_view,) = built_at(rows, {("shop/views.py", 7, False, "model via Shelf.books")})
     assert (in_view.model, in_view.view_class, in_view.name) == ("Shelf", True, "books__author")
+    # Built at two lines: both get the call, in line order.
+    both = built_at(rows, {("shop/views.py", 52, False, ""), ("shop/lists.py", 9, False, "")})
+    assert [(r.path, r.line) for r in both] == [("shop/lists.py", 9), ("shop/views.py", 52)]
     cases = [
         (set(), "were not evaluated there again when their tests ran alone"),
         ({None}, "is built by a library \\(a generic view's model"),
         ({None, ("shop/views.py", 40, False, "")}, "is built by a library \\(and elsewhere\\)"),
         (
-            {("shop/views.py", 40, False, ""), ("shop/views.py", 52, False, "")},
-            "built at 2 places \\(shop/views.py:40, shop/views.py:52\\)",
+            {("shop/views.py", n, False, "") for n in (40, 52, 60, 70)},
+            r"built at 4 places: add \.select_related\('author'\) where they are built",
         ),
         ({("test_shop.py", 9, True, "")}, "the rows are built in the test file test_shop.py"),
     ]

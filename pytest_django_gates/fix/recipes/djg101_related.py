@@ -27,9 +27,10 @@ loop), a relation narrowed per row (``Prefetch`` with a queryset chosen by hand)
 ``only()`` / ``defer()`` querysets, rows built in a test file or by a library (a
 form set's default queryset, the admin's changelist; a generic view of the project
 that names only its ``model`` is fixed with a ``queryset``), rows found built at more
-than one line, and a queryset handed in by a caller that did not build it (only the
-next frame of the call path is followed: a parameter the rows line loops over is fixed
-at the call that passes it, when that call builds the queryset).
+than three lines (at two or three, each line gets the call), and a queryset handed in
+by a caller that did not build it (only the next frame of the call path is followed: a
+parameter the rows line loops over is fixed at the call that passes it, when that call
+builds the queryset).
 """
 
 from __future__ import annotations
@@ -588,10 +589,12 @@ def _edit_caller(
     return new
 
 
-def built_at(rows: Rows, built: set[tuple[str, int, bool, str] | None]) -> Rows:
-    """``rows`` moved to the one line of the code under test that built their queryset
-    (``built``: what :func:`pytest_django_gates.fix.locate.locate` saw for them);
-    :class:`NotFixable` when there is not exactly one."""
+def built_at(rows: Rows, built: set[tuple[str, int, bool, str] | None]) -> list[Rows]:
+    """``rows`` moved to each line of the code under test that built their queryset
+    (``built``: what :func:`pytest_django_gates.fix.locate.locate` saw for them; the
+    rows of one evaluation site, a middleware's line, may come from querysets built at
+    several lines, each of which then gets the call), in line order;
+    :class:`NotFixable` when there is none, or a library or a test built some."""
     where = f"{rows.path}:{rows.line}"
     if not built:
         raise NotFixable(
@@ -605,15 +608,20 @@ def built_at(rows: Rows, built: set[tuple[str, int, bool, str] | None]) -> Rows:
             f"generic view's model, a form set's or a field's default): give it a queryset "
             f"with {rows.call}"
         )
-    if len(built) > 1:
-        places = ", ".join(sorted({f"{b[0]}:{b[1]}" for b in built if b is not None}))
+    if len(built) > MAX_PLACES:
         raise NotFixable(
             f"the {rows.model} rows evaluated at {where} come from querysets built at "
-            f"{len(built)} places ({places}): add {rows.call} where they are built"
+            f"{len(built)} places: add {rows.call} where they are built"
         )
-    (only,) = built
-    assert only is not None
-    path, line, in_test, what = only
+    return [_moved_to(rows, one) for one in sorted(b for b in built if b is not None)]
+
+
+# Rows built at more places than this are not fixed automatically (one edit each).
+MAX_PLACES = 3
+
+
+def _moved_to(rows: Rows, built: tuple[str, int, bool, str]) -> Rows:
+    path, line, in_test, what = built
     if in_test or path in rows.test_files:
         raise NotFixable(f"the rows are built in the test file {path} (at line {line})")
     kind, *through = what.split(" via ")
