@@ -479,8 +479,16 @@ def _plan_fix(fix: _QueryFix, read: Callable[[Path], str]) -> Any:
     def planned(path: Path) -> str:
         return files[path] if path in files else read(path)
 
+    # The other places' lines are lines of the text before this fix: follow them
+    # through the edits made before them (a view's new ``queryset =`` line).
+    moves = {p: [_line_map(read(p), text)] for p, text in change.files.items()}
     for rows, path in fix.places:
-        other = djg101_related.plan(rows, path, planned)
+        line = rows.line
+        for move in moves.get(path, []):
+            line = move(line)
+        prior = planned(path)
+        other = djg101_related.plan(dataclasses.replace(rows, line=line), path, planned)
+        moves.setdefault(path, []).append(_line_map(prior, other.files[path]))
         files.update(other.files)
         change = dataclasses.replace(
             change, files=dict(files), summary=f"{change.summary}, and {other.summary}"

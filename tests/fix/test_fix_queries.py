@@ -535,3 +535,34 @@ def test_a_line_is_followed_through_the_edits_before_it() -> None:
     before = "a\nb\nc\nd\n"
     moved = _line_map(before, "a\nb2\nnew\nc\nd\n")
     assert [moved(n) for n in (1, 2, 3, 4)] == [1, 2, 4, 5]
+
+
+def test_the_places_of_one_fix_follow_the_lines_its_first_edit_moved(tmp_path: Path) -> None:
+    """A view that names only its model gets a new ``queryset =`` line; another line of
+    the same file that built the same rows still gets the call."""
+    from pytest_django_gates.fix.command import _plan_fix, _QueryFix
+    from pytest_django_gates.fix.recipes.djg101_related import Rows
+
+    views = tmp_path / "views.py"
+    views.write_text(
+        "class AllBooks(ListView):\n"
+        "    model = Book\n"
+        "\n"
+        "def search(q):\n"
+        "    return Book.objects.filter(title=q)\n",
+        encoding="utf-8",
+    )
+    first = Rows("Book", "views.py", 1, "select_related", "author", view_class=True)
+    other = Rows("Book", "views.py", 5, "select_related", "author")
+    fix = _QueryFix(first, views, [], places=[(other, views)])
+
+    change = _plan_fix(fix, lambda p: p.read_text(encoding="utf-8"))
+
+    assert change.files[views].splitlines() == [
+        "class AllBooks(ListView):",
+        "    model = Book",
+        '    queryset = Book.objects.select_related("author")',
+        "",
+        "def search(q):",
+        '    return Book.objects.select_related("author").filter(title=q)',
+    ]
