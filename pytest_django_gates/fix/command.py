@@ -481,14 +481,14 @@ def _plan_fix(fix: _QueryFix, read: Callable[[Path], str]) -> Any:
 
     # The other places' lines are lines of the text before this fix: follow them
     # through the edits made before them (a view's new ``queryset =`` line).
-    moves = {p: [_line_map(read(p), text)] for p, text in change.files.items()}
+    lines = _Lines()
+    for path, text in change.files.items():
+        lines.edited(path, read(path), text)
     for rows, path in fix.places:
-        line = rows.line
-        for move in moves.get(path, []):
-            line = move(line)
         prior = planned(path)
-        other = djg101_related.plan(dataclasses.replace(rows, line=line), path, planned)
-        moves.setdefault(path, []).append(_line_map(prior, other.files[path]))
+        moved = dataclasses.replace(rows, line=lines.now(path, rows.line))
+        other = djg101_related.plan(moved, path, planned)
+        lines.edited(path, prior, other.files[path])
         files.update(other.files)
         change = dataclasses.replace(
             change, files=dict(files), summary=f"{change.summary}, and {other.summary}"
@@ -584,14 +584,9 @@ def _stage_all(
     staged: list[_QueryFix] = []
     # The lines the fixes name are lines of the files before any fix; an edit staged
     # before (a view's new ``queryset =`` line) moves the lines below it.
-    moves: dict[Path, list[Callable[[int], int]]] = {}
-
-    def now(path: Path, line: int) -> int:
-        for move in moves.get(path, []):
-            line = move(line)
-        return line
-
+    lines = _Lines()
     for fix in fixes:
+        now = lines.now
         current = dataclasses.replace(
             fix,
             rows=dataclasses.replace(fix.rows, line=now(fix.path, fix.rows.line)),
@@ -607,9 +602,25 @@ def _stage_all(
         for path, data in workspace.stage(fix.change).items():
             start.setdefault(path, data)
         for path, text in before.items():
-            moves.setdefault(path, []).append(_line_map(text, fix.change.files[path]))
+            lines.edited(path, text, fix.change.files[path])
         staged.append(fix)
     return staged
+
+
+class _Lines:
+    """Lines of files as they were before the edits :meth:`edited` recorded, found in
+    the text those edits left (:func:`_line_map`, one edit after another)."""
+
+    def __init__(self) -> None:
+        self._moves: dict[Path, list[Callable[[int], int]]] = {}
+
+    def edited(self, path: Path, before: str, after: str) -> None:
+        self._moves.setdefault(path, []).append(_line_map(before, after))
+
+    def now(self, path: Path, line: int) -> int:
+        for move in self._moves.get(path, []):
+            line = move(line)
+        return line
 
 
 def _line_map(before: str, after: str) -> Callable[[int], int]:

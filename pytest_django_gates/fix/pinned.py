@@ -23,9 +23,9 @@ rules, and says so in the fix's summary (``tests/test_x.py:46 pins 7 queries, wa
 :func:`parse` reads the two failure messages. The plugin half of this module
 (``-p pytest_django_gates.fix.pinned``, output path in ``DJANGO_GATES_PINNED``) records,
 in the proof's run without the gate, each test whose call failed on a pinned count:
-its expected and actual numbers and the traceback's frames inside the project,
-innermost first. Each process (an xdist worker included) writes its own file next to
-the one asked for; :func:`read` merges them.
+its expected and actual numbers and the traceback's frames, innermost first. Each
+process (an xdist worker included) writes its own file next to the one asked for;
+:func:`read` merges them.
 """
 
 from __future__ import annotations
@@ -71,8 +71,8 @@ class Pinned:
     test: str  # node id
     expected: int
     actual: int
-    # The failure's traceback frames in the project's files, innermost first: (absolute
-    # path, 1-based line). The call that pins the count is on one of them.
+    # The failure's traceback frames, innermost first: (absolute path, 1-based line).
+    # The call that pins the count is on one of them, in a file of the project.
     frames: tuple[tuple[str, int], ...]
 
 
@@ -134,7 +134,7 @@ def edits(failures: list[Pinned], root: Path, read_text: Read) -> list[CountEdit
         found: CountEdit | None = None
         for filename, line in failure.frames:
             path = Path(filename)
-            if not path.is_file() or not _inside(path, root):
+            if not path.is_file() or not _of_project(path, root):
                 continue
             try:
                 tree = ast.parse(read_text(path))
@@ -181,12 +181,12 @@ def plan(edit: CountEdit, read_text: Read) -> str:
     return new
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return not any(part in ("site-packages", "dist-packages") for part in path.parts)
+def _of_project(path: Path, root: Path) -> bool:
+    """``path`` is a file of the project's own (under ``root``, not in a virtualenv
+    there): the only files whose pinned counts are edited."""
+    return path.resolve().is_relative_to(root.resolve()) and not any(
+        part in ("site-packages", "dist-packages") for part in path.parts
+    )
 
 
 # --------------------------------------------------------------------- the plugin
@@ -200,10 +200,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if os.environ.get(ENV) and call.when == "call" and call.excinfo is not None:
         counts = parse(str(call.excinfo.value))
         if counts is not None:
+            # Every frame; :func:`edits` keeps those in the project's own files.
             frames = [
-                (str(entry.path), entry.lineno + 1)
-                for entry in reversed(call.excinfo.traceback)
-                if "site-packages" not in str(entry.path)
+                (str(entry.path), entry.lineno + 1) for entry in reversed(call.excinfo.traceback)
             ]
             _seen.append(
                 {"test": item.nodeid, "expected": counts[0], "actual": counts[1], "frames": frames}
