@@ -39,7 +39,7 @@ GATE_COMMANDS: dict[str, str] = {
 # does not pay for importing the coverage gate, the runner, or pytest.
 COMMAND_HELP: dict[str, str] = {
     "init": "Write the [tool.django-gates] table that fits an existing project.",
-    "fix": "Fix what the migration gate reports, and prove each fix (``django-gates fix``).",
+    "fix": "Fix the N+1s and migrations the gates report, and prove each fix.",
     "report": "Render or merge JSON reports (shards merge into one).",
     "run": "Run every enabled gate (ruff, mypy, gitleaks, pip-audit, the test suite).",
     "migrations": "Check migrations for zero-downtime safety on PostgreSQL (locks, rewrites, "

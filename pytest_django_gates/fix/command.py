@@ -1,4 +1,4 @@
-"""Fix what the migration gate reports, and prove each fix (``django-gates fix``).
+"""Fix what the query and migration gates report, and prove each fix (``django-gates fix``).
 
 Steps, in this order:
 
@@ -19,6 +19,14 @@ Steps, in this order:
    is reverted byte for byte and reported as not fixed, with why.
    With ``--dry-run`` nothing is written and nothing is proven: the unified diff of
    every planned fix goes to stdout (``git apply`` takes it), the summary to stderr.
+
+The query gate's N+1 findings take steps 1 and 4 the same way; where they come from,
+how they are grouped and how a fix is proven: :mod:`pytest_django_gates.fix.queries`.
+
+A proof runs the project's tests, which on a real suite takes minutes to an hour: each
+step says what it is running on stderr as it starts (``django-gates fix: proving 12
+fixes together, round 1: 40 tests without the gate, then under it``), unless
+``--quiet``. The summary is printed once, at the end.
 
 Exit status: 0 when no finding is left unfixed (``--dry-run``: when every finding
 has a planned fix), 1 when some are left (no recipe, refused, or their proof failed),
@@ -82,6 +90,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="Edit files even though the git work tree has uncommitted changes.",
     )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="Do not say on stderr what each step is running (the summary is printed still).",
+    )
     parser.add_argument("--settings", metavar="MODULE", help="Django settings module.")
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
@@ -113,6 +127,22 @@ def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "migrations.backend": args.backend,
         "migrations.baseline": str(Path(args.baseline).resolve()) if args.baseline else None,
     }
+
+
+class Progress:
+    """Says on stderr what a long step is about to run (nothing with ``--quiet``)."""
+
+    def __init__(self, err: IO[str] | None) -> None:
+        self._err = err
+
+    def __call__(self, text: str) -> None:
+        if self._err is not None:
+            self._err.write(f"django-gates fix: {text}\n")
+            self._err.flush()
+
+
+def _tests(count: int) -> str:
+    return f"{count} test" + ("" if count == 1 else "s")
 
 
 @dataclass
@@ -201,15 +231,16 @@ def run(args: argparse.Namespace, cfg: GatesConfig, root: Path, out: IO[str], er
     if not args.dry_run and not args.allow_dirty:
         _require_clean(root)
     workspace = Workspace(root.resolve(), dry_run=args.dry_run)
+    progress = Progress(None if getattr(args, "quiet", False) else err)
     outcomes: list[Outcome] = []
     left: list[Finding] = []
     if "migrations" in gates:
-        error = _fix_migrations(args, cfg, root, workspace, codes, outcomes, left)
+        error = _fix_migrations(args, cfg, root, workspace, codes, outcomes, left, progress)
         if error is not None:
             print(f"django-gates fix: the migration gate could not run: {error}", file=err)
             return EXIT_ERROR
     if "queries" in gates:
-        error = _fix_queries(args, cfg, root, workspace, codes, outcomes, left)
+        error = _fix_queries(args, cfg, root, workspace, codes, outcomes, left, progress)
         if error is not None:
             print(f"django-gates fix: the query gate could not run: {error}", file=err)
             return EXIT_ERROR
@@ -235,6 +266,7 @@ def _fix_migrations(
     codes: set[str],
     outcomes: list[Outcome],
     left: list[Finding],
+    progress: Progress,
 ) -> str | None:
     """Fix the migration gate's findings; the gate's error, or None."""
     from pytest_django_gates.fix import proof
@@ -254,6 +286,7 @@ def _fix_migrations(
         request=request.to_json(),
         database=request.database,
     )
+    progress("running the migration gate")
     before = proof.run_gate(target_project)
     if before.status == "error":
         return before.summary
@@ -266,7 +299,7 @@ def _fix_migrations(
             "it is committed, and without --since nothing tells whether it has been deployed "
             "(a deployed migration is never edited): run with --since <base branch>"
         )
-    fixer = _MigrationFixer(workspace, target_project, before, frozenset(new_files))
+    fixer = _MigrationFixer(workspace, target_project, before, frozenset(new_files), progress)
     for finding in _in_order(before.findings):
         if finding.code not in codes:
             left.append(finding)
@@ -289,12 +322,15 @@ def _fix_queries(
     codes: set[str],
     outcomes: list[Outcome],
     left: list[Finding],
+    progress: Progress,
 ) -> str | None:
     """Fix the query gate's N+1 findings, one queryset at a time; the gate's error, or None."""
     from pytest_django_gates.fix import queries
     from pytest_django_gates.fix.plan import NotFixable
     from pytest_django_gates.fix.recipes import djg101_related
 
+    if args.from_report is None:
+        progress("running the whole suite under the query gate to find what to fix")
     before = queries.findings(root, args.from_report)
     if before.status == "error":
         return before.summary
@@ -325,7 +361,7 @@ def _fix_queries(
             ]
             continue
         planned.append(_QueryFix(rows, path, members))
-    planned = _locate_built(root, workspace, planned, cfg, outcomes)
+    planned = _locate_built(root, workspace, planned, cfg, outcomes, progress)
     if workspace.dry_run:
         for fix in planned:
             try:
@@ -339,7 +375,7 @@ def _fix_queries(
             ]
         return None
     if planned:
-        outcomes += _prove_query_fixes(root, workspace, planned, before)
+        outcomes += _prove_query_fixes(root, workspace, planned, before, progress)
     return None
 
 
@@ -349,6 +385,7 @@ def _locate_built(
     planned: list[_QueryFix],
     cfg: GatesConfig,
     outcomes: list[Outcome],
+    progress: Progress,
 ) -> list[_QueryFix]:
     """The fixes whose rows line holds no queryset (a template, a generic view or a form
     set evaluated it: the line is a middleware's or the view's) moved to the line of the
@@ -375,6 +412,8 @@ def _locate_built(
         return planned
     targets = sorted({(f.rows.model, f.rows.path, f.rows.line) for f in moving})
     tests = sorted({t for fix in moving for t in queries.tests_of(fix.members)})
+    where = f"to find where the rows of {len(moving)} fix(es) are built"
+    progress(f"running {_tests(len(tests))} once more {where}")
     found = locate.locate(root, targets, tests, list(cfg["queries.ignore_callers"]))
     kept: list[_QueryFix] = []
     for fix in planned:
@@ -643,7 +682,7 @@ def _line_map(before: str, after: str) -> Callable[[int], int]:
 
 
 def _prove_query_fixes(
-    root: Path, workspace: Workspace, planned: list[_QueryFix], before: Any
+    root: Path, workspace: Workspace, planned: list[_QueryFix], before: Any, progress: Progress
 ) -> list[Outcome]:
     """Fix and prove (see :mod:`pytest_django_gates.fix.queries`): tests that fail before
     any edit rule their findings out; then every fix at once, narrowed until a set is
@@ -651,6 +690,8 @@ def _prove_query_fixes(
     from pytest_django_gates.fix import queries
 
     all_tests = sorted({t for fix in planned for t in queries.tests_of(fix.members)})
+    if all_tests:
+        progress(f"running the {_tests(len(all_tests))} of {len(planned)} fix(es) before any edit")
     failed = queries.failing_tests(root, all_tests) if all_tests else set()
     ready: list[_QueryFix] = []
     for fix in planned:
@@ -666,8 +707,15 @@ def _prove_query_fixes(
     aside: list[_QueryFix] = []
     start: dict[Path, bytes | None] = {}  # the files the query fixes touch, before them
     try:
+        attempt = 0
         while ready:
+            attempt += 1
             staged = _stage_all(workspace, ready, start)
+            count = len({t for fix in staged for t in queries.tests_of(fix.members)})
+            progress(
+                f"proving {len(staged)} fix(es) together, round {attempt}: {_tests(count)} "
+                "without the gate, then under it"
+            )
             verdicts = queries.judge(root, [f.members for f in staged], before)
             bad = [fix for fix, v in zip(staged, verdicts, strict=True) if v.why is not None]
             if not bad:
@@ -676,7 +724,11 @@ def _prove_query_fixes(
             aside += bad
             ready = [fix for fix in staged if fix not in bad]
         _stage_all(workspace, kept, start)
-        for fix in aside:
+        for number, fix in enumerate(aside, 1):
+            progress(
+                f"trying fix {number} of {len(aside)} set aside on its own (with the "
+                f"{len(kept)} proven): {fix.rows.path}:{fix.rows.line}"
+            )
             for round_ in range(EXTEND_ROUNDS + 1):
                 fix.why = None
                 trial = _stage_all(workspace, [*kept, fix], start)
@@ -808,7 +860,12 @@ class _MigrationFixer:
     """Plans, writes, proves and reverts the migration gate's findings, one at a time."""
 
     def __init__(
-        self, workspace: Workspace, project: Any, before: Any, editable: frozenset[Path]
+        self,
+        workspace: Workspace,
+        project: Any,
+        before: Any,
+        editable: frozenset[Path],
+        progress: Progress,
     ) -> None:
         import django
 
@@ -816,6 +873,7 @@ class _MigrationFixer:
 
         self.workspace = workspace
         self.project = project
+        self.progress = progress
         self.before = before
         self.schema: dict[str, Any] | None = None
         self.schema_error: str | None = None  # why they did not apply before any edit
@@ -854,6 +912,7 @@ class _MigrationFixer:
         if ws.dry_run:
             ws.stage(change)
             return Outcome(finding, "planned", change.summary, files)
+        self.progress(f"proving {change.summary} ({finding.code} {finding.object})")
         if self.schema is None and self.schema_error is None:  # before any edit, once
             applied = proof.apply_migrations(self.project)
             self.schema = applied.schema

@@ -129,6 +129,10 @@ def test_each_migration_recipe_is_applied_and_proven_on_postgresql(
     assert "fixed     DJG211 shop.0002_stock" in out, out + proc.stderr
     assert "fixed     DJG215 shop.0002_stock" in out
     assert "every migration applied to a new postgresql database" in out
+    # Each step says what it runs on stderr as it starts; the summary is on stdout.
+    assert "django-gates fix: running the migration gate\n" in proc.stderr
+    assert "django-gates fix: proving " in proc.stderr
+    assert "(DJG211 shop.0002_stock)\n" in proc.stderr
     migration = (root / "shop/migrations/0002_stock.py").read_text(encoding="utf-8")
     assert "migrations.AddIndex(" not in migration  # moved to a migration of its own
     assert "AddConstraintNotValid(" in migration
@@ -258,9 +262,10 @@ def test_patch_only_proves_the_fixes_writes_their_diff_and_leaves_the_tree(
     root = branch_project(tmp_path / "p", postgres_db)
     patch = tmp_path / "fixes.patch"
 
-    proc = _fix(root, "--since", "main", "--patch-only", str(patch))
+    proc = _fix(root, "--since", "main", "--patch-only", str(patch), "--quiet")
 
     assert "fixed     DJG211" in proc.stdout, proc.stdout + proc.stderr
+    assert "django-gates fix:" not in proc.stderr  # --quiet: no progress
     assert f"the fixes' diff: {patch} (git apply takes it); no file changed" in proc.stdout
     assert git(root, "status", "--porcelain") == ""
     text = patch.read_text(encoding="utf-8")

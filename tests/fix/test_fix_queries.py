@@ -47,6 +47,19 @@ def test_n_plus_ones_are_fixed_where_the_rows_are_built_and_proven(tmp_path: Pat
 
     out = proc.stdout
     assert proc.returncode == 1, out + proc.stderr  # some findings are left, with why
+    progress = [line for line in proc.stderr.splitlines() if line.startswith("django-gates fix:")]
+    assert progress == [
+        "django-gates fix: running 1 test once more to find where the rows of 1 fix(es) are built",
+        "django-gates fix: running the 4 tests of 4 fix(es) before any edit",
+        "django-gates fix: proving 4 fix(es) together, round 1: 4 tests without the gate, then "
+        "under it",
+        "django-gates fix: proving 2 fix(es) together, round 2: 2 tests without the gate, then "
+        "under it",
+        "django-gates fix: trying fix 1 of 2 set aside on its own (with the 2 proven): "
+        "shop/services.py:299",
+        "django-gates fix: trying fix 2 of 2 set aside on its own (with the 3 proven): "
+        "shop/services.py:470",
+    ], proc.stderr
     assert (
         "fixed     DJG101 test_scenarios.py::test_catch_fk_loop (shop/services.py:24): "
         'Book.objects.select_related("author") at shop/services.py:23; proven: 1 test(s) pass'
