@@ -498,6 +498,8 @@ class _QueryFix:
     counts: list[Any] = field(default_factory=list)
     # The other lines that built the same rows, each with the same call: (Rows, path).
     places: list[tuple[Any, Path]] = field(default_factory=list)
+    # Findings its proof brought out that ran as often before it (kept with them).
+    uncovered: list[Finding] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.origin is None:
@@ -561,7 +563,7 @@ def _counts(
     own = {count.test for count in mine.counts}
     for other in others:
         theirs = {count.test for count in other.counts}
-        if other.why is not None and (not theirs or not theirs <= own):
+        if other.why is not None and not other.uncovered and (not theirs or not theirs <= own):
             return []
     try:
         return pinned.edits(list(mine.counts), root, read)
@@ -692,13 +694,16 @@ def _prove_query_fixes(
     all_tests = sorted({t for fix in planned for t in queries.tests_of(fix.members)})
     if all_tests:
         progress(f"running the {_tests(len(all_tests))} of {len(planned)} fix(es) before any edit")
-    failed = queries.failing_tests(root, all_tests) if all_tests else set()
+    first = queries.failures(root, all_tests) if all_tests else queries.Ran(set(), {}, {})
+    # The statements each test ran before any edit: what an N+1 a fix brings out is
+    # compared with (uncovered or caused, queries.judge).
+    counted = first.statements if isinstance(first, queries.Ran) else {}
     ready: list[_QueryFix] = []
     for fix in planned:
-        if isinstance(failed, str):
-            fix.why = f"its tests could not run before any edit: {failed}"
+        if isinstance(first, str):
+            fix.why = f"its tests could not run before any edit: {first}"
         else:
-            broken = sorted(failed & set(queries.tests_of(fix.members)))
+            broken = sorted(first.failed & set(queries.tests_of(fix.members)))
             if broken:
                 fix.why = f"its tests fail before any edit: FAILED {broken[0]}"
         if fix.why is None:
@@ -716,7 +721,7 @@ def _prove_query_fixes(
                 f"proving {len(staged)} fix(es) together, round {attempt}: {_tests(count)} "
                 "without the gate, then under it"
             )
-            verdicts = queries.judge(root, [f.members for f in staged], before)
+            verdicts = queries.judge(root, [f.members for f in staged], before, counted)
             bad = [fix for fix, v in zip(staged, verdicts, strict=True) if v.why is not None]
             if not bad:
                 kept = staged
@@ -729,6 +734,9 @@ def _prove_query_fixes(
                 f"trying fix {number} of {len(aside)} set aside on its own (with the "
                 f"{len(kept)} proven): {fix.rows.path}:{fix.rows.line}"
             )
+            # The fix as it was when all it brought out was uncovered, not caused: kept
+            # if extending it with those relations fails (its extra, its counts, them).
+            fallback: tuple[list[Any], list[Any], list[Finding]] | None = None
             for round_ in range(EXTEND_ROUNDS + 1):
                 fix.why = None
                 trial = _stage_all(workspace, [*kept, fix], start)
@@ -736,9 +744,12 @@ def _prove_query_fixes(
                     break
                 # Its own proof, and the kept ones' again: an edit may break another's test.
                 *others, mine = queries.judge(
-                    root, [*(k.members for k in kept), fix.members], before
+                    root, [*(k.members for k in kept), fix.members], before, counted
                 )
-                spoiled = next((o.why for o in others if o.why is not None), None)
+                # A kept fix's N+1s it uncovered (not caused) are no reason against this one.
+                spoiled = next(
+                    (o.why for o in others if o.why is not None and not o.uncovered), None
+                )
                 if mine.why is None and spoiled is None:
                     kept.append(fix)
                     break
@@ -747,7 +758,19 @@ def _prove_query_fixes(
                 more: list[Any] = []
                 if not counts and spoiled is None:
                     more = _extension(fix, mine)
+                if mine.uncovered and spoiled is None and not counts:
+                    # Every N+1 it brings out ran as often before: kept as it is, unless
+                    # those on its own rows can be added to it (tried next).
+                    fallback = (list(fix.extra), list(fix.counts), list(mine.added))
+                    if not more:
+                        fix.uncovered = list(mine.added)
+                        kept.append(fix)
+                        break
                 if isinstance(counts, str) or not (counts or more) or round_ == EXTEND_ROUNDS:
+                    if fallback is not None:
+                        fix.extra, fix.counts, fix.uncovered = fallback
+                        kept.append(fix)
+                        break
                     why = mine.why or spoiled
                     if isinstance(counts, str):
                         why = f"{why} ({counts})"
@@ -767,6 +790,14 @@ def _prove_query_fixes(
                 f"proven: {len(tests)} test(s) pass, and the query gate no longer reports it "
                 "in them nor anything new"
             )
+            if fix.uncovered:
+                shown = fix.uncovered[0].message.splitlines()[0]
+                proven = (
+                    f"proven: {len(tests)} test(s) pass, and the query gate no longer reports "
+                    f"it in them; it now reports {len(fix.uncovered)} finding(s) in them that "
+                    "the edit uncovered, not caused (each one's statement ran as often before "
+                    f"it), fix them next: {shown}"
+                )
             files = tuple(fix.change.files)
             outcomes += [
                 Outcome(f, "fixed", f"{fix.change.summary}; {proven}", files) for f in fix.members

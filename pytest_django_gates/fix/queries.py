@@ -13,7 +13,12 @@ The proof runs exactly the tests the findings name, in fresh processes:
 2. after the edit, without the gate: they must still pass;
 3. after the edit, under the gate: none of the findings fixed may be reported again
    (the same test, the same repeated statement, the same relation; a latent one
-   included), and no new query finding may appear in those tests.
+   included), and no new query finding may appear in those tests, unless the edit
+   uncovered it rather than caused it: its statement ran as often or more before the
+   edit, in each of its tests (:mod:`pytest_django_gates.fix.statements`, counted in
+   the runs of steps 1 and 2). A fix is kept with the N+1s it uncovered, and says
+   which; an uncovered finding at a line the fix is for, on the same relation, is the
+   finding itself, still there.
 
 Every fix is tried at once first (one run of the union of their tests for each step,
 a real suite's start-up paid once, not once per fix): the ones whose tests fail or
@@ -33,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_django_gates.config import ConfigError
-from pytest_django_gates.fix import pinned
+from pytest_django_gates.fix import pinned, statements
 from pytest_django_gates.report import Finding, GateResult, Report, ReportError
 
 TIMEOUT = 3600.0
@@ -91,23 +96,36 @@ def _run_gate(root: Path, tests: Sequence[str]) -> GateResult:
     return found
 
 
+@dataclass(frozen=True)
+class Ran:
+    """A run of tests without the gate: those that failed (node ids), those of them that
+    failed on a query count they pin (:mod:`pytest_django_gates.fix.pinned`), and the
+    statements each test ran (:mod:`pytest_django_gates.fix.statements`)."""
+
+    failed: set[str]
+    pinned: dict[str, pinned.Pinned]
+    statements: dict[str, dict[str, int]]
+
+
 def failing_tests(root: Path, tests: Sequence[str]) -> set[str] | str:
     """The node ids among ``tests`` that fail without the gate (empty: they all pass);
     a sentence when pytest could not run them at all."""
-    failed = failures(root, tests)
-    return failed if isinstance(failed, str) else failed[0]
+    ran = failures(root, tests)
+    return ran if isinstance(ran, str) else ran.failed
 
 
-def failures(root: Path, tests: Sequence[str]) -> tuple[set[str], dict[str, pinned.Pinned]] | str:
-    """:func:`failing_tests`, and those of them that failed on a query count they pin
-    (:mod:`pytest_django_gates.fix.pinned`), by node id."""
-    with tempfile.TemporaryDirectory(prefix="djg-pinned-") as tmp:
-        out = Path(tmp) / "pinned"
-        env = {**os.environ, pinned.ENV: str(out)}
-        proc = run_pytest(root, ["-p", pinned.__name__, "-q", "-rfE", *tests], env)
-        counts = pinned.read(out)
+def failures(root: Path, tests: Sequence[str]) -> Ran | str:
+    """``tests`` run without the gate (:class:`Ran`); a sentence when pytest could not
+    run them at all."""
+    with tempfile.TemporaryDirectory(prefix="djg-plain-") as tmp:
+        pins, counted = Path(tmp) / "pinned", Path(tmp) / "statements"
+        env = {**os.environ, pinned.ENV: str(pins), statements.ENV: str(counted)}
+        plugins = ["-p", pinned.__name__, "-p", statements.__name__]
+        proc = run_pytest(root, [*plugins, "-q", "-rfE", *tests], env)
+        counts = pinned.read(pins)
+        ran = statements.read(counted)
     if proc.returncode == 0:
-        return set(), {}
+        return Ran(set(), {}, ran)
     failed = {
         line.split(" ", 1)[1].split(" - ", 1)[0].strip()
         for line in proc.stdout.splitlines()
@@ -116,7 +134,7 @@ def failures(root: Path, tests: Sequence[str]) -> tuple[set[str], dict[str, pinn
     if proc.returncode != 1 or not failed:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
         return f"pytest exited with {proc.returncode}: {' '.join(tail)}"
-    return failed, {test: count for test, count in counts.items() if test in failed}
+    return Ran(failed, {test: count for test, count in counts.items() if test in failed}, ran)
 
 
 def identity(finding: Finding) -> tuple[str, str, str]:
@@ -177,24 +195,58 @@ def tests_of(findings: Sequence[Finding]) -> list[str]:
 class Verdict:
     """The proof of one edit: ``why`` it is not proven (None: proven); when that is
     only because the gate reports findings it did not report before in the edit's
-    tests, those findings (``added``); when only because tests that pin a query count
-    fail on it, those failures (``counts``)."""
+    tests, those findings (``added``), and whether the edit uncovered every one of them
+    rather than caused it (``uncovered``: the fix may be kept with them); when only
+    because tests that pin a query count fail on it, those failures (``counts``)."""
 
     why: str | None
     added: tuple[Finding, ...] = ()
     counts: tuple[pinned.Pinned, ...] = ()
+    uncovered: bool = False
 
 
-def judge(root: Path, groups: Sequence[Sequence[Finding]], before: GateResult) -> list[Verdict]:
+def _relation(finding: Finding) -> str:
+    """The relation a finding names (``app.Model.name``), or ""."""
+    for line in finding.message.splitlines():
+        if line.startswith(("relation: ", "field: ")):
+            return line.split(" ", 2)[1]
+    return ""
+
+
+def _place(finding: Finding) -> str:
+    head = finding.message.splitlines()[0] if finding.message else ""
+    return head.rsplit(" at ", 1)[-1] if " at " in head else head
+
+
+def _itself(added: Finding, group: Sequence[Finding]) -> bool:
+    """``added`` is one of the group's own findings in another form (latent now, or
+    its relation described as prefetched and bypassed): the same line, statement and
+    relation."""
+    shown = statements.statement(added.message.splitlines()[0] if added.message else "")
+    return any(
+        _place(added) == _place(f)
+        and shown == statements.statement(f.message.splitlines()[0])
+        and _relation(added) == _relation(f)
+        for f in group
+    )
+
+
+def judge(
+    root: Path,
+    groups: Sequence[Sequence[Finding]],
+    before: GateResult,
+    start: statements.Counts,
+) -> list[Verdict]:
     """Steps 2 and 3 of the module docstring for ``groups`` of findings fixed together
     (each group one edit): for each, its :class:`Verdict`. One run of the union of their
-    tests without the gate, one under it."""
+    tests without the gate, one under it; ``start``: the statements each test ran
+    before any edit."""
     each = [tests_of(group) for group in groups]
     tests = sorted({t for one in each for t in one})
     ran = failures(root, tests)
     if isinstance(ran, str):
         return [Verdict(f"its tests could not run after the edit: {ran}")] * len(groups)
-    failed, counts = ran
+    failed, counts = ran.failed, ran.pinned
     after = _run_gate(root, tests)
     if after.status == "error":
         why = f"the query gate could not run after the edit: {after.summary}"
@@ -205,8 +257,8 @@ def judge(root: Path, groups: Sequence[Sequence[Finding]], before: GateResult) -
     verdicts: list[Verdict] = []
     for group, mine in zip(groups, each, strict=True):
         broken = sorted(failed & set(mine))
-        again = [f for f in group if _still(now, f, mine)]
         added = [f for f in new if set(tests_of([f])) & set(mine)]
+        again = [f for f in group if _still(now, f, mine)] + [f for f in added if _itself(f, group)]
         if broken and all(test in counts for test in broken):
             pin = counts[broken[0]]
             why = (
@@ -220,9 +272,18 @@ def judge(root: Path, groups: Sequence[Sequence[Finding]], before: GateResult) -
             first = again[0].message.splitlines()[0]
             verdicts.append(Verdict(f"the query gate still reports it: {first}"))
         elif added:
-            first = added[0].message.splitlines()[0]
-            why = f"the edit makes the query gate report {added[0].code}: {first}"
-            verdicts.append(Verdict(why, tuple(added)))
+            # Named: the first the edit caused, else the first it uncovered.
+            caused = [
+                f
+                for f in added
+                if not statements.uncovered(
+                    f.message, sorted(set(tests_of([f])) & set(mine)), start, ran.statements
+                )
+            ]
+            named = (caused or added)[0]
+            why = f"the edit makes the query gate report {named.code}: "
+            why += named.message.splitlines()[0]
+            verdicts.append(Verdict(why, tuple(added), uncovered=not caused))
         else:
             verdicts.append(Verdict(None))
     return verdicts
