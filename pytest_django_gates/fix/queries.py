@@ -221,12 +221,14 @@ def _place(finding: Finding) -> str:
 def _itself(added: Finding, group: Sequence[Finding]) -> bool:
     """``added`` is one of the group's own findings in another form (latent now, or
     its relation described as prefetched and bypassed): the same line, statement and
-    relation."""
+    relation; when either names no relation, the same line and statement are enough
+    (nothing tells them apart, and the proof errs towards reverting)."""
     shown = statements.statement(added.message.splitlines()[0] if added.message else "")
+    mine = _relation(added)
     return any(
         _place(added) == _place(f)
-        and shown == statements.statement(f.message.splitlines()[0])
-        and _relation(added) == _relation(f)
+        and shown == statements.statement(f.message.splitlines()[0] if f.message else "")
+        and (mine == _relation(f) or not mine or not _relation(f))
         for f in group
     )
 

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 from pytest_django_gates.fix import statements
+from pytest_django_gates.fix.queries import _itself
+from pytest_django_gates.report import Finding
 from tests.helpers import committed_project, gate, git, load_report, run_pytest
 from tests.migrations.migrations_support import cli
 
@@ -137,3 +139,25 @@ def test_uncovered_compares_each_statement_a_finding_shows() -> None:
     # statement in it: caused, the proof errs towards reverting.
     assert not statements.uncovered(head, ["t"], {}, {"t": {select: 1}})
     assert not statements.uncovered("a test pins 3 queries", ["t"], before, before)
+
+
+def _finding(*lines: str) -> Finding:
+    return Finding("DJG101", "error", "\n".join(lines), "t.py::t", "s.py", 3, "")
+
+
+def test_a_finding_at_the_fixed_line_with_its_statement_and_relation_is_itself() -> None:
+    head = 'N+1: 2 x SELECT "a"."id" FROM "a" WHERE "a"."id" = ? LIMIT 21 at s.py:3 (in f)'
+    latent = 'latent N+1: 1 x SELECT "a"."id" FROM "a" WHERE "a"."id" = ? LIMIT 21 at s.py:3 (in f)'
+    fixed = _finding(head, "relation: shop.Book.author (foreign key) loaded once per row")
+
+    # Latent now, or the relation now said to be prefetched and bypassed: itself.
+    assert _itself(_finding(latent, "relation: shop.Book.author (foreign key) loaded"), [fixed])
+    bypassed = "relation: shop.Book.author (foreign key) was prefetched, but the prefetch"
+    assert _itself(_finding(head, bypassed), [fixed])
+    # No relation named on one side: the line and statement decide.
+    assert _itself(_finding(latent), [fixed])
+    # Another relation to the same table (a lender beside a borrower), another line, or
+    # another statement: not itself.
+    assert not _itself(_finding(head, "relation: shop.Loan.lender (foreign key) loaded"), [fixed])
+    assert not _itself(_finding(head.replace("s.py:3", "s.py:4")), [fixed])
+    assert not _itself(_finding(head.replace('"a"."id" =', '"a"."name" =')), [fixed])
