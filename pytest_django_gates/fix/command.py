@@ -231,7 +231,7 @@ def run(args: argparse.Namespace, cfg: GatesConfig, root: Path, out: IO[str], er
     if not args.dry_run and not args.allow_dirty:
         _require_clean(root)
     workspace = Workspace(root.resolve(), dry_run=args.dry_run)
-    progress = Progress(None if getattr(args, "quiet", False) else err)
+    progress = Progress(None if args.quiet else err)
     outcomes: list[Outcome] = []
     left: list[Finding] = []
     if "migrations" in gates:
@@ -627,7 +627,7 @@ def _stage_all(
     # before (a view's new ``queryset =`` line) moves the lines below it.
     lines = _Lines()
     for fix in fixes:
-        now = lines.now
+        now = lines.now  # where each of the fix's lines is after the fixes staged before it
         current = dataclasses.replace(
             fix,
             rows=dataclasses.replace(fix.rows, line=now(fix.path, fix.rows.line)),

@@ -107,13 +107,6 @@ class Ran:
     statements: dict[str, dict[str, int]]
 
 
-def failing_tests(root: Path, tests: Sequence[str]) -> set[str] | str:
-    """The node ids among ``tests`` that fail without the gate (empty: they all pass);
-    a sentence when pytest could not run them at all."""
-    ran = failures(root, tests)
-    return ran if isinstance(ran, str) else ran.failed
-
-
 def failures(root: Path, tests: Sequence[str]) -> Ran | str:
     """``tests`` run without the gate (:class:`Ran`); a sentence when pytest could not
     run them at all."""
