@@ -33,7 +33,7 @@ from typing import Any
 
 from pytest_django_gates.queries import items as loop_items
 from pytest_django_gates.queries.items import LoopItems
-from pytest_django_gates.queries.stack import Classifier, Site, async_origin
+from pytest_django_gates.queries.stack import PATH_ID, Classifier, Site, async_origin
 
 _lock = threading.Lock()
 _installed = False
@@ -72,6 +72,10 @@ MULTI_FLAG = loop_items.MULTI_FLAG
 # On ``instance._state``: a number naming the instance (row) whose relation was loaded
 # lazily, given the first time one is (see :attr:`Relation.row`).
 ROW_FLAG = "_django_gates_row"
+# On ``instance._state``: the multi-row evaluation whose row this instance was reached
+# from, by loading a forward or one-to-one relation of the row lazily (see
+# :func:`_mark_reached`); a record built per row may hold it (``items``).
+REACHED_FLAG = loop_items.REACHED_FLAG
 _sources: dict[int, Source] = {}
 # The values ``values()`` / ``values_list()`` queries of multi-row querysets returned
 # since the test started (up to MAX_FETCHED): a loop over them walks rows of a query
@@ -79,9 +83,16 @@ _sources: dict[int, Source] = {}
 _fetched = loop_items.FetchedValues()
 MAX_FETCHED = 100_000
 # How many times each repeated statement's loop was judged in this recording, by call
-# path and SQL text: per statement, since one line can run several (get_or_create's
-# SAVEPOINT, SELECT and RELEASE), and the ones run first must not use up the SELECT's.
-_judged: dict[tuple[Site, str], int] = {}
+# path (:func:`_path_id`), SQL text and request: per statement, since one line can run
+# several (get_or_create's SAVEPOINT, SELECT and RELEASE), and the ones run first must
+# not use up the SELECT's; per request, as findings group the statements, so that each
+# request's repetition is judged (a test's second POST, not only its first GET); by the
+# call path as findings group it, not by the Site, whose spots differ when a library
+# ran its first call in the process another way (it filled a cache): the Site variants
+# a test meets depend on the tests that ran before it in the process.
+_judged: dict[tuple[int, str, int], int] = {}
+# The number of each call path (:attr:`Site.key`) of the running recordings.
+_path_ids: dict[tuple[object, ...], int] = {}
 # The call paths (:attr:`Site.key`, as findings group them) of the running recordings: a query
 # whose Site is new can still repeat a path seen before, when a frame on it stood at
 # another instruction of the same line (``set(get_users_with_perms(...))`` runs its
@@ -233,6 +244,7 @@ def stop(recorder: Recorder) -> None:
         if not _recorders:
             _shared_objects.clear()
             _judged.clear()
+            _path_ids.clear()
             _paths.clear()
             if _classifier is not None:
                 _classifier.forget_calls()
@@ -333,14 +345,12 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
         judge_now = not seen and fetched_by_test(_sources.get(relation.source))
     else:
         judge_now = seen
-    if (
-        judge_now
-        and not write
-        and not site.ignored
-        and _judged.get((site, text), 0) < JUDGED_PER_STATEMENT
-    ):
-        _judged[site, text] = _judged.get((site, text), 0) + 1
-        judged = loop_items.judge(sys._getframe(1), _classifier.kind, _fetched, _tls.query)
+    if judge_now and not write and not site.ignored:
+        budget = (_path_id(site), text, _request)
+        done = _judged.get(budget, 0)
+        if done < JUDGED_PER_STATEMENT:
+            _judged[budget] = done + 1
+            judged = loop_items.judge(sys._getframe(1), _classifier.kind, _fetched, _tls.query)
     event = QueryEvent(
         alias=alias,
         sql=_shared(text),
@@ -357,6 +367,17 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
     for recorder in list(_recorders):
         if recorder.aliases is None or alias in recorder.aliases:
             recorder.events.append(event)
+
+
+def _path_id(site: Site) -> int:
+    """The number of ``site``'s call path (:attr:`Site.key`) in the running recordings,
+    kept on the Site (:data:`stack.PATH_ID`): the key is built once per Site."""
+    number: int | None = site.__dict__.get(PATH_ID)
+    if number is None:
+        with _lock:
+            number = _path_ids.setdefault(site.key, len(_path_ids) + 1)
+        object.__setattr__(site, PATH_ID, number)
+    return number
 
 
 def _current_prefetch() -> str:
@@ -456,6 +477,31 @@ def _lazy_load(instance: Any, name: str, kind: str, *, batched: bool = False) ->
         source=_source_id(instance),
         row=_row_id(instance),
     )
+
+
+def _mark_selected(instances: Any, source_id: int, depth: int = 0) -> None:
+    """Mark the objects ``select_related`` built with each row of a multi-row queryset
+    as reached from it (:func:`_mark_reached`), down to three relations deep."""
+    for obj in instances:
+        state = getattr(obj, "_state", None)
+        cache = getattr(state, "fields_cache", None)
+        if not cache:
+            continue
+        related = [v for v in cache.values() if getattr(v, "_state", None) is not None]
+        for value in related:
+            setattr(value._state, REACHED_FLAG, source_id)
+        if related and depth < 2:
+            _mark_selected(related, source_id, depth + 1)
+
+
+def _mark_reached(related: Any, relation: Relation) -> Any:
+    """Mark ``related``, loaded lazily through ``relation``, as reached from a row of a
+    multi-row queryset (when the relation's instance is one); returns ``related``."""
+    if relation.source:
+        state = getattr(related, "_state", None)
+        if state is not None:
+            setattr(state, REACHED_FLAG, relation.source)
+    return related
 
 
 def _new_source(queryset: Any) -> int:
@@ -721,6 +767,12 @@ def _plan_fetchers(patches: Patches) -> None:
         _plan_fetcher(patches, owner, kind, name_of)
 
 
+# Django 6.1's fetchers keep what they load in a cache: the kinds whose related object
+# is marked as reached from a row (:func:`_mark_reached`), and the descriptor attribute
+# whose cache holds it.
+_REACHED_CACHE = {"forward": "field", "reverse_one_to_one": "related"}
+
+
 def _plan_fetcher(patches: Patches, owner: Any, kind: str, name_of: Callable[[Any], str]) -> None:
     fetch_one = vars(owner)["fetch_one"]
     fetch_many = vars(owner)["fetch_many"]
@@ -731,7 +783,12 @@ def _plan_fetcher(patches: Patches, owner: Any, kind: str, name_of: Callable[[An
             return fetch_one(self, instance)
         relation = _lazy_load(instance, name_of(self), kind, batched=_is_batched(instance))
         with _push_relation(relation):
-            return fetch_one(self, instance)
+            result = fetch_one(self, instance)
+        if relation.source and kind in _REACHED_CACHE:
+            _mark_reached(
+                getattr(self, _REACHED_CACHE[kind]).get_cached_value(instance, None), relation
+            )
+        return result
 
     @wraps(fetch_many)
     def many(self: Any, instances: Any) -> Any:
@@ -757,8 +814,9 @@ def _plan_descriptors_before_fetch_modes(patches: Patches) -> None:
     def get_object(self: Any, instance: Any) -> Any:
         if not _recorders:
             return forward_get_object(self, instance)
-        with _push_relation(_lazy_load(instance, self.field.name, "forward")):
-            return forward_get_object(self, instance)
+        relation = _lazy_load(instance, self.field.name, "forward")
+        with _push_relation(relation):
+            return _mark_reached(forward_get_object(self, instance), relation)
 
     patches.add(rd.ForwardManyToOneDescriptor, "get_object", get_object)
 
@@ -769,8 +827,9 @@ def _plan_descriptors_before_fetch_modes(patches: Patches) -> None:
         if instance is None or not _recorders:
             return reverse_one_get(self, instance, cls)
         name = self.related.get_accessor_name()
-        with _push_relation(_lazy_load(instance, name, "reverse_one_to_one")):
-            return reverse_one_get(self, instance, cls)
+        relation = _lazy_load(instance, name, "reverse_one_to_one")
+        with _push_relation(relation):
+            return _mark_reached(reverse_one_get(self, instance, cls), relation)
 
     patches.add(rd.ReverseOneToOneDescriptor, "__get__", reverse_one_to_one_get)
 
@@ -899,7 +958,10 @@ def _plan_querysets(patches: Patches) -> None:
             multi = query.high_mark is None or query.high_mark - query.low_mark > 1
             if self._iterable_class is ModelIterable:
                 if multi and not _tls.in_get:
-                    _mark_multi(self._result_cache, _new_source(self))
+                    source_id = _new_source(self)
+                    _mark_multi(self._result_cache, source_id)
+                    if query.select_related:
+                        _mark_selected(self._result_cache, source_id)
             elif multi and len(_fetched) < MAX_FETCHED:
                 _remember_values(self._result_cache, self._iterable_class is FlatValuesListIterable)
         finally:
@@ -924,6 +986,8 @@ def _plan_querysets(patches: Patches) -> None:
                     source_id = _new_source(self)
                     _tls.fetch_site = outer
                 _mark_multi((obj,), source_id)
+                if self.query.select_related:
+                    _mark_selected((obj,), source_id)
             yield obj
         if not source_id:
             _tls.fetch_site = outer

@@ -21,7 +21,17 @@ innermost first:
   (``for pk in Book.objects.values_list("pk", flat=True)`` handed on as a list): that
   very object, not an equal one (:class:`FetchedValues`); a dict counts when it holds
   a row of a multi-row queryset (a context built per row), not any saved instance (a
-  request body's nested items hold instances looked up one by one);
+  request body's nested items hold instances looked up one by one); so does a
+  dataclass record, and either one holding an object reached from such a row by a
+  relation loaded lazily or by ``select_related`` (a participant built per
+  participation row, holding its user: ``REACHED_FLAG``);
+* in the code under test (not a library's loop), the loop also walks **rows** when a
+  name its body assigns holds, as the query runs, a row of a multi-row queryset: the
+  loop walks keys (uuids, names) and looks each row up in a dict built from a query
+  (``qualification = by_uuid[uuid]`` over the nodes of a graph of the table's rows).
+  A row a get looked up per item (``tag = Tag.objects.get(name=line)``) is not one,
+  and neither are a library's loops (a model formset saving ``obj = form.instance``
+  per posted form walks the forms of the request);
 * a ``while`` loop, and a ``for`` whose values are anything else (strings, numbers
   no query fetched, dicts, objects being built), walks **input**;
 * a loop over a collection written in the code (``for kind in ("a", "b")``) is
@@ -62,6 +72,9 @@ MAX_FRAMES = 40  # frames looked at from the query outwards
 # On ``instance._state``: the id of the multi-row queryset evaluation the instance came
 # from (set by :mod:`pytest_django_gates.queries.capture`); absent or 0: not from one.
 MULTI_FLAG = "_django_gates_multi"
+# On ``instance._state``: the multi-row evaluation whose row the instance was reached
+# from by a lazily loaded forward or one-to-one relation (``participation.user``).
+REACHED_FLAG = "_django_gates_reached"
 # Comprehensions have frames of their own (inlined from Python 3.12 on, PEP 709).
 _OWN_FRAMES = sys.version_info < (3, 12)
 WHILE_LOOP = "a while loop"
@@ -183,8 +196,22 @@ def _value_rows(value: Any, fetched: Container[object], depth: int = 0) -> bool:
         # submission of a queryset): a value that is a row of a multi-row queryset. Not
         # any saved instance: a request body's nested items hold instances a serializer
         # looked up one by one, and those are still input.
-        return any(_multi_row(v, model) for v in itertools.islice(value.values(), 8))
+        return any(_row_record(v, model) for v in itertools.islice(value.values(), 8))
+    if depth == 0 and hasattr(kind, "__dataclass_fields__"):
+        # A record built per row, the same way (a participant built per participation,
+        # holding its user).
+        attributes = getattr(value, "__dict__", None) or {}
+        return any(_row_record(v, model) for v in itertools.islice(attributes.values(), 8))
     return False
+
+
+def _row_record(value: Any, model: type[Any]) -> bool:
+    """``value``, held by a record (a dict, a dataclass), is a row of a multi-row
+    queryset or an object reached from one by a lazily loaded relation."""
+    if not issubclass(type(value), model):
+        return False
+    state = value.__dict__.get("_state")
+    return bool(getattr(state, MULTI_FLAG, 0) or getattr(state, REACHED_FLAG, 0))
 
 
 def _multi_row(value: Any, model: type[Any]) -> bool:
@@ -201,8 +228,11 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} values"
 
 
-def _judge_head(head: loops.LoopHead, frame: FrameType, fetched: Container[object]) -> str | None:
-    """ "rows", an input description, or None (nothing bound that tells)."""
+def _judge_head(
+    head: loops.LoopHead, frame: FrameType, fetched: Container[object], user: bool = False
+) -> str | None:
+    """ "rows", an input description, or None (nothing bound that tells). ``user``: the
+    frame is the code under test's, where a row its body looks up counts too."""
     if head.fixed:
         return None
     if head.kind == "while":
@@ -214,6 +244,13 @@ def _judge_head(head: loops.LoopHead, frame: FrameType, fetched: Container[objec
     if head.iter_name and issubclass(type(names.get(head.iter_name)), (queryset, manager)):
         return "rows"
     bound = [names[n] for n in head.targets if n in names]
+    if user and head.assigned:
+        # What the body looks up per iteration: ``qualification = by_uuid[uuid]`` in a
+        # loop over the keys of a graph built from the rows. A row of a multi-row
+        # queryset (not one looked up by a get per item: ``tag = Tag.objects.get(...)``).
+        model, _, _ = _model_base()
+        if any(_multi_row(names.get(n), model) for n in head.assigned):
+            return "rows"
     if not bound:
         return None
     if any(_value_rows(v, fetched) for v in bound):
@@ -302,7 +339,7 @@ def judge(
             heads = known[1] if known is not None else _heads_at(f, kind)
             filename = code.co_filename
             for head in heads:
-                verdict = _judge_head(head, f, fetched)
+                verdict = _judge_head(head, f, fetched, kind == USER)
                 if verdict == "rows":
                     return LoopItems(True, "rows", filename, head.line)
                 if verdict is None:

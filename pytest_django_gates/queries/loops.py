@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 import linecache
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from types import CodeType
 
@@ -54,6 +54,9 @@ class LoopHead:
     iter_query: bool = False
     fixed: bool = False  # a collection written in the code (not repeated per row or item)
     comprehension: bool = False  # a comprehension's generator, not a for statement
+    # The plain names the loop's body assigns (``row = rows_by_key[key]``), outside the
+    # functions and classes it defines: what each iteration looks up (a for statement).
+    assigned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,27 @@ def _for_head(
     )
 
 
+def _assigned(body: list[ast.stmt]) -> tuple[str, ...]:
+    """The names ``body`` assigns with ``=`` / ``:=`` (``obj = ...``, ``a, b = ...``), in
+    the order they are written, outside the functions and classes it defines."""
+    names: dict[str, None] = {}
+    pending: list[ast.AST] = list(reversed(body))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, _SCOPES):
+            continue
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+            targets = [node.target]
+        for target in targets:
+            if isinstance(target, (ast.Name, ast.Tuple, ast.List)):
+                names.update(dict.fromkeys(_names(target)))
+        pending.extend(reversed(list(ast.iter_child_nodes(node))))
+    return tuple(names)
+
+
 def _terminates(block: list[ast.stmt]) -> type[ast.stmt] | None:
     """The kind of statement that ends ``block`` unconditionally, if any."""
     for stmt in block:
@@ -199,7 +223,11 @@ class _Walker:
             return
         first = stmt.body[0].lineno
         fixed = _constant_iter(stmt.iter)
-        self.heads.append((first, last, _for_head(stmt.lineno, stmt.target, stmt.iter, fixed)))
+        head = _for_head(stmt.lineno, stmt.target, stmt.iter, fixed)
+        assigned = tuple(n for n in _assigned(stmt.body) if n not in head.targets)
+        if assigned:
+            head = replace(head, assigned=assigned)
+        self.heads.append((first, last, head))
 
     def visit_block(self, block: list[ast.stmt], depth: int, once_for: int) -> None:
         """``depth``: enclosing loops; ``once_for``: how many of the innermost of them a

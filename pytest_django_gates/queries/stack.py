@@ -62,6 +62,11 @@ _F_TEMPLATE = _F_RENDER_NODE | _F_RENDER
 Frame = tuple[str, int, str]  # (filename, line, function)
 
 
+# Set on a Site by queries.capture: the number of its call path in the running recordings.
+PATH_ID = "_path_id"
+_PROCESS_LOCAL = frozenset({"_hash", PATH_ID})
+
+
 @dataclass(frozen=True)
 class Site:
     """The user-code call path of one query, innermost frame first."""
@@ -103,8 +108,9 @@ class Site:
         return cached
 
     def __getstate__(self) -> dict[str, object]:
-        # String hashes differ between processes: a copy computes its own.
-        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+        # String hashes differ between processes: a copy computes its own. The number
+        # of its call path (PATH_ID, see queries.capture) is the recording process's.
+        return {k: v for k, v in self.__dict__.items() if k not in _PROCESS_LOCAL}
 
     @property
     def key(self) -> tuple[object, ...]:

@@ -537,6 +537,67 @@ def change_log_json(added, removed):
     return json.dumps(data, cls=LogEncoder, sort_keys=True)
 
 
+import dataclasses  # noqa: E402  (here: the lines above are named by tests)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reader:
+    """A record built per row or per item of the input (ephios builds a participant per
+    participation, holding its user)."""
+
+    name: str
+    author: Author
+
+
+def readers_of_books(selected=False):
+    """One reader per book row, holding the book's author: loaded per book (an N+1 of
+    its own), or built with the row by ``select_related``."""
+    books = Book.objects.select_related("author") if selected else Book.objects.all()
+    return [Reader(book.title, book.author) for book in books]
+
+
+def readers_of_document(text):
+    """An imported document: one reader per line, its author looked up by name."""
+    return [Reader(line, Author.objects.get(name=line)) for line in text.split()]
+
+
+def review_counts_of_readers(readers):
+    """One count per reader: per row when the readers were built from rows (DJG101),
+    per item of the input when from a document (DJG110)."""
+    counts = []
+    for reader in readers:
+        counts.append(Review.objects.filter(book__author=reader.author).count())
+    return counts
+
+
+def book_counts_of_readers(readers):
+    """One count per reader, as above (another statement, for a finding of its own)."""
+    return [Book.objects.filter(author=reader.author).count() for reader in readers]
+
+
+def review_counts_by_title():
+    """A graph of every book's title, walked by key: the body looks each key's row up in
+    a dict built from one query, and counts its reviews (ephios' qualification import
+    walks its inclusion graph so): one count per book row (DJG101)."""
+    by_title = {book.title: book for book in Book.objects.all()}
+    graph = {title: set() for title in sorted(by_title)}
+    counts = []
+    for title, _children in graph.items():
+        book = by_title[title]
+        counts.append(Review.objects.filter(book=book).count())
+    return counts
+
+
+def review_counts_of_titles(titles):
+    """Titles handed in (a posted list): the body looks each one's row up by a get, then
+    counts its reviews: one get and one count per item of the input (DJG110)."""
+    counts = []
+    for title in titles:
+        book = Book.objects.get(title=title)
+        counts.append(Review.objects.filter(book=book).count())
+    return counts
+
+
 def review_counts_of_contexts():
     """One context dict per book row (a mail per recipient): the loop walks the rows
     through the dicts, one count query per book (DJG101)."""
