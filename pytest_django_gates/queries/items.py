@@ -35,7 +35,10 @@ innermost first:
 * a ``while`` loop, and a ``for`` whose values are anything else (strings, numbers
   no query fetched, dicts, objects being built), walks **input**;
 * a loop over a collection written in the code (``for kind in ("a", "b")``) is
-  skipped: it repeats a fixed number of times.
+  skipped: it repeats a fixed number of times; so is a loop over functions (``for
+  checker in self.get_checkers(): checker(shift, participant)``): each iteration calls
+  another function, so it walks code, not data, and does not repeat one call path (a
+  method bound to a row walks that row).
 
 Any loop of rows makes the whole repetition one per row (a loop over input inside a
 loop over rows still grows with the rows). With no loop found on the way, the
@@ -62,7 +65,7 @@ import sysconfig
 from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from types import CodeType, FrameType
+from types import BuiltinFunctionType, CodeType, FrameType, FunctionType, MethodType
 from typing import Any
 
 from pytest_django_gates.queries import loops
@@ -79,6 +82,7 @@ REACHED_FLAG = "_django_gates_reached"
 _OWN_FRAMES = sys.version_info < (3, 12)
 WHILE_LOOP = "a while loop"
 _SCALARS = frozenset({str, bytes, int, float})
+_CODE = frozenset({FunctionType, MethodType, BuiltinFunctionType})
 
 
 class FetchedValues:
@@ -255,6 +259,12 @@ def _judge_head(
         return None
     if any(_value_rows(v, fetched) for v in bound):
         return "rows"
+    if all(type(v) in _CODE for v in bound):
+        # A loop over functions (``for checker in self.get_checkers(): checker(...)``)
+        # calls another function each time: it walks code, not data, and does not
+        # repeat one call path. A method bound to a row walks that row.
+        selves = [v.__self__ for v in bound if type(v) is MethodType]
+        return "rows" if any(_value_rows(v, fetched) for v in selves) else None
     return _describe(bound[-1])
 
 

@@ -521,6 +521,14 @@ def test_input_records_of_a_document(data):
     assert services.review_counts_of_readers(readers) == [1, 1, 1]
 
 
+def test_catch_rows_checked_by_a_loop_over_functions(data):
+    assert services.valid_books() == [True, True, True]
+
+
+def test_input_titles_checked_by_a_loop_over_functions(data):
+    assert services.valid_titles(["b0", "b1", "b2"]) == [True, True, True]
+
+
 def test_catch_rows_looked_up_by_key(data):
     assert services.review_counts_by_title() == [1, 1, 1]
 

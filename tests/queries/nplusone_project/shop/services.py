@@ -575,6 +575,39 @@ def book_counts_of_readers(readers):
     return [Book.objects.filter(author=reader.author).count() for reader in readers]
 
 
+def _has_title(book):
+    return bool(book.title)
+
+
+def _has_reviews(book):
+    return Review.objects.filter(book=book).exists()
+
+
+def _book_checks():
+    """The checks a book must pass, registered in the code (ephios' signup checkers)."""
+    return [_has_title, _has_reviews]
+
+
+def valid(book):
+    """Runs each check on the book: a loop over functions, not over data."""
+    for check in _book_checks():
+        if not check(book):
+            return False
+    return True
+
+
+def valid_books():
+    """Every book validated, by map() (no loop in Python): one reviews query per book
+    row (DJG101)."""
+    return list(map(valid, Book.objects.all()))
+
+
+def valid_titles(titles):
+    """The books of titles handed in, validated: one lookup and one reviews query per
+    title of the input (DJG110)."""
+    return [valid(Book.objects.get(title=title)) for title in titles]
+
+
 def review_counts_by_title():
     """A graph of every book's title, walked by key: the body looks each key's row up in
     a dict built from one query, and counts its reviews (ephios' qualification import
