@@ -155,3 +155,35 @@ def test_a_frame_s_loops_are_remembered_by_its_code_and_instruction(tmp_path: Pa
     assert [head.line for head in remembered[0][1]] == [7]
     items._heads.clear()  # judged afresh: the same verdicts
     assert module.run(["c"], judge) == [expected]
+
+
+def test_a_for_loop_knows_the_names_its_body_assigns(tmp_path: Path) -> None:
+    """What each iteration looks up (``row = by_key[key]``), for the rule that a row of a
+    multi-row queryset looked up in the body makes the loop one of rows: plain names,
+    unpacked names and ``:=``, not the loop's own targets, not the names a function or a
+    class defined in the body assigns."""
+    path = tmp_path / "mod.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            def walk(graph, by_key):
+                for key, children in graph.items():
+                    row = by_key[key]
+                    first, *rest = children or [None]
+                    if (size := len(children)) > 1:
+                        total: int = size
+
+                    def helper():
+                        hidden = 1
+                        return hidden
+
+                    class Local:
+                        inside = 2
+
+                    q(row)
+            """
+        )
+    )
+    (head,) = loops.enclosing(str(path), 15)
+    assert head.targets == ("key", "children")
+    assert head.assigned == ("row", "first", "rest", "size", "total")
