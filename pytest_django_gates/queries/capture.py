@@ -93,6 +93,9 @@ MAX_FETCHED = 100_000
 _judged: dict[tuple[int, str, int], int] = {}
 # The number of each call path (:attr:`Site.key`) of the running recordings.
 _path_ids: dict[tuple[object, ...], int] = {}
+# Which filling of _path_ids a number kept on a Site belongs to: a Site that outlives the
+# recordings (held by some cache) must not bring its old number into new ones.
+_path_generation = 0
 # The call paths (:attr:`Site.key`, as findings group them) of the running recordings: a query
 # whose Site is new can still repeat a path seen before, when a frame on it stood at
 # another instruction of the same line (``set(get_users_with_perms(...))`` runs its
@@ -238,6 +241,7 @@ def start(recorder: Recorder) -> None:
 
 
 def stop(recorder: Recorder) -> None:
+    global _path_generation
     with _lock:
         if recorder in _recorders:
             _recorders.remove(recorder)
@@ -245,6 +249,7 @@ def stop(recorder: Recorder) -> None:
             _shared_objects.clear()
             _judged.clear()
             _path_ids.clear()
+            _path_generation += 1
             _paths.clear()
             if _classifier is not None:
                 _classifier.forget_calls()
@@ -372,11 +377,12 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
 def _path_id(site: Site) -> int:
     """The number of ``site``'s call path (:attr:`Site.key`) in the running recordings,
     kept on the Site (:data:`stack.PATH_ID`): the key is built once per Site."""
-    number: int | None = site.__dict__.get(PATH_ID)
-    if number is None:
-        with _lock:
-            number = _path_ids.setdefault(site.key, len(_path_ids) + 1)
-        object.__setattr__(site, PATH_ID, number)
+    kept: tuple[int, int] | None = site.__dict__.get(PATH_ID)
+    if kept is not None and kept[0] == _path_generation:
+        return kept[1]
+    with _lock:
+        number = _path_ids.setdefault(site.key, len(_path_ids) + 1)
+    object.__setattr__(site, PATH_ID, (_path_generation, number))
     return number
 
 
