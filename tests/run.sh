@@ -12,7 +12,8 @@
 #   6.1      6.1.x    3.14     whole suite
 #   py3.10   4.2.x    3.10     the query gate's tests and the demo (the oldest Python)
 #   realworld 5.2.x   3.11     real projects' own suites under the query gate, their
-#                              findings checked against benchmarks/realworld/labels.toml
+#                              findings checked against benchmarks/realworld/labels.toml,
+#                              and the same report serially, with -n 2 and shuffled
 #   adoption  (its lock) 3.11  a real application adopts the gates with zero hand edits:
 #                              benchmarks/adoption/run.py --project ephios-sdist (its PyPI
 #                              sdist pinned by sha256; init --baselines, a clean first run,
@@ -213,6 +214,8 @@ run_realworld() {
   log "real projects' suites under the query gate: $REALWORLD_PROJECTS"
   "$python" benchmarks/realworld/run.py "${args[@]}"
   "$python" benchmarks/realworld/precision.py --check "${args[@]}"
+  # The same report serially, with -n 2 and in a shuffled order.
+  "$python" benchmarks/realworld/determinism.py "${args[@]}"
 }
 
 # A real application adopts the gates from a clean copy with zero hand edits (issue 19).

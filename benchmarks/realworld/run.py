@@ -557,18 +557,29 @@ def run_pytest(
     *,
     mode: str,
     workers: int,
+    label: str = "",
+    extra: Sequence[str] = (),
+    path: Sequence[Path] = (),
 ) -> tuple[RunResult, Outcomes]:
-    """One run of the suite: ``plain``, ``report`` or ``fail``."""
-    junit = report_dir / f"{project.name}.{mode}.junit.xml"
-    logfile = report_dir / f"{project.name}.{mode}.log"
+    """One run of the suite: ``plain``, ``report`` or ``fail``. ``label``: a name of
+    its own for its files (``<name>.<label>.json``, not ``<name>.json``); ``extra``:
+    more pytest arguments (``-p pytest_randomly ...``); ``path``: more directories on
+    ``PYTHONPATH`` (a plugin installed beside the virtualenv, not into it)."""
+    tag = label or mode
+    junit = report_dir / f"{project.name}.{tag}.junit.xml"
+    logfile = report_dir / f"{project.name}.{tag}.log"
     command = [str(python), "-m", "pytest", *project.test_paths]
     if workers > 0:
         command += ["-n", str(workers)]
-    command += ["-p", "no:cacheprovider", f"--junitxml={junit}", "-q", "-rfE"]
+    command += ["-p", "no:cacheprovider", f"--junitxml={junit}", "-q", "-rfE", *extra]
     report: Path | None = None
     if mode != "plain":
         report = report_dir / (
-            f"{project.name}.json" if mode == "report" else f"{project.name}.fail.json"
+            f"{project.name}.{label}.json"
+            if label
+            else f"{project.name}.json"
+            if mode == "report"
+            else f"{project.name}.fail.json"
         )
         command += ["--django-gates", f"--gates-n-plus-one={mode}", f"--gates-report={report}"]
     command += list(project.pytest_args)
@@ -577,7 +588,12 @@ def run_pytest(
     for stale in (junit, report):
         if stale is not None and stale.exists():
             stale.unlink()
-    log(f"{project.name}: {mode} run: {' '.join(command[1:])}")
+    log(f"{project.name}: {tag} run: {' '.join(command[1:])}")
+    env = run_env(project, src, python)
+    if path:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(p) for p in path] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+        )
     start = time.monotonic()
     with logfile.open("w", encoding="utf-8") as fh:
         fh.write(f"$ cd {src / project.cwd} && {' '.join(command)}\n")
@@ -585,7 +601,7 @@ def run_pytest(
         result = subprocess.run(
             command,
             cwd=src / project.cwd,
-            env=run_env(project, src, python),
+            env=env,
             stdout=fh,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
