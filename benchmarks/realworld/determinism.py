@@ -71,12 +71,8 @@ def compare(project: harness.Project, common: harness.Common, args: argparse.Nam
     src = harness.unpack(sdist, project, args.workdir)
     python = harness.ensure_venv(project, common, src, args.workdir)
     randomly = ensure_randomly(python, args.workdir)
-    shuffle = [
-        "-p",
-        "pytest_randomly",
-        f"--randomly-seed={args.seed}",
-        "--randomly-dont-reset-seed",
-    ]
+    # Loaded from PYTHONPATH by its entry point (its dist-info lies beside it).
+    shuffle = [f"--randomly-seed={args.seed}", "--randomly-dont-reset-seed"]
     runs: dict[str, tuple[int, Sequence[str]]] = {
         "serial": (0, ()),
         "xdist": (2, ()),

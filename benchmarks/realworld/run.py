@@ -563,7 +563,7 @@ def run_pytest(
 ) -> tuple[RunResult, Outcomes]:
     """One run of the suite: ``plain``, ``report`` or ``fail``. ``label``: a name of
     its own for its files (``<name>.<label>.json``, not ``<name>.json``); ``extra``:
-    more pytest arguments (``-p pytest_randomly ...``); ``path``: more directories on
+    more pytest arguments (``--randomly-seed=...``); ``path``: more directories on
     ``PYTHONPATH`` (a plugin installed beside the virtualenv, not into it)."""
     tag = label or mode
     junit = report_dir / f"{project.name}.{tag}.junit.xml"
