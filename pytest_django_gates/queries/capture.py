@@ -91,18 +91,17 @@ MAX_FETCHED = 100_000
 # ran its first call in the process another way (it filled a cache): the Site variants
 # a test meets depend on the tests that ran before it in the process.
 _judged: dict[tuple[int, str, int], int] = {}
-# The number of each call path (:attr:`Site.key`) of the running recordings.
+# The call paths (:attr:`Site.key`, as findings group them) of the running recordings,
+# each with its number: a query whose Site is new can still repeat a path seen before,
+# when a frame on it stood at another instruction of the same line
+# (``set(get_users_with_perms(...))`` runs its query inside the call or inside
+# ``set()``, depending on what a library had cached from earlier tests).
+# ``detect.find`` groups by the key, so the repetition is judged by it too, or the
+# report would depend on the order the tests ran in.
 _path_ids: dict[tuple[object, ...], int] = {}
 # Which filling of _path_ids a number kept on a Site belongs to: a Site that outlives the
 # recordings (held by some cache) must not bring its old number into new ones.
 _path_generation = 0
-# The call paths (:attr:`Site.key`, as findings group them) of the running recordings: a query
-# whose Site is new can still repeat a path seen before, when a frame on it stood at
-# another instruction of the same line (``set(get_users_with_perms(...))`` runs its
-# query inside the call or inside ``set()``, depending on what a library had cached
-# from earlier tests). ``detect.find`` groups by the key, so the repetition is judged
-# by it too, or the report would depend on the order the tests ran in.
-_paths: set[tuple[object, ...]] = set()
 JUDGED_PER_STATEMENT = 2
 _source_counter = 0
 _rows = itertools.count(1)
@@ -250,7 +249,6 @@ def stop(recorder: Recorder) -> None:
             _judged.clear()
             _path_ids.clear()
             _path_generation += 1
-            _paths.clear()
             if _classifier is not None:
                 _classifier.forget_calls()
                 _classifier.forget_sites()
@@ -338,9 +336,7 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
     judged: LoopItems | None = None
     seen = not fresh
     if not seen:  # a new Site, once per Site: its path may still be one seen before
-        path = site.key
-        seen = path in _paths
-        _paths.add(path)
+        seen = _number_path(site)[1]
     # A call path seen before: a repetition, maybe by a loop. Which kind of loop (rows or
     # input) is judged from the running frames, a few times per path. A lazy load on a
     # row of a multi-row queryset is judged the first time its path is seen: the latent
@@ -376,14 +372,24 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
 
 def _path_id(site: Site) -> int:
     """The number of ``site``'s call path (:attr:`Site.key`) in the running recordings,
-    kept on the Site (:data:`stack.PATH_ID`): the key is built once per Site."""
+    kept on the Site (:data:`stack.PATH_ID`) by :func:`_number_path`."""
     kept: tuple[int, int] | None = site.__dict__.get(PATH_ID)
     if kept is not None and kept[0] == _path_generation:
         return kept[1]
+    return _number_path(site)[0]
+
+
+def _number_path(site: Site) -> tuple[int, bool]:
+    """Number ``site``'s call path (its key is built once per Site) and keep the number
+    on the Site: (the number, whether the path had one before, from another Site)."""
+    key = site.key
     with _lock:
-        number = _path_ids.setdefault(site.key, len(_path_ids) + 1)
+        number = _path_ids.get(key)
+        known = number is not None
+        if number is None:
+            number = _path_ids[key] = len(_path_ids) + 1
     object.__setattr__(site, PATH_ID, (_path_generation, number))
-    return number
+    return number, known
 
 
 def _current_prefetch() -> str:

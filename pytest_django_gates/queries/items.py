@@ -195,34 +195,25 @@ def _value_rows(value: Any, fetched: Container[object], depth: int = 0) -> bool:
         return value in fetched
     if depth == 0 and kind in (tuple, list):
         return any(_value_rows(v, fetched, 1) for v in value[:4])
-    if depth == 0 and kind is dict:
-        # A context built per row (``{"submission": submission, "user": user}`` for each
-        # submission of a queryset): a value that is a row of a multi-row queryset. Not
-        # any saved instance: a request body's nested items hold instances a serializer
-        # looked up one by one, and those are still input.
-        return any(_row_record(v, model) for v in itertools.islice(value.values(), 8))
-    if depth == 0 and hasattr(kind, "__dataclass_fields__"):
-        # A record built per row, the same way (a participant built per participation,
-        # holding its user).
-        attributes = getattr(value, "__dict__", None) or {}
-        return any(_row_record(v, model) for v in itertools.islice(attributes.values(), 8))
+    if depth == 0 and (kind is dict or hasattr(kind, "__dataclass_fields__")):
+        # A record built per row: a context dict (``{"submission": submission, "user":
+        # user}`` for each submission of a queryset) or a dataclass (a participant built
+        # per participation, holding its user) holding a row of a multi-row queryset,
+        # or an object reached from one. Not any saved instance: a request body's
+        # nested items hold instances a serializer looked up one by one, and those are
+        # still input.
+        fields = value if kind is dict else getattr(value, "__dict__", None) or {}
+        return any(_multi_row(v, model, reached=True) for v in itertools.islice(fields.values(), 8))
     return False
 
 
-def _row_record(value: Any, model: type[Any]) -> bool:
-    """``value``, held by a record (a dict, a dataclass), is a row of a multi-row
-    queryset or an object reached from one by a lazily loaded relation."""
+def _multi_row(value: Any, model: type[Any], *, reached: bool = False) -> bool:
+    """``value`` is a model instance that came from a multi-row queryset; ``reached``:
+    or one reached from such a row by a relation (``REACHED_FLAG``)."""
     if not issubclass(type(value), model):
         return False
     state = value.__dict__.get("_state")
-    return bool(getattr(state, MULTI_FLAG, 0) or getattr(state, REACHED_FLAG, 0))
-
-
-def _multi_row(value: Any, model: type[Any]) -> bool:
-    """``value`` is a model instance that came from a multi-row queryset."""
-    if not issubclass(type(value), model):
-        return False
-    return bool(getattr(value.__dict__.get("_state"), MULTI_FLAG, 0))
+    return bool(getattr(state, MULTI_FLAG, 0) or (reached and getattr(state, REACHED_FLAG, 0)))
 
 
 def _describe(value: Any) -> str:
