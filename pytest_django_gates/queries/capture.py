@@ -90,7 +90,16 @@ MAX_FETCHED = 100_000
 # call path as findings group it, not by the Site, whose spots differ when a library
 # ran its first call in the process another way (it filled a cache): the Site variants
 # a test meets depend on the tests that ran before it in the process.
+#
+# Judged: the first JUDGED_PER_STATEMENT repetitions, then the ones whose number is a
+# power of two (the 4th, 8th, 16th...), until one finds a loop of rows: a loop walks rows
+# if any item it walks is a row (``detect.input_loop``), and the first items of a loop
+# can be input while later ones are rows (a graph of imported records and the table's
+# existing rows). The cost grows with the logarithm of the repetitions, and stops at
+# the first loop of rows, after which no verdict can change the group's.
 _judged: dict[tuple[int, str, int], int] = {}
+# The count kept for a path, statement and request once a repetition found a loop of rows.
+ROWS_FOUND = -1
 # The call paths (:attr:`Site.key`, as findings group them) of the running recordings,
 # each with its number: a query whose Site is new can still repeat a path seen before,
 # when a frame on it stood at another instruction of the same line
@@ -348,10 +357,14 @@ def _record(alias: str, sql: Any, params: Any, many: bool, depth: int = 0) -> No
         judge_now = seen
     if judge_now and not write and not site.ignored:
         budget = (_path_id(site), text, _request)
-        done = _judged.get(budget, 0)
-        if done < JUDGED_PER_STATEMENT:
-            _judged[budget] = done + 1
-            judged = loop_items.judge(sys._getframe(1), _classifier.kind, _fetched, _tls.query)
+        count = _judged.get(budget, 0)
+        if count >= 0:  # no loop of rows found yet on this path
+            count += 1
+            _judged[budget] = count
+            if count <= JUDGED_PER_STATEMENT or not count & (count - 1):
+                judged = loop_items.judge(sys._getframe(1), _classifier.kind, _fetched, _tls.query)
+                if judged is not None and judged.rows:
+                    _judged[budget] = ROWS_FOUND
     event = QueryEvent(
         alias=alias,
         sql=_shared(text),

@@ -34,8 +34,9 @@ innermost first:
   per posted form walks the forms of the request);
 * a ``while`` loop, and a ``for`` whose values are anything else (strings, numbers
   no query fetched, dicts, objects being built), walks **input**;
-* a loop over a collection written in the code (``for kind in ("a", "b")``) is
-  skipped: it repeats a fixed number of times; so is a loop over functions (``for
+* a loop over a collection written in the code (``for kind in ("a", "b")``, not one
+  written with unpacking: ``[*imported, *existing]``) is skipped: it repeats a fixed
+  number of times; so is a loop over functions (``for
   checker in self.get_checkers(): checker(shift, participant)``): each iteration calls
   another function, so it walks code, not data, and does not repeat one call path (a
   method bound to a row walks that row).
@@ -50,10 +51,11 @@ querysets of a change log's data), makes it input: the library walks values the 
 built, one evaluation per queryset, and no row is on the way. Otherwise nothing is
 known, and the query is judged as before (``DJG101``).
 
-Only called for a call path the recording has already seen (a repetition), at most
-a few times per statement of that call path (one line can run several: get_or_create's
-SELECT, SAVEPOINT and RELEASE): reading frame locals costs more than the rest of a
-query's capture.
+Only called for a call path the recording has already seen (a repetition), a few
+times per statement of that call path (one line can run several: get_or_create's
+SELECT, SAVEPOINT and RELEASE): its first two repetitions, then the 4th, 8th, 16th...
+until one finds rows (see ``capture._judged``): reading frame locals costs more than
+the rest of a query's capture.
 """
 
 from __future__ import annotations

@@ -93,8 +93,16 @@ _FIXED_CALLS = frozenset({"range", "enumerate", "reversed", "sorted", "zip"})
 
 def _constant_iter(node: ast.expr) -> bool:
     """The loop iterates over a collection written in the code, not over data."""
-    if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Constant)):
+    if isinstance(node, ast.Constant):
         return True
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        # Written item by item; ``[*imported, *existing]`` unpacks collections of any
+        # length (unless they are constants themselves).
+        return all(not isinstance(e, ast.Starred) or _constant_iter(e.value) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        # ``{**defaults, **posted}`` likewise (a None key is a ``**`` unpacking).
+        pairs = zip(node.keys, node.values, strict=True)
+        return all(k is not None or _constant_iter(v) for k, v in pairs)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         if node.func.id in _FIXED_CALLS and node.args and not node.keywords:
             return all(isinstance(a, ast.Constant) or _constant_iter(a) for a in node.args)

@@ -76,6 +76,32 @@ def test_a_loop_over_an_enumeration_s_members_is_fixed(tmp_path: Path) -> None:
     assert [head.fixed for (head,) in by_line.values()] == [False, True, True]
 
 
+def test_a_collection_written_with_unpacking_is_not_fixed(tmp_path: Path) -> None:
+    """``(a, b)`` repeats twice whatever the data; ``[*imported, *existing]`` and
+    ``{**defaults, **posted}`` repeat once per item of what they unpack."""
+    path = tmp_path / "mod.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            def f(imported, existing, defaults, posted):
+                for a in (imported, existing):
+                    q(a)
+                for b in [*imported, *existing]:
+                    q(b)
+                for c in {**defaults, **posted}:
+                    q(c)
+                for d in {"x": 1, **DEFAULTS}:
+                    q(d)
+                for e in (*KINDS, "other"):
+                    q(e)
+            """
+        )
+    )
+    name = str(path)
+    fixed = [head.fixed for line in (4, 6, 8, 10, 12) for head in loops.enclosing(name, line)]
+    assert fixed == [True, False, False, True, True]
+
+
 def test_a_function_parsed_alone_gives_what_the_whole_file_gives() -> None:
     """The loops of the function around a line are parsed from its own lines (methods
     too, indented), and every line answers as it would from the whole file's parse:

@@ -22,6 +22,13 @@ def data(db):
 
 
 @pytest.fixture
+def imported(data):
+    """Nine books made by an import (before the test: its writes are not the code's)."""
+    author = Author.objects.get(name="a0")
+    return [Book.objects.create(title=f"i{i}", author=author) for i in range(9)]
+
+
+@pytest.fixture
 def one_row(db):
     make(1)
 

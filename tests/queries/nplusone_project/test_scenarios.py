@@ -699,3 +699,25 @@ def test_input_numbered_lines_after_a_query(data):
     # still counters of input lines, not those rows.
     assert len(list(Book.objects.values_list("pk", flat=True))) == 3
     assert services.tags_of_numbered_lines(["t0", "zz", "t1"]) == {1: True, 2: False, 3: True}
+
+
+
+# A loop over a list written with unpacking (issue 21): ``[*imported, *rows]`` repeats
+# once per item of what it unpacks, not a fixed number of times.
+
+
+def test_catch_rows_unpacked_after_imported_records(data, imported):
+    assert services.review_counts_after_import(imported[:3]) == [0, 0, 0, 1, 1, 1]
+
+
+# A loop whose first items are input and whose later items are rows (issue 21): after
+# its first two, a repetition is judged again at the 4th, 8th, 16th..., so the rows
+# that come after the imported records are met.
+
+
+def test_catch_rows_after_imported_records_by_title(data, imported):
+    assert services.review_counts_after_import_by_title(imported[:3]) == [0, 0, 0, 1, 1, 1]
+
+
+def test_input_imported_records_by_title(data, imported):
+    assert services.review_counts_after_import_by_title(imported, existing=False) == [0] * 9

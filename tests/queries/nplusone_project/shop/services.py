@@ -639,3 +639,32 @@ def review_counts_of_contexts():
     for context in contexts:
         counts.append(Review.objects.filter(book=context["book"]).count())
     return counts
+
+
+
+def review_counts_after_import(imported):
+    """An import: the records it created (handed in), then the books the table had
+    before, walked by one loop over a list written with unpacking (ephios' qualification
+    import walks a graph of the imported and the existing records): one count per book,
+    the table's rows among them (DJG101)."""
+    rows = list(Book.objects.filter(title__startswith="b"))
+    counts = []
+    for book in [*imported, *rows]:
+        counts.append(Review.objects.filter(book=book).count())
+    return counts
+
+
+def review_counts_after_import_by_title(imported, *, existing=True):
+    """An import keyed by title: the imported records first (handed in, each saved on
+    its own), then the table's books, each looked up by key in the loop's body (ephios'
+    qualification import walks a graph whose first nodes are the imported ones): one
+    count per book. The first repetitions meet imported records, the later ones the
+    table's rows: the loop walks rows (DJG101). Imported records only: DJG110."""
+    by_title = {book.title: book for book in imported}
+    if existing:
+        by_title.update((book.title, book) for book in Book.objects.filter(title__startswith="b"))
+    counts = []
+    for title in by_title:
+        book = by_title[title]
+        counts.append(Review.objects.filter(book=book).count())
+    return counts
