@@ -94,8 +94,8 @@ MAX_FETCHED = 100_000
 # Judged: the first JUDGED_PER_STATEMENT repetitions, then the ones whose number is a
 # power of two (the 4th, 8th, 16th...), until one finds a loop of rows: a loop walks rows
 # if any item it walks is a row (``detect.input_loop``), and the first items of a loop
-# can be input while later ones are rows (a graph of imported records and the table's
-# existing rows). The cost grows with the logarithm of the repetitions, and stops at
+# can be input while later ones are rows (the records an import created, then the
+# table's existing rows). The cost grows with the logarithm of the repetitions, and stops at
 # the first loop of rows, after which no verdict can change the group's.
 _judged: dict[tuple[int, str, int], int] = {}
 # The count kept for a path, statement and request once a repetition found a loop of rows.

@@ -60,8 +60,10 @@ def _started(name):
     if os.environ.get("IGNORE_SIGNALS"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    marker = Path(os.environ["MARKER_DIR"], f"{name}-{os.getpid()}")
-    marker.write_text(str(os.getppid()), encoding="utf-8")
+    # written whole under a hidden name, then renamed: the test never reads it half-made
+    partial = Path(os.environ["MARKER_DIR"], f".{name}-{os.getpid()}")
+    partial.write_text(str(os.getppid()), encoding="utf-8")
+    partial.replace(partial.with_name(partial.name[1:]))
 
 
 def test_slow_one():
@@ -134,9 +136,8 @@ class Run:
         """pid -> parent pid of the ``count`` processes that wrote a marker."""
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            found = list(self.markers.iterdir())
+            found = [p for p in self.markers.iterdir() if not p.name.startswith(".")]
             if len(found) >= count:
-                time.sleep(0.2)  # the parent pid is written right after the file is made
                 return {int(p.name.rsplit("-", 1)[1]): int(p.read_text()) for p in found}
             if self.proc.poll() is not None:
                 pytest.fail(f"django-gates run ended early: {self.proc.communicate()}")
@@ -264,8 +265,9 @@ def test_signal_during_a_tool_gate_stops_the_tool(tmp_path: Path) -> None:
         "ruff 0.17.5",
         """
         import os, pathlib, time
-        marker = pathlib.Path(os.environ["MARKER_DIR"], f"ruff-{os.getpid()}")
-        marker.write_text(str(os.getppid()))
+        partial = pathlib.Path(os.environ["MARKER_DIR"], f".ruff-{os.getpid()}")
+        partial.write_text(str(os.getppid()))
+        partial.replace(partial.with_name(partial.name[1:]))
         time.sleep(60)
         """,
     )
