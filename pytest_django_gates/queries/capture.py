@@ -3,7 +3,9 @@
 :func:`install` patches, once per process:
 
 * ``CursorWrapper._execute_with_wrappers`` — every statement on every
-  connection and thread (ORM, raw cursors, ``executemany``) passes here;
+  connection and thread (ORM, raw cursors, ``executemany``) passes here; all but
+  transaction control (``SAVEPOINT``, ``RELEASE SAVEPOINT``, ``BEGIN``...: every
+  reader of the events leaves those out, see :func:`budget.counted`) are recorded;
 * ``SQLCompiler.execute_sql`` — to know which ORM ``Query`` is running;
 * the relation descriptors and related-manager factories — to name the
   relation (``Book.author``, ``Author.books``, ``Book.tags``, a generic
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_django_gates.queries import items as loop_items
+from pytest_django_gates.queries import sql as sql_text
 from pytest_django_gates.queries.items import LoopItems
 from pytest_django_gates.queries.stack import PATH_ID, Classifier, Site, async_origin
 
@@ -204,7 +207,8 @@ def source(relation: Relation | None) -> Source | None:
 
 
 class Recorder:
-    """Collects the queries run while it is active (``with recorder:``)."""
+    """Collects the queries run while it is active (``with recorder:``), transaction
+    control statements left out (:func:`sql.transaction_control`)."""
 
     def __init__(self, aliases: frozenset[str] | None = None) -> None:
         self.aliases = aliases
@@ -717,7 +721,7 @@ def _plan_cursor(patches: Patches) -> None:
     def _execute_with_wrappers(
         self: Any, sql: Any, params: Any, many: bool, executor: Callable[..., Any]
     ) -> Any:
-        if _recorders:
+        if _recorders and not sql_text.transaction_control(sql):
             _record(self.db.alias, sql, params, many, atomic_depth(self.db))
         return original(self, sql, params, many, executor)
 

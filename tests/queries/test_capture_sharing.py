@@ -67,6 +67,31 @@ def test_a_new_recording_starts_afresh():
 
 
 @pytest.mark.django_db
+def test_transaction_control_is_not_recorded():
+    # Every reader of the events leaves SAVEPOINT / RELEASE out (budget.counted): they
+    # are not walked, judged nor kept; the statements inside the block are.
+    from django.db import connection, transaction
+    from pytest_django_gates.queries import sql
+
+    with capture.Recorder() as recorder:
+        with transaction.atomic():
+            with transaction.atomic():
+                Group.objects.create(name="in a savepoint")
+    assert [e.sql.split()[0] for e in recorder.events] == ["INSERT"]
+    ops = connection.ops
+    for statement in (
+        ops.savepoint_create_sql("s1_x1"),
+        ops.savepoint_commit_sql("s1_x1"),
+        ops.savepoint_rollback_sql("s1_x1"),
+        "BEGIN",
+    ):
+        assert sql.transaction_control(statement), statement
+        assert sql.is_transaction_control(statement), statement
+    for statement in ('SELECT "savepoint" FROM t', "SET search_path TO x", "UPDATE t SET a = 1"):
+        assert not sql.transaction_control(statement), statement
+
+
+@pytest.mark.django_db
 def test_one_path_is_new_once_per_recording():
     with capture.Recorder():
         backfill(1)  # installs the capture
@@ -84,4 +109,4 @@ def test_events_of_one_recording_share_text_and_site(pytester: pytest.Pytester) 
     pytester.makepyfile(gates_settings=SETTINGS, jobs=JOBS, test_sharing=TEST)
     pytester.makefile(".toml", pyproject=PYPROJECT)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)

@@ -40,7 +40,8 @@ sql_texts = st.one_of(
 def test_sql_readers_never_raise(text: str) -> None:
     assert isinstance(sql.shape(text), str)
     sql.is_select(text)
-    sql.is_transaction_control(text)
+    if sql.transaction_control(text):  # the capture's quick test never says more
+        assert sql.is_transaction_control(text)
     sql.page_kind(text)
     sql.short(text)
     statement.parse(text)
