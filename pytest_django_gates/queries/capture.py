@@ -85,10 +85,11 @@ _sources: dict[int, Source] = {}
 # (see :mod:`pytest_django_gates.queries.items`).
 _fetched = loop_items.FetchedValues()
 MAX_FETCHED = 100_000
-# How many times each repeated statement's loop was judged in this recording, by call
-# path (:func:`_path_id`), SQL text and request: per statement, since one line can run
-# several (get_or_create's SAVEPOINT, SELECT and RELEASE), and the ones run first must
-# not use up the SELECT's; per request, as findings group the statements, so that each
+# How many repetitions of each statement were seen in this recording (ROWS_FOUND once
+# one was judged a loop of rows), by call path (:func:`_path_id`), SQL text and request:
+# per statement, since one line can run several (``book.author.name + book.editor.name``
+# reads two relations; transaction control is not recorded at all), and the one run
+# first must not use up the other's; per request, as findings group the statements, so that each
 # request's repetition is judged (a test's second POST, not only its first GET); by the
 # call path as findings group it, not by the Site, whose spots differ when a library
 # ran its first call in the process another way (it filled a cache): the Site variants

@@ -52,8 +52,8 @@ built, one evaluation per queryset, and no row is on the way. Otherwise nothing 
 known, and the query is judged as before (``DJG101``).
 
 Only called for a call path the recording has already seen (a repetition), a few
-times per statement of that call path (one line can run several: get_or_create's
-SELECT, SAVEPOINT and RELEASE): its first two repetitions, then the 4th, 8th, 16th...
+times per statement of that call path (one line can run several: two relations
+read on one line): its first two repetitions, then the 4th, 8th, 16th...
 until one finds rows (see ``capture._judged``): reading frame locals costs more than
 the rest of a query's capture.
 """
